@@ -1,0 +1,122 @@
+"""The building blocks of the common data model: fields, tables and code sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+FieldType = Literal[
+    "string", "integer", "number", "boolean", "date", "datetime", "json", "string_list"
+]
+
+DUCKDB_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "json": "JSON",
+    "string_list": "VARCHAR[]",
+}
+
+# Frictionless Table Schema has no list type; a list travels as an array.
+TABLE_SCHEMA_TYPES: dict[str, str] = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "json": "object",
+    "string_list": "array",
+}
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a model table."""
+
+    name: str
+    type: FieldType
+    description: str
+    required: bool = False
+    code_set: str | None = None
+    identifier: bool = False
+    """True for fields that identify a person; they may live only in `person_record`."""
+    system: bool = False
+    """Filled by the hub (lineage), never mapped from a partner's extract."""
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the common model."""
+
+    name: str
+    description: str
+    fields: tuple[Field, ...]
+    primary_key: tuple[str, ...]
+    standard: str | None = None
+    kind: Literal["person", "event", "detail", "reference"] = "event"
+    parent: str | None = None
+    """For detail tables: the table whose key this one extends."""
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def mappable_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.system)
+
+
+@dataclass(frozen=True)
+class Code:
+    """One value of a code set, with the local spellings partners commonly use for it."""
+
+    code: str
+    label: str
+    synonyms: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    """For event types: the need domains (social, financial, physical, clinical)."""
+
+
+@dataclass(frozen=True)
+class CodeSet:
+    """A controlled vocabulary with a crosswalk from common partner codings."""
+
+    name: str
+    description: str
+    codes: tuple[Code, ...]
+    standard: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.codes)
+
+    def crosswalk(self) -> dict[str, str]:
+        """Map every known spelling, folded with :func:`fold_code`, to its common code."""
+        mapping: dict[str, str] = {}
+        for code in self.codes:
+            for spelling in (code.code, code.label, *code.synonyms):
+                mapping[fold_code(spelling)] = code.code
+        return mapping
+
+
+def fold_code(value: str) -> str:
+    """Fold a local code for lookup: case, surrounding space and inner runs of space.
+
+    The same folding is done in SQL by :data:`FOLD_CODE_SQL`.
+    """
+    return " ".join(value.strip().lower().split())
+
+
+FOLD_CODE_SQL = "lower(trim(regexp_replace({expr}, '\\s+', ' ', 'g')))"
