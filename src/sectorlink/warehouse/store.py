@@ -1,0 +1,85 @@
+"""Open the DuckDB warehouse and make sure the model tables exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from sectorlink.model import model_ddl
+
+DEFAULT_WAREHOUSE = Path("sectorlink.duckdb")
+
+# Lineage and load bookkeeping, beside the model tables.
+HUB_DDL = (
+    """CREATE TABLE IF NOT EXISTS load (
+        load_id VARCHAR PRIMARY KEY,
+        source VARCHAR NOT NULL,
+        spec_path VARCHAR,
+        spec_sha256 VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        file_bytes BIGINT NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_rejected BIGINT NOT NULL,
+        rows_replaced BIGINT NOT NULL,
+        rows_written JSON NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        superseded_by VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS rejects (
+        load_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,
+        source_row BIGINT NOT NULL,
+        target VARCHAR NOT NULL,
+        column_name VARCHAR,
+        reason VARCHAR NOT NULL,
+        raw JSON NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS load_quality (
+        load_id VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        rows BIGINT NOT NULL,
+        present BIGINT NOT NULL,
+        valid BIGINT NOT NULL,
+        rule VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS unmapped_code (
+        load_id VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        field VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        local_value VARCHAR NOT NULL,
+        rows BIGINT NOT NULL,
+        first_row BIGINT NOT NULL
+    )""",
+)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the model and hub tables that do not exist yet."""
+    for statement in (*model_ddl(), *HUB_DDL):
+        con.execute(statement)
+
+
+def connect(path: Path | str = DEFAULT_WAREHOUSE, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating when needed) the warehouse file; its schema is made sure of on write."""
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"warehouse {path} does not exist; ingest an extract first")
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    ensure_schema(con)
+    return con
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
+    ).fetchone()
+    return bool(row and row[0])
