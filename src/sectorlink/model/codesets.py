@@ -281,3 +281,7 @@ def get_code_set(name: str) -> CodeSet:
     except KeyError:
         known = ", ".join(sorted(CODE_SETS))
         raise KeyError(f"unknown code set {name!r}; known code sets: {known}") from None
+
+
+EVENT_TYPE_DOMAINS: dict[str, tuple[str, ...]] = {c.code: c.domains for c in EVENT_TYPE.codes}
+"""The need domains each event type speaks to, used when a spec does not map `domains`."""

@@ -1,0 +1,399 @@
+"""Validate a partner's extract against its mapping spec and load it into the warehouse.
+
+A load is one transaction: the warehouse holds all of it or none of it. Rows that fail
+validation go to `rejects` with the reason and row number; the same file loaded twice is a
+no-op; a quality report (completeness and validity per field, unmapped codes) is stored
+with every load. All row work happens in DuckDB SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+
+from sectorlink.model import DETAIL_TABLES
+from sectorlink.sources.errors import SpecError
+from sectorlink.sources.readers import StagedFile, stage_file
+from sectorlink.sources.spec import MappingSpec, load_spec
+from sectorlink.sources.transform import Column, LoadPlan, TargetPlan, build_plan, lit
+from sectorlink.sources.validity import RULES
+from sectorlink.warehouse import DEFAULT_WAREHOUSE, connect, ensure_schema
+
+MAPPED = "__mapped"
+CHECKED = "__checked"
+SAMPLE_REJECTS = 20
+
+
+@dataclass(frozen=True)
+class FieldQuality:
+    table: str
+    field: str
+    column: str
+    rows: int
+    present: int
+    valid: int
+    rule: str | None = None
+
+    @property
+    def completeness(self) -> float:
+        return self.present / self.rows if self.rows else 0.0
+
+    @property
+    def validity(self) -> float:
+        """Share of present values that are valid."""
+        return self.valid / self.present if self.present else 1.0
+
+
+@dataclass(frozen=True)
+class UnmappedCode:
+    table: str
+    field: str
+    column: str
+    local_value: str
+    rows: int
+    first_row: int
+
+
+@dataclass(frozen=True)
+class Reject:
+    row: int
+    target: str
+    column: str | None
+    reason: str
+
+
+@dataclass
+class LoadResult:
+    """What a load (or a check) did."""
+
+    status: Literal["loaded", "skipped", "checked"]
+    source: str
+    file: Path
+    load_id: str | None
+    rows_read: int = 0
+    rows_rejected: int = 0
+    rows_replaced: int = 0
+    rows_written: dict[str, int] = field(default_factory=dict)
+    quality: list[FieldQuality] = field(default_factory=list)
+    unmapped: list[UnmappedCode] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    previous_load_id: str | None = None
+
+    @property
+    def completeness(self) -> float:
+        """Mean completeness over mapped fields."""
+        values = [q.completeness for q in self.quality]
+        return sum(values) / len(values) if values else 1.0
+
+    @property
+    def validity(self) -> float:
+        values = [q.validity for q in self.quality if q.present]
+        return sum(values) / len(values) if values else 1.0
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest(
+    spec: MappingSpec | Path | str,
+    file: Path | str,
+    *,
+    warehouse: Path | str = DEFAULT_WAREHOUSE,
+    check: bool = False,
+    replace: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> LoadResult:
+    """Validate `file` against `spec` and load it into `warehouse` in one transaction.
+
+    Args:
+        spec: a parsed spec or the path of its YAML file.
+        file: the partner's extract (CSV, Excel or Parquet).
+        warehouse: the DuckDB warehouse file (created when missing).
+        check: validate and report only; write nothing anywhere.
+        replace: load a file that was loaded before again, replacing that load's rows.
+        con: an open warehouse connection to use instead of opening `warehouse`.
+
+    Returns:
+        A :class:`LoadResult`; its status is ``skipped`` when the same file was already loaded.
+
+    Raises:
+        SpecError: the spec is invalid or names a column the file lacks.
+        FileFormatError: the file cannot be read as the spec says.
+
+    Example:
+        >>> result = ingest("specs/ae.yaml", "extracts/ae.csv", warehouse="hub.duckdb")
+        >>> result.rows_written["person_record"], result.rows_rejected
+    """
+    if not isinstance(spec, MappingSpec):
+        spec = load_spec(spec)
+    path = Path(file)
+    own_connection = con is None
+    if con is None:
+        con = _open(Path(warehouse), check)
+    try:
+        return _ingest(con, spec, path, check=check, replace=replace)
+    finally:
+        for name in (CHECKED, MAPPED, "__staging_raw"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute("DROP VIEW IF EXISTS __staging")
+        if own_connection:
+            con.close()
+
+
+def _open(warehouse: Path, check: bool) -> duckdb.DuckDBPyConnection:
+    if not check:
+        return connect(warehouse)
+    if warehouse.exists():
+        return connect(warehouse, read_only=True)
+    con = duckdb.connect()
+    ensure_schema(con)
+    return con
+
+
+def _ingest(con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, check: bool,
+            replace: bool) -> LoadResult:
+    if not path.exists():
+        from sectorlink.sources.errors import FileFormatError
+
+        raise FileFormatError("file not found", file=path)
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    sha = file_sha256(path)
+    previous = con.execute(
+        "SELECT load_id FROM load WHERE source = ? AND file_sha256 = ? AND superseded_by IS NULL",
+        [spec.source, sha],
+    ).fetchone()
+    if previous and not replace and not check:
+        return LoadResult(status="skipped", source=spec.source, file=path, load_id=None,
+                          previous_load_id=str(previous[0]))
+    staged = stage_file(con, path, spec.file)
+    for column, key_path in spec.columns_used().items():
+        if column not in staged.columns:
+            _missing_column(spec, staged, column, key_path)
+    plan = build_plan(spec, staged)
+    con.execute(f"CREATE TEMP TABLE {MAPPED} AS {plan.sql}")
+    con.execute(f"CREATE TEMP TABLE {CHECKED} AS {_checked_sql(spec, plan)}")
+
+    load_id = f"{spec.source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    result = LoadResult(status="checked" if check else "loaded", source=spec.source, file=path,
+                        load_id=None if check else load_id, rows_read=staged.rows,
+                        previous_load_id=str(previous[0]) if previous else None)
+    result.rows_rejected = _scalar(con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) > 0")
+    result.rows_written = {
+        p.target.table.name: 0 for p in plan.targets
+    }
+    for p in plan.targets:
+        result.rows_written[p.target.table.name] += _scalar(
+            con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) = 0 AND {p.applies}")
+    result.quality = _quality(con, plan)
+    result.unmapped = _unmapped(con, plan)
+    result.rejects = [
+        Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
+        for r in con.execute(
+            f"SELECT __row, p.target, p.column_name, p.reason FROM {CHECKED}, unnest(__all) t(p) "
+            f"ORDER BY __row LIMIT {SAMPLE_REJECTS}"
+        ).fetchall()
+    ]
+    if check:
+        return result
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if previous and replace:
+            _remove_load(con, str(previous[0]), load_id)
+        result.rows_replaced = _write_targets(con, spec, plan, load_id)
+        _write_rejects(con, spec, staged, load_id)
+        _write_quality(con, result, load_id)
+        finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        import json
+
+        con.execute(
+            "INSERT INTO load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [load_id, spec.source, str(spec.path) if spec.path else None, spec.sha256, str(path), sha,
+             path.stat().st_size, result.rows_read, result.rows_rejected, result.rows_replaced,
+             json.dumps(result.rows_written), started, finished],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path: str) -> None:
+    import difflib
+
+    close = difflib.get_close_matches(column, staged.header, n=3, cutoff=0.5)
+    hint = f"; closest: {', '.join(repr(c) for c in close)}" if close else ""
+    header = staged.header
+    delimiter_hint = ""
+    if len(header) == 1 and any(d in header[0] for d in ",;\t|"):
+        delimiter_hint = (f"; the header was read as one column {header[0][:60]!r}, so the delimiter "
+                          f"is probably wrong (the spec says {staged.delimiter!r})")
+    raise SpecError(
+        f"{key_path}: column {column!r} is not in {staged.path.name}{hint}{delimiter_hint}",
+        file=spec.path, column=column,
+    )
+
+
+def _checked_sql(spec: MappingSpec, plan: LoadPlan) -> str:
+    """Add duplicate-key and unknown-person problems, which need the whole file in view."""
+    windows: list[str] = []
+    extra: list[str] = []
+    for p in plan.targets:
+        if p.target.table.kind == "detail":
+            continue  # one detail row per event: its key is the event's
+        keys = p.key_columns
+        if not keys:
+            continue
+        key = keys[0]
+        first = f"__first_{p.index}"
+        windows.append(
+            f"CASE WHEN {p.applies} AND {key.value} IS NOT NULL THEN "
+            f"min(__row) OVER (PARTITION BY {p.applies}, {key.value}) END AS {first}"
+        )
+        extra.append(
+            f"CASE WHEN {first} < __row THEN {{'target': {lit(key.label)}, "
+            f"'column_name': {lit(key.column_label)}, 'reason': "
+            f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || {key.value} || "
+            f"' (first at row ' || {first} || ')'}} END"
+        )
+        if p.target.table.name == "event" and spec.person is None:
+            rid = p.columns["record_id"]
+            extra.append(
+                f"CASE WHEN {p.applies} AND {rid.value} IS NOT NULL AND {rid.value} NOT IN "
+                f"(SELECT record_id FROM person_record WHERE source = {lit(spec.source)}) THEN "
+                f"{{'target': {lit(rid.label)}, 'column_name': {lit(rid.column_label)}, 'reason': "
+                f"{lit(rid.column_label + ': no person record ')} || {rid.value} || "
+                f"{lit(' from source ' + spec.source + ' is in the warehouse')}}} END"
+            )
+    inner = f"SELECT *{''.join(', ' + w for w in windows)} FROM {MAPPED}"
+    checks = "list_filter([" + ", ".join(extra) + "], lambda x: x IS NOT NULL)" if extra else "[]"
+    return f"SELECT *, list_concat(__problems, {checks}) AS __all FROM ({inner})"
+
+
+def _insert_columns(p: TargetPlan) -> list[Column]:
+    return [c for c in p.columns.values() if c.field.name in p.target.table.field_names]
+
+
+def _write_targets(con: duckdb.DuckDBPyConnection, spec: MappingSpec, plan: LoadPlan,
+                   load_id: str) -> int:
+    replaced = 0
+    good = f"len(__all) = 0"
+    for p in plan.targets:
+        table = p.target.table
+        key = p.key_columns[0]
+        selection = f"SELECT {key.value} FROM {CHECKED} WHERE {good} AND {p.applies}"
+        # A record or event sent again in a later file replaces the earlier row.
+        if table.kind != "detail":
+            replaced += _scalar(con, f"SELECT count(*) FROM {table.name} WHERE source = "
+                                     f"{lit(spec.source)} AND {key.field.name} IN ({selection})")
+        con.execute(f"DELETE FROM {table.name} WHERE source = {lit(spec.source)} AND "
+                    f"{key.field.name} IN ({selection})")
+        if table.name == "event":
+            for detail in DETAIL_TABLES:
+                con.execute(f"DELETE FROM {detail} WHERE source = {lit(spec.source)} AND "
+                            f"event_id IN ({selection})")
+        columns = _insert_columns(p)
+        names = ", ".join(["source", *[c.field.name for c in columns], "load_id", "source_row"])
+        values = ", ".join([lit(spec.source), *[c.value for c in columns], lit(load_id), "__row"])
+        con.execute(f"INSERT INTO {table.name} ({names}) SELECT {values} FROM {CHECKED} "
+                    f"WHERE {good} AND {p.applies}")
+    return replaced
+
+
+def _write_rejects(con: duckdb.DuckDBPyConnection, spec: MappingSpec, staged: StagedFile,
+                   load_id: str) -> None:
+    raw = "json_object(" + ", ".join(f"{lit(name)}, {col}" for name, col in staged.columns.items()) + ")"
+    con.execute(
+        f"INSERT INTO rejects SELECT {lit(load_id)}, {lit(spec.source)}, {lit(str(staged.path))}, "
+        f"__row, p.target, p.column_name, p.reason, {raw} FROM {CHECKED}, unnest(__all) t(p)"
+    )
+
+
+def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQuality]:
+    measures: list[tuple[Column, TargetPlan, str | None]] = []
+    selects: list[str] = []
+    for p in plan.targets:
+        for col in p.columns.values():
+            if col.field.type in ("json", "string_list") or col.field.name in ("record_id", "event_id"):
+                continue
+            rule = RULES.get(col.field.name)
+            valid = f"{col.value} IS NOT NULL"
+            if rule is not None and col.field.type == "string":
+                valid += f" AND {rule[1](col.value)}"
+            selects += [
+                f"count_if({p.applies})",
+                f"count_if({p.applies} AND {col.raw} IS NOT NULL)",
+                f"count_if({p.applies} AND {valid})",
+            ]
+            measures.append((col, p, rule[0] if rule else None))
+    if not selects:
+        return []
+    row = con.execute(f"SELECT {', '.join(selects)} FROM {CHECKED}").fetchone()
+    assert row is not None
+    out = []
+    for i, (col, _p, rule_name) in enumerate(measures):
+        rows, present, valid = (int(x) for x in row[3 * i: 3 * i + 3])
+        code_rule = f"code set {col.field.code_set}" if col.field.code_set else None
+        out.append(FieldQuality(col.table, col.field.name, col.column_label, rows, present, valid,
+                                rule_name or code_rule or _type_rule(col)))
+    return out
+
+
+def _type_rule(col: Column) -> str | None:
+    if col.field.type in ("date", "datetime") and col.mapping is not None:
+        return "parses as " + ", ".join(col.mapping.formats)
+    if col.field.type in ("integer", "number", "boolean"):
+        return f"parses as {col.field.type}"
+    return None
+
+
+def _unmapped(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[UnmappedCode]:
+    out: list[UnmappedCode] = []
+    for col in plan.code_columns:
+        p = plan.targets[col.target_index]
+        rows = con.execute(
+            f"SELECT {col.raw}, count(*), min(__row) FROM {CHECKED} WHERE {p.applies} AND "
+            f"{col.raw} IS NOT NULL AND {col.value} IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"
+        ).fetchall()
+        out += [UnmappedCode(col.table, col.field.name, col.column_label, str(r[0]), int(r[1]), int(r[2]))
+                for r in rows]
+    return out
+
+
+def _write_quality(con: duckdb.DuckDBPyConnection, result: LoadResult, load_id: str) -> None:
+    if result.quality:
+        con.executemany(
+            "INSERT INTO load_quality VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[load_id, q.table, q.field, q.rows, q.present, q.valid, q.rule] for q in result.quality],
+        )
+    if result.unmapped:
+        con.executemany(
+            "INSERT INTO unmapped_code VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [[load_id, u.table, u.field, u.column, u.local_value, u.rows, u.first_row]
+             for u in result.unmapped],
+        )
+
+
+def _remove_load(con: duckdb.DuckDBPyConnection, old_load_id: str, new_load_id: str) -> None:
+    from sectorlink.model import TABLES
+
+    for table in (*TABLES, "rejects", "load_quality", "unmapped_code"):
+        con.execute(f"DELETE FROM {table} WHERE load_id = ?", [old_load_id])
+    con.execute("UPDATE load SET superseded_by = ? WHERE load_id = ?", [new_load_id, old_load_id])

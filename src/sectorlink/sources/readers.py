@@ -1,0 +1,355 @@
+"""Read a partner's file (CSV, Excel, Parquet) into a DuckDB staging table of text columns.
+
+Staging columns are named c0, c1, ... (so any header text is safe) plus `__row`, the row
+number as a spreadsheet shows it (the header is row 1). Problems with the file itself
+(encoding, delimiter, truncation, emptiness) raise :class:`FileFormatError` naming the
+file, the row and the column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from sectorlink.model import quote_ident
+from sectorlink.sources.errors import FileFormatError
+from sectorlink.sources.spec import FileOptions
+
+STAGING = "__staging"
+CHUNK = 1 << 20
+DELIMITER_CANDIDATES = (",", ";", "\t", "|")
+EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
+              ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file staged as text columns; `columns` maps header names to staging column names."""
+
+    path: Path
+    format: str
+    columns: dict[str, str]
+    rows: int
+    delimiter: str | None = None
+    encoding: str | None = None
+
+    @property
+    def header(self) -> list[str]:
+        return list(self.columns)
+
+
+def file_format(path: Path, options: FileOptions) -> str:
+    if options.format:
+        return options.format
+    fmt = EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise FileFormatError(
+            f"cannot tell the format from the extension {path.suffix!r}; set file.format in the spec "
+            "(csv, excel or parquet)",
+            file=path,
+        )
+    return fmt
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+    """Stage `path` into the temporary table ``__staging`` on `con`."""
+    if not path.exists():
+        raise FileFormatError("file not found", file=path)
+    if path.stat().st_size == 0:
+        raise FileFormatError("the file is empty (0 bytes)", file=path)
+    fmt = file_format(path, options)
+    con.execute(f"DROP VIEW IF EXISTS {STAGING}")
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
+    if fmt == "csv":
+        staged = _stage_csv(con, path, options)
+    elif fmt == "excel":
+        staged = _stage_excel(con, path, options)
+    else:
+        staged = _stage_parquet(con, path)
+    if staged.rows == 0:
+        raise FileFormatError("the file has a header but no data rows", file=path, row=2)
+    return staged
+
+
+# --- CSV ---------------------------------------------------------------------------------
+def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> None:
+    """Refuse a file that is not in the declared encoding, pointing at the first bad byte.
+
+    latin-1 decodes any byte, so a UTF-8 file declared latin-1 would load as mojibake
+    ('Ã©' for 'é'); that case is caught by finding the file valid UTF-8 with non-ASCII text.
+    """
+    non_ascii_at: int | None = None
+    offset = 0
+    newlines = 0
+    carry = b""
+    with open(path, "rb") as fh:
+        head = fh.read(3)
+        if head == codecs.BOM_UTF8 and encoding == "latin-1":
+            raise FileFormatError(
+                "the file starts with a UTF-8 byte-order mark but the spec says encoding latin-1; "
+                "set file.encoding: utf-8",
+                file=path, row=1,
+            )
+        fh.seek(0)
+        while True:
+            block = fh.read(CHUNK)
+            if not block:
+                break
+            data = carry + block
+            # Hold back an incomplete multi-byte sequence at the end for the next block.
+            cut = len(data)
+            for back in range(1, min(4, len(data)) + 1):
+                byte = data[-back]
+                if byte < 0x80:
+                    break
+                if byte >= 0xC0:
+                    needed = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+                    if back < needed:
+                        cut = len(data) - back
+                    break
+            chunk, carry = data[:cut], data[cut:]
+            try:
+                chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if encoding == "utf-8":
+                    bad = offset + exc.start
+                    row = newlines + chunk.count(b"\n", 0, exc.start) + 1
+                    column = _column_at(path, bad, delimiter)
+                    raise FileFormatError(
+                        f"byte 0x{chunk[exc.start]:02X} at offset {bad} is not valid UTF-8, but the "
+                        "spec says encoding utf-8; if the partner exported it from Excel or an "
+                        "older system it is probably latin-1 (set file.encoding: latin-1)",
+                        file=path, row=row, column=column,
+                    ) from None
+                return  # not UTF-8, as a latin-1 file should be
+            if non_ascii_at is None and re.search(rb"[\x80-\xff]", chunk):
+                match = re.search(rb"[\x80-\xff]", chunk)
+                assert match is not None
+                non_ascii_at = newlines + chunk.count(b"\n", 0, match.start()) + 1
+            newlines += chunk.count(b"\n")
+            offset += len(chunk)
+    if carry and encoding == "utf-8":
+        raise FileFormatError("the file ends in the middle of a UTF-8 character (cut off?)",
+                              file=path, row=newlines + 1)
+    if encoding == "latin-1" and non_ascii_at is not None:
+        raise FileFormatError(
+            "the file is valid UTF-8 with non-ASCII characters, but the spec says encoding "
+            "latin-1, which would garble them ('é' read as 'Ã©'); set file.encoding: utf-8",
+            file=path, row=non_ascii_at,
+        )
+
+
+def _column_at(path: Path, offset: int, delimiter: str | None) -> str | None:
+    """The header name of the field holding byte `offset` (best effort, for messages)."""
+    with open(path, "rb") as fh:
+        header_line = fh.readline()
+        start = max(0, offset - 65536)
+        fh.seek(start)
+        before = fh.read(offset - start)
+    line_start = before.rfind(b"\n") + 1
+    prefix = before[line_start:]
+    header = header_line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
+    delim = delimiter or _sniff_delimiter(header)
+    names = next(csv.reader([header], delimiter=delim), [])
+    index = prefix.count(delim.encode())
+    return names[index].strip() if index < len(names) else None
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in DELIMITER_CANDIDATES}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_header(path: Path, encoding: str, delimiter: str | None, quote: str) -> tuple[list[str], str]:
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    text = head.decode("utf-8-sig" if encoding == "utf-8" else "latin-1", errors="replace")
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    delim = delimiter or _sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text), delimiter=delim, quotechar=quote)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise FileFormatError(f"cannot read the header row: {exc}", file=path, row=1) from None
+    return [h.strip() for h in header], delim
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header, start=1):
+        if not name:
+            raise FileFormatError(f"header column {i} has no name", file=path, row=1)
+        if name in seen:
+            raise FileFormatError(
+                f"column {name!r} appears twice in the header (columns {seen[name]} and {i})",
+                file=path, row=1, column=name,
+            )
+        seen[name] = i
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+    check_encoding(path, options.encoding, options.delimiter)
+    header, delim = _read_header(path, options.encoding, options.delimiter, options.quote)
+    _check_header(path, header)
+    columns = {name: f"c{i}" for i, name in enumerate(header)}
+    column_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns.values()) + "}"
+    sql = (
+        f"CREATE TEMP TABLE {STAGING}_raw AS SELECT * FROM read_csv(?, auto_detect = false, "
+        f"header = true, columns = {column_types}, delim = ?, quote = ?, escape = ?, "
+        f"strict_mode = true, encoding = ?, max_line_size = 10000000)"
+    )
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
+    try:
+        con.execute(sql, [str(path), delim, options.quote, options.quote, options.encoding])
+    except duckdb.Error as exc:
+        raise _csv_error(path, exc, header, delim) from None
+    # The staging table is filled in file order, so rowid + 2 is the spreadsheet row number.
+    con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 2 AS __row, * FROM {STAGING}_raw")
+    row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
+    return StagedFile(path=path, format="csv", columns=columns, rows=int(row[0]) if row else 0,
+                      delimiter=delim, encoding=options.encoding)
+
+
+def _csv_error(path: Path, exc: duckdb.Error, header: list[str], delim: str) -> FileFormatError:
+    message = str(exc)
+    line_match = _CSV_LINE.search(message)
+    line = int(line_match.group(1)) if line_match else None
+    found = _FOUND.search(message)
+    if found:
+        expected, got = int(found.group(1)), int(found.group(2))
+        total_lines = _count_lines(path)
+        cut = " — the file seems cut off in the middle of this row" if line == total_lines else ""
+        missing = f" (no value for {header[got]!r} onwards)" if got < expected and got < len(header) else ""
+        return FileFormatError(
+            f"this row has {got} fields but the header has {expected}{missing}{cut}; check the "
+            f"delimiter ({delim!r}) and quoting",
+            file=path, row=line,
+        )
+    if "unterminated quote" in message:
+        return FileFormatError(
+            "a quoted value starting in this row is never closed — the file may be cut off, or "
+            "use a different quote character",
+            file=path, row=line,
+        )
+    if "Invalid unicode" in message:
+        return FileFormatError("this row is not valid in the declared encoding", file=path, row=line)
+    first = message.splitlines()[0] if message else "unreadable CSV"
+    return FileFormatError(f"cannot read the CSV: {first}", file=path, row=line)
+
+
+def _count_lines(path: Path) -> int:
+    count = 0
+    last = b""
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            count += block.count(b"\n")
+            last = block
+    return count + (0 if last.endswith(b"\n") else 1)
+
+
+# --- Excel ---------------------------------------------------------------------------------
+def _excel_text(value: object) -> str | None:
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != dt.time() else value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise FileFormatError(f"not a readable Excel workbook: {exc}", file=path) from None
+    try:
+        if options.sheet is not None:
+            if options.sheet not in workbook.sheetnames:
+                raise FileFormatError(
+                    f"no sheet {options.sheet!r}; sheets: {', '.join(workbook.sheetnames)}", file=path
+                )
+            sheet = workbook[options.sheet]
+        else:
+            sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header_cells = next(rows)
+        except StopIteration:
+            raise FileFormatError("the sheet is empty", file=path) from None
+        header = [str(c).strip() if c is not None else "" for c in header_cells]
+        while header and not header[-1]:
+            header.pop()
+        _check_header(path, header)
+        width = len(header)
+        data: list[list[str | None]] = [[] for _ in range(width)]
+        row_numbers: list[int] = []
+        blank_run: list[int] = []
+        # openpyxl yields Python values cell by cell; there is no columnar reader for xlsx.
+        for number, cells in enumerate(rows, start=2):
+            values = [_excel_text(c) for c in cells[:width]]
+            values += [None] * (width - len(values))
+            if all(v is None or v.strip() == "" for v in values):
+                blank_run.append(number)
+                continue
+            for missing in blank_run:  # blank rows inside the data are kept (and rejected)
+                row_numbers.append(missing)
+                for col in data:
+                    col.append(None)
+            blank_run = []
+            row_numbers.append(number)
+            for col, value in zip(data, values, strict=True):
+                col.append(value)
+    finally:
+        workbook.close()
+    columns = {name: f"c{i}" for i, name in enumerate(header)}
+    arrays = {"__row": pa.array(row_numbers, pa.int64())}
+    arrays.update({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(data)})
+    arrow_table = pa.table(arrays)
+    con.register("__excel_arrow", arrow_table)
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
+    con.execute(f"CREATE TEMP TABLE {STAGING}_raw AS SELECT * FROM __excel_arrow")
+    con.unregister("__excel_arrow")
+    con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT * FROM {STAGING}_raw")
+    return StagedFile(path=path, format="excel", columns=columns, rows=len(row_numbers))
+
+
+# --- Parquet -------------------------------------------------------------------------------
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> StagedFile:
+    try:
+        described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+    except duckdb.Error as exc:
+        raise FileFormatError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", file=path) from None
+    header = [str(r[0]) for r in described]
+    _check_header(path, header)
+    columns = {name: f"c{i}" for i, name in enumerate(header)}
+    select = ", ".join(f"CAST({quote_ident(name)} AS VARCHAR) AS {c}" for name, c in columns.items())
+    con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
+    try:
+        con.execute(f"CREATE TEMP TABLE {STAGING}_raw AS SELECT {select} FROM read_parquet(?)", [str(path)])
+    except duckdb.Error as exc:
+        raise FileFormatError(f"cannot read the Parquet data: {str(exc).splitlines()[0]}", file=path) from None
+    # Parquet has no header row: rows are numbered from 1.
+    con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 1 AS __row, * FROM {STAGING}_raw")
+    row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
+    return StagedFile(path=path, format="parquet", columns=columns, rows=int(row[0]) if row else 0)

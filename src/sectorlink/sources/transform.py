@@ -1,0 +1,336 @@
+"""Build the SQL that turns staged text columns into typed model values and row problems.
+
+Everything is one vectorised DuckDB query per load: a first level computes the raw text of
+every mapped field (`r_*`), a second the typed value (`v_*`), whether each target applies
+to the row (`w_*`) and the list of problems that reject the row (`__problems`). Rows are
+never looped over in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sectorlink.model import CODE_SETS, EVENT_TYPE_DOMAINS, FOLD_CODE_SQL, Field
+from sectorlink.sources.errors import SpecError
+from sectorlink.sources.readers import STAGING, StagedFile
+from sectorlink.sources.spec import Condition, MappingSpec, TargetMapping, ValueMapping
+
+TITLES = ("mr", "mrs", "miss", "ms", "mx", "dr", "prof", "rev", "sir", "lady", "lord", "master",
+          "dame", "fr", "sr")
+NAME_PARTS = ("title", "given_name", "middle_names", "family_name")
+
+
+def lit(value: str) -> str:
+    """An SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def fold(expr: str) -> str:
+    return FOLD_CODE_SQL.format(expr=expr)
+
+
+@dataclass
+class Column:
+    """One mapped field of one target, as it appears in the mapped table."""
+
+    target_index: int
+    table: str
+    field: Field
+    mapping: ValueMapping | None
+    raw: str  # name of the raw-text column (level 1)
+    value: str  # name of the typed value column (level 2)
+    derived_from: str | None = None  # e.g. given_name split from full_name
+
+    @property
+    def label(self) -> str:
+        return f"{self.table}.{self.field.name}"
+
+    @property
+    def column_label(self) -> str:
+        if self.mapping is not None:
+            return self.mapping.describe
+        return self.derived_from or ""
+
+
+@dataclass
+class TargetPlan:
+    index: int
+    target: TargetMapping
+    applies: str  # name of the boolean column saying the target applies to the row
+    columns: dict[str, Column] = field(default_factory=dict)
+    parent: int | None = None
+
+    @property
+    def key_columns(self) -> list[Column]:
+        return [self.columns[k] for k in self.target.table.primary_key if k != "source"]
+
+
+@dataclass
+class LoadPlan:
+    sql: str
+    targets: list[TargetPlan]
+    code_columns: list[Column]
+
+
+class _Builder:
+    def __init__(self, spec: MappingSpec, staged: StagedFile) -> None:
+        self.spec = spec
+        self.staged = staged
+        self.level1: list[str] = [f"{STAGING}.*"]
+        self.level2: list[str] = []
+        self.problems: list[str] = []
+        self.code_columns: list[Column] = []
+
+    # --- level 1: raw text ----------------------------------------------------------------
+    def staging_column(self, name: str, key_path: str) -> str:
+        try:
+            return self.staged.columns[name]
+        except KeyError:  # ingest checks every column first; this guards direct callers
+            raise SpecError(f"{key_path}: column {name!r} is not in the file", file=self.spec.path,
+                            column=name) from None
+
+    def raw_sql(self, mapping: ValueMapping) -> str:
+        if mapping.value is not None:
+            expr = lit(mapping.value)
+        elif mapping.column is not None:
+            expr = f"NULLIF(trim({self.staging_column(mapping.column, mapping.path)}), '')"
+        else:
+            parts = [f"NULLIF(trim({self.staging_column(c, mapping.path)}), '')" for c in mapping.columns]
+            expr = f"NULLIF(concat_ws({lit(mapping.join)}, {', '.join(parts)}), '')"
+        if mapping.prefix:
+            expr = f"({lit(mapping.prefix)} || {expr})"
+        if mapping.suffix:
+            expr = f"({expr} || {lit(mapping.suffix)})"
+        return expr
+
+    def condition_sql(self, condition: Condition) -> str:
+        col = self.staging_column(condition.column, condition.path)
+        folded = fold(col)
+        if condition.op == "present":
+            return f"(NULLIF(trim({col}), '') IS NOT NULL)"
+        values = ", ".join(lit(v) for v in condition.values)
+        if condition.op == "in":
+            return f"coalesce({folded} IN ({values}), false)"
+        return f"coalesce({folded} NOT IN ({values}), true)"
+
+    # --- level 2: typed values and problems -------------------------------------------------
+    def typed_sql(self, col: Column, raw: str) -> tuple[str, str | None]:
+        """(typed expression, expression of a problem reason or None)."""
+        f = col.field
+        mapping = col.mapping
+        src = col.column_label
+        where = f"{src} ({col.label})"
+        if f.code_set is not None and f.type == "string":
+            return self.code_sql(col, raw), None
+        if f.type == "string_list":
+            return self.list_sql(col, raw), None
+        if f.type == "string":
+            if f.name == "postcode":
+                return f"upper(regexp_replace({raw}, '\\s+', ' ', 'g'))", None
+            return raw, None
+        if f.type in ("date", "datetime"):
+            formats = mapping.formats if mapping is not None else ()
+            fmt_list = "[" + ", ".join(lit(x) for x in formats) + "]"
+            parsed = f"try_strptime({raw}, {fmt_list})"
+            typed = f"CAST({parsed} AS DATE)" if f.type == "date" else parsed
+            if f.name == "birth_date":
+                # A four-digit birth date is a partial date: it gives the year only.
+                typed = f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN NULL ELSE {typed} END"
+                bad_parse = f"NOT regexp_full_match({raw}, '[0-9]{{4}}') AND {typed} IS NULL"
+            else:
+                bad_parse = f"{typed} IS NULL"
+            now = "current_date" if f.type == "date" else "current_localtimestamp()"
+            fmt_text = ", ".join(formats)
+            problem = (
+                f"CASE WHEN {raw} IS NOT NULL AND {bad_parse} THEN "
+                f"{lit(where + ': ')} || {raw} || {lit(' is not a date in the format(s) ' + fmt_text)} "
+                f"WHEN {typed} > {now} THEN {lit(where + ': ')} || {raw} || {lit(' lies in the future')} END"
+            )
+            return typed, problem
+        if f.type == "integer":
+            typed = (f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
+                     f"THEN TRY_CAST(regexp_extract({raw}, '[+-]?[0-9]+') AS BIGINT) END")
+            return typed, self._bad(raw, typed, where, "is not a whole number")
+        if f.type == "number":
+            typed = f"TRY_CAST(regexp_replace({raw}, '[£$€,\\s]', '', 'g') AS DOUBLE)"
+            return typed, self._bad(raw, typed, where, "is not a number")
+        if f.type == "boolean":
+            assert mapping is not None
+            trues = ", ".join(lit(v) for v in mapping.true_values)
+            falses = ", ".join(lit(v) for v in mapping.false_values)
+            typed = (f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
+                     f"WHEN lower({raw}) IN ({falses}) THEN false END")
+            return typed, self._bad(raw, typed, where, "is not one of " + ", ".join(
+                (*mapping.true_values, *mapping.false_values)))
+        raise AssertionError(f"unhandled field type {f.type}")
+
+    @staticmethod
+    def _bad(raw: str, typed: str, where: str, message: str) -> str:
+        return (f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN "
+                f"{lit(where + ': ')} || {raw} || {lit(' ' + message)} END")
+
+    def code_case(self, col: Column, expr: str) -> str:
+        assert col.field.code_set is not None
+        crosswalk = CODE_SETS[col.field.code_set].crosswalk()
+        if col.mapping is not None:
+            crosswalk.update(dict(col.mapping.codes))  # the spec's own codes take precedence
+        branches = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in sorted(crosswalk.items()))
+        return f"(CASE {fold(expr)} {branches} END)"
+
+    def code_sql(self, col: Column, raw: str) -> str:
+        self.code_columns.append(col)
+        mapped = self.code_case(col, raw)
+        if col.mapping is not None and col.mapping.default is not None:
+            return f"coalesce({mapped}, {lit(col.mapping.default)})"
+        return mapped
+
+    def list_sql(self, col: Column, raw: str) -> str:
+        items = f"string_split(regexp_replace({raw}, '[;|]', ',', 'g'), ',')"
+        case = self.code_case(col, "x")
+        return f"list_filter(list_transform({items}, lambda x: {case}), lambda x: x IS NOT NULL)"
+
+
+def _split_name_sql(style: str, raw: str) -> dict[str, str]:
+    """SQL for title/given/middle/family from a full name (level-1 expressions)."""
+    norm = f"regexp_replace(trim({raw}), '\\s+', ' ', 'g')"
+    if style == "surname_comma_forename":
+        has_comma = f"strpos({raw}, ',') > 0"
+        family = f"CASE WHEN {has_comma} THEN NULLIF(trim(split_part({raw}, ',', 1)), '') END"
+        rest = f"regexp_replace(trim(substr({raw}, strpos({raw}, ',') + 1)), '\\s+', ' ', 'g')"
+        toks = f"string_split({rest}, ' ')"
+        given = f"CASE WHEN {has_comma} THEN NULLIF({toks}[1], '') END"
+        middle = f"CASE WHEN {has_comma} THEN NULLIF(array_to_string(({toks})[2:], ' '), '') END"
+        return {"title": "NULL", "given_name": given, "middle_names": middle, "family_name": family}
+    toks = f"string_split({norm}, ' ')"
+    titles = ", ".join(lit(t) for t in TITLES)
+    if style == "title_forename_middle_surname":
+        has_title = f"(len({toks}) > 1 AND lower(regexp_replace({toks}[1], '\\.', '', 'g')) IN ({titles}))"
+        title = f"CASE WHEN {has_title} THEN {toks}[1] END"
+        body = f"(CASE WHEN {has_title} THEN ({toks})[2:] ELSE {toks} END)"
+    else:
+        title = "NULL"
+        body = toks
+    given = f"CASE WHEN len({body}) >= 2 THEN {body}[1] END"
+    family = f"CASE WHEN len({body}) >= 1 THEN NULLIF({body}[-1], '') END"
+    middle = f"CASE WHEN len({body}) >= 3 THEN array_to_string(({body})[2:len({body}) - 1], ' ') END"
+    return {"title": title, "given_name": given, "middle_names": middle, "family_name": family}
+
+
+def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
+    """The SQL selecting, from the staging table, every target's values and every row problem."""
+    b = _Builder(spec, staged)
+    plans: list[TargetPlan] = []
+    targets = spec.targets()
+    parent_of: dict[int, int] = {}
+    for item in spec.events:
+        event_index = targets.index(item.event)
+        for detail in item.details:
+            parent_of[targets.index(detail)] = event_index
+    own_condition = [b.condition_sql(t.when) if t.when is not None else "true" for t in targets]
+    for index, target in enumerate(targets):
+        applies = f"w_{index}"
+        plan = TargetPlan(index=index, target=target, applies=applies, parent=parent_of.get(index))
+        condition = own_condition[index]
+        if plan.parent is not None:
+            condition = f"({condition}) AND ({own_condition[plan.parent]})"
+        b.level2.append(f"{condition} AS {applies}")
+        for f in target.table.fields:
+            if f.system or f.name in ("source", "attributes"):
+                continue
+            mapping = target.fields.get(f.name)
+            if mapping is None:
+                continue
+            col = Column(index, target.table.name, f, mapping, raw=f"r_{index}_{f.name}",
+                         value=f"v_{index}_{f.name}")
+            b.level1.append(f"{b.raw_sql(mapping)} AS {col.raw}")
+            plan.columns[f.name] = col
+        plans.append(plan)
+
+    # Name parts split from a full name are computed from its raw text in a middle level.
+    level_mid: list[str] = []
+    for plan in plans:
+        full = plan.target.fields.get("full_name")
+        if plan.target.table.name != "person_record" or full is None or full.split is None:
+            continue
+        parts = _split_name_sql(full.split, f"r_{plan.index}_full_name")
+        for part in NAME_PARTS:
+            if part in plan.columns:
+                continue  # mapped from its own column: that wins over the split
+            col = Column(plan.index, "person_record", plan.target.table.field(part), None,
+                         raw=f"r_{plan.index}_{part}", value=f"v_{plan.index}_{part}",
+                         derived_from=f"{full.describe} (split)")
+            plan.columns[part] = col
+            level_mid.append(f"{parts[part]} AS {col.raw}")
+
+    for plan in plans:
+        for col in plan.columns.values():
+            typed, problem = b.typed_sql(col, col.raw)
+            b.level2.append(f"{typed} AS {col.value}")
+            if problem is not None:
+                b.problems.append(
+                    f"CASE WHEN {plan.applies} AND ({problem}) IS NOT NULL THEN "
+                    f"{{'target': {lit(col.label)}, 'column_name': {lit(col.column_label)}, "
+                    f"'reason': {problem}}} END"
+                )
+            if col.field.required:
+                b.problems.append(
+                    f"CASE WHEN {plan.applies} AND {col.raw} IS NULL THEN "
+                    f"{{'target': {lit(col.label)}, 'column_name': {lit(col.column_label)}, "
+                    f"'reason': {lit(col.column_label + ' (' + col.label + '): required value is missing')}}} END"
+                )
+        if plan.target.table.name == "event":
+            _event_extras(b, plan)
+        if plan.target.table.name == "person_record":
+            _person_extras(b, plan)
+
+    problems = "list_filter([" + ", ".join(b.problems) + "], lambda x: x IS NOT NULL)" if b.problems else "[]"
+    level1 = ",\n    ".join(b.level1)
+    mid = ",\n    ".join(["l1.*", *level_mid])
+    level2 = ",\n    ".join(["l2.*", *b.level2])
+    sql = (
+        f"SELECT *, {problems} AS __problems FROM (\n"
+        f"  SELECT {level2} FROM (\n"
+        f"    SELECT {mid} FROM (SELECT {level1} FROM {STAGING}) l1\n"
+        f"  ) l2\n) l3"
+    )
+    return LoadPlan(sql=sql, targets=plans, code_columns=b.code_columns)
+
+
+def _event_extras(b: _Builder, plan: TargetPlan) -> None:
+    """Domains from the event type unless mapped; attributes as a JSON object."""
+    event_type = plan.columns["event_type"].value
+    if "domains" not in plan.columns:
+        branches = " ".join(
+            f"WHEN {lit(code)} THEN [{', '.join(lit(d) for d in domains)}]::VARCHAR[]"
+            for code, domains in EVENT_TYPE_DOMAINS.items()
+        )
+        b.level2.append(f"CASE {event_type} {branches} END AS v_{plan.index}_domains")
+        plan.columns["domains"] = Column(plan.index, "event", plan.target.table.field("domains"), None,
+                                         raw=f"v_{plan.index}_domains", value=f"v_{plan.index}_domains",
+                                         derived_from="event type")
+    if plan.target.attributes:
+        pairs = ", ".join(
+            f"{lit(key)}, NULLIF(trim({b.staging_column(column, plan.target.path + '.attributes')}), '')"
+            for key, column in plan.target.attributes
+        )
+        b.level2.append(f"json_object({pairs}) AS v_{plan.index}_attributes")
+        plan.columns["attributes"] = Column(plan.index, "event", plan.target.table.field("attributes"),
+                                            None, raw=f"v_{plan.index}_attributes",
+                                            value=f"v_{plan.index}_attributes",
+                                            derived_from="attributes")
+
+
+def _person_extras(b: _Builder, plan: TargetPlan) -> None:
+    """birth_year from a full birth date or a year-only one, unless mapped directly."""
+    if "birth_year" in plan.columns or "birth_date" not in plan.columns:
+        return
+    raw = plan.columns["birth_date"].raw
+    value = plan.columns["birth_date"].value
+    b.level2.append(
+        f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN CAST({raw} AS BIGINT) "
+        f"ELSE year({value}) END AS v_{plan.index}_birth_year"
+    )
+    plan.columns["birth_year"] = Column(plan.index, "person_record",
+                                        plan.target.table.field("birth_year"), None,
+                                        raw=raw, value=f"v_{plan.index}_birth_year",
+                                        derived_from=plan.columns["birth_date"].column_label)
