@@ -43,12 +43,18 @@ def stamp() -> str:
 def update_section(name: str, title: str, body: str, doc: Path = DOC) -> None:
     """Replace (or append) the section `name` with `title` and `body` (markdown)."""
     doc.parent.mkdir(parents=True, exist_ok=True)
-    block = f"<!-- BEGIN {name} -->\n## {title}\n\n{stamp()}\n\n{body.rstrip()}\n<!-- END {name} -->"
+    block = (
+        f"<!-- BEGIN {name} -->\n## {title}\n\n{stamp()}\n\n{body.rstrip()}\n<!-- END {name} -->"
+    )
     with open(doc.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         text = doc.read_text() if doc.exists() else HEADER
         pattern = re.compile(
             rf"<!-- BEGIN {re.escape(name)} -->.*?<!-- END {re.escape(name)} -->", re.DOTALL
         )
-        text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+        text = (
+            pattern.sub(lambda _: block, text)
+            if pattern.search(text)
+            else text.rstrip() + "\n\n" + block + "\n"
+        )
         doc.write_text(text)

@@ -24,7 +24,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    for module_info in sorted(pkgutil.iter_modules(sectorlink.commands.__path__), key=lambda m: m.name):
+    for module_info in sorted(
+        pkgutil.iter_modules(sectorlink.commands.__path__), key=lambda m: m.name
+    ):
         module = importlib.import_module(f"sectorlink.commands.{module_info.name}")
         register = getattr(module, "register", None)
         if register is not None:

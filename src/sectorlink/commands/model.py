@@ -9,7 +9,9 @@ import typer
 from sectorlink.commands._common import console
 from sectorlink.model import data_model_markdown, export_schemas
 
-model_app = typer.Typer(help="The common data model: export schemas and documentation.", no_args_is_help=True)
+model_app = typer.Typer(
+    help="The common data model: export schemas and documentation.", no_args_is_help=True
+)
 
 
 @model_app.command("export")
@@ -20,7 +22,9 @@ def export(out_dir: Path = typer.Argument(..., help="Folder to write the schemas
 
 
 @model_app.command("docs")
-def docs(out: Path = typer.Argument(Path("docs/data-model.md"), help="Markdown file to write.")) -> None:
+def docs(
+    out: Path = typer.Argument(Path("docs/data-model.md"), help="Markdown file to write."),
+) -> None:
     """Write the data-model document generated from the model."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(data_model_markdown() + "\n")

@@ -50,20 +50,32 @@ EVENT_TYPE = CodeSet(
             ("outreach contact",),
             ("social",),
         ),
-        Code("housing_loss", "Loss of housing (eviction, repossession)", ("eviction",), ("social", "financial")),
+        Code(
+            "housing_loss",
+            "Loss of housing (eviction, repossession)",
+            ("eviction",),
+            ("social", "financial"),
+        ),
         Code("adult_social_care", "Adult social care episode", ("asc",), ("social",)),
         Code("children_social_care", "Children's social care episode", ("csc",), ("social",)),
         Code("benefits_advice", "Benefits advice contact", ("welfare rights",), ("financial",)),
         Code("debt_advice", "Debt advice contact", ("debt",), ("financial",)),
         Code("gp_registration", "Registration with a general practice", (), ("clinical",)),
-        Code("clinical_condition", "Diagnosis of a recorded condition", ("diagnosis",), ("clinical",)),
+        Code(
+            "clinical_condition", "Diagnosis of a recorded condition", ("diagnosis",), ("clinical",)
+        ),
         Code(
             "mental_health_crisis",
             "Mental-health crisis attendance or referral",
             ("mh crisis",),
             ("clinical",),
         ),
-        Code("mlp_screening", "Medical-legal partnership screening (I-HELP)", (), ("social", "financial")),
+        Code(
+            "mlp_screening",
+            "Medical-legal partnership screening (I-HELP)",
+            (),
+            ("social", "financial"),
+        ),
         Code("legal_referral", "Referral to legal aid", (), ("social", "financial")),
         Code("lead_test", "Blood lead test", ("blood lead",), ("physical", "clinical")),
     ),
@@ -85,7 +97,9 @@ ISTV_ASSAULT_METHOD = CodeSet(
     description="ISTV (ISB 1594) assault method.",
     standard="ISB 1594 Information Sharing to Tackle Violence",
     codes=(
-        Code("01", "Body part (fist, feet, head)", ("body", "hit", "punch", "kick", "bodily force")),
+        Code(
+            "01", "Body part (fist, feet, head)", ("body", "hit", "punch", "kick", "bodily force")
+        ),
         Code("02", "Blunt object", ("blunt", "bat", "club")),
         Code("03", "Sharp object (knife, blade)", ("knife", "stab", "blade", "sharp", "stabbing")),
         Code("04", "Glass or bottle", ("glass", "bottle", "glassing")),
@@ -142,14 +156,18 @@ HMIS_LIVING_SITUATION = CodeSet(
         Code("101", "Emergency shelter", ("shelter", "es")),
         Code("118", "Safe Haven", ()),
         Code("215", "Foster care home or foster care group home", ("foster care",)),
-        Code("206", "Hospital or other residential non-psychiatric medical facility", ("hospital",)),
+        Code(
+            "206", "Hospital or other residential non-psychiatric medical facility", ("hospital",)
+        ),
         Code("207", "Jail, prison or juvenile detention facility", ("jail", "prison")),
         Code("225", "Long-term care facility or nursing home", ("nursing home",)),
         Code("204", "Psychiatric hospital or other psychiatric facility", ("psychiatric",)),
         Code("205", "Substance abuse treatment facility or detox center", ("detox",)),
         Code("302", "Transitional housing for homeless persons", ("transitional",)),
         Code("329", "Residential project or halfway house with no homeless criteria", ()),
-        Code("314", "Hotel or motel paid for without emergency shelter voucher", ("hotel", "motel")),
+        Code(
+            "314", "Hotel or motel paid for without emergency shelter voucher", ("hotel", "motel")
+        ),
         Code("332", "Host Home (non-crisis)", ()),
         Code("312", "Staying or living with family, temporary tenure", ("sofa surfing family",)),
         Code("313", "Staying or living with friends, temporary tenure", ("sofa surfing",)),
@@ -166,10 +184,17 @@ HMIS_LIVING_SITUATION = CodeSet(
 
 LEAD_SAMPLE_TYPE = CodeSet(
     name="lead_sample_type",
-    description="Blood lead sample type; capillary results above the reference value need venous confirmation.",
+    description=(
+        "Blood lead sample type; capillary results above the reference value need venous "
+        "confirmation."
+    ),
     codes=(
         Code("venous", "Venous", ("v", "ven")),
-        Code("capillary", "Capillary (finger or heel stick)", ("c", "cap", "fingerstick", "heelstick")),
+        Code(
+            "capillary",
+            "Capillary (finger or heel stick)",
+            ("c", "cap", "fingerstick", "heelstick"),
+        ),
         Code("unknown", "Unknown", ("u", "unk", "not known")),
     ),
 )
@@ -184,7 +209,11 @@ IHELP_DOMAIN = CodeSet(
         Code("education", "Education and employment", ("e", "employment", "school")),
         Code("legal_status", "Legal status", ("l", "immigration", "status")),
         Code("literacy", "Literacy", ("lit",)),
-        Code("personal_safety", "Personal and family stability and safety", ("p", "safety", "domestic abuse")),
+        Code(
+            "personal_safety",
+            "Personal and family stability and safety",
+            ("p", "safety", "domestic abuse"),
+        ),
     ),
 )
 
@@ -195,7 +224,11 @@ MLP_OUTCOME = CodeSet(
         Code("need_addressed", "Legal need addressed", ("resolved", "won", "addressed")),
         Code("advice_given", "Advice given, need partly addressed", ("advice",)),
         Code("not_addressed", "Need not addressed", ("lost", "unresolved")),
-        Code("withdrawn", "Client withdrew or lost contact", ("withdrew", "lost contact", "no contact")),
+        Code(
+            "withdrawn",
+            "Client withdrew or lost contact",
+            ("withdrew", "lost contact", "no contact"),
+        ),
         Code("open", "Case still open", ("ongoing", "pending")),
     ),
 )

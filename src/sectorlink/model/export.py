@@ -60,7 +60,12 @@ def code_set_document(name: str) -> dict[str, Any]:
         "description": cs.description,
         "standard": cs.standard,
         "codes": [
-            {"code": c.code, "label": c.label, "synonyms": list(c.synonyms), "domains": list(c.domains)}
+            {
+                "code": c.code,
+                "label": c.label,
+                "synonyms": list(c.synonyms),
+                "domains": list(c.domains),
+            }
             for c in cs.codes
         ],
     }
@@ -112,9 +117,15 @@ def data_model_markdown() -> str:
             lines.append(f"Extends `{table.parent}` one-to-one on the same key.")
         if table.standard:
             lines.append(f"Standard: {table.standard}.")
-        lines += ["", "| field | type | required | code set | description |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            "| field | type | required | code set | description |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for f in table.fields:
-            code_set = f"[`{f.code_set}`](#code-set-{f.code_set.replace('_', '-')})" if f.code_set else ""
+            code_set = (
+                f"[`{f.code_set}`](#code-set-{f.code_set.replace('_', '-')})" if f.code_set else ""
+            )
             marks = []
             if f.identifier:
                 marks.append("identifier")
@@ -124,11 +135,18 @@ def data_model_markdown() -> str:
                 marks.append(f"unit: {f.unit}")
             note = f" ({'; '.join(marks)})" if marks else ""
             required = "yes" if f.required else ""
-            lines.append(f"| `{f.name}` | {f.type} | {required} | {code_set} | {f.description}{note} |")
+            lines.append(
+                f"| `{f.name}` | {f.type} | {required} | {code_set} | {f.description}{note} |"
+            )
         lines.append("")
-    lines += ["## Code sets", "", "Local spellings listed as synonyms map to the code automatically",
-              "(matching ignores case and extra spaces). Anything else needs a `codes:` entry in the",
-              "mapping spec, or it is reported as unmapped.", ""]
+    lines += [
+        "## Code sets",
+        "",
+        "Local spellings listed as synonyms map to the code automatically",
+        "(matching ignores case and extra spaces). Anything else needs a `codes:` entry in the",
+        "mapping spec, or it is reported as unmapped.",
+        "",
+    ]
     for cs in CODE_SETS.values():
         lines += [f"### Code set: {cs.name}", "", cs.description]
         if cs.standard:

@@ -32,7 +32,9 @@ PERSON_RECORD = Table(
         _key(),
         Field("record_id", "string", "The partner's identifier of this record.", required=True),
         Field("full_name", "string", "The full name exactly as received.", identifier=True),
-        Field("title", "string", "Title (Mr, Ms, Dr...) when the partner sent one.", identifier=True),
+        Field(
+            "title", "string", "Title (Mr, Ms, Dr...) when the partner sent one.", identifier=True
+        ),
         Field("given_name", "string", "First given name.", identifier=True),
         Field("middle_names", "string", "Other given names, space separated.", identifier=True),
         Field("family_name", "string", "Family name (surname).", identifier=True),
@@ -43,11 +45,18 @@ PERSON_RECORD = Table(
             "Year of birth: from the full date, or a partial date that gives the year only.",
             identifier=True,
         ),
-        Field("age_years", "integer", "Age in years at `age_at_date`, when no birth date was sent."),
+        Field(
+            "age_years", "integer", "Age in years at `age_at_date`, when no birth date was sent."
+        ),
         Field("age_at_date", "date", "The date at which `age_years` was recorded."),
         Field("sex", "string", "Sex.", code_set="sex", identifier=True),
         Field("address", "string", "Address lines as received, comma separated.", identifier=True),
-        Field("postcode", "string", "Postcode or ZIP code as received (trimmed, upper case).", identifier=True),
+        Field(
+            "postcode",
+            "string",
+            "Postcode or ZIP code as received (trimmed, upper case).",
+            identifier=True,
+        ),
         Field("nhs_number", "string", "NHS number (10 digits, mod-11 check).", identifier=True),
         Field("ni_number", "string", "National Insurance number.", identifier=True),
         Field("ssn", "string", "US Social Security number.", identifier=True),
@@ -72,7 +81,12 @@ EVENT = Table(
             required=True,
         ),
         Field("event_type", "string", "Kind of contact.", required=True, code_set="event_type"),
-        Field("start_time", "datetime", "When the contact started (or its date at midnight).", required=True),
+        Field(
+            "start_time",
+            "datetime",
+            "When the contact started (or its date at midnight).",
+            required=True,
+        ),
         Field("end_time", "datetime", "When the contact ended, if it has an end."),
         Field("postcode", "string", "Where it happened: postcode."),
         Field("latitude", "number", "Where it happened: WGS84 latitude.", unit="degree"),
@@ -198,7 +212,9 @@ BENEFIT_SUPPORT = _detail(
     None,
     Field("support_type", "string", "Kind of support.", code_set="support_type"),
     Field("debt_amount", "number", "Debt owed at first contact.", unit="currency"),
-    Field("financial_gain", "number", "Annualised benefit gain or debt written off.", unit="currency"),
+    Field(
+        "financial_gain", "number", "Annualised benefit gain or debt written off.", unit="currency"
+    ),
 )
 
 CLINICAL_CONDITION = _detail(
@@ -217,7 +233,12 @@ PROPERTY = Table(
     primary_key=("source", "property_id"),
     fields=(
         _key(),
-        Field("property_id", "string", "The partner's property identifier (UPRN or parcel id).", required=True),
+        Field(
+            "property_id",
+            "string",
+            "The partner's property identifier (UPRN or parcel id).",
+            required=True,
+        ),
         Field("address", "string", "Address."),
         Field("postcode", "string", "Postcode or ZIP code."),
         Field("latitude", "number", "WGS84 latitude.", unit="degree"),

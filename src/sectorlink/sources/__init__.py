@@ -1,7 +1,7 @@
 """Partner extracts: mapping specs, readers, validation, atomic ingest and quality reports."""
 
 from sectorlink.sources.errors import FileFormatError, SourceError, SpecError
-from sectorlink.sources.ingest import FieldQuality, LoadResult, Reject, UnmappedCode, ingest
+from sectorlink.sources.loader import FieldQuality, LoadResult, Reject, UnmappedCode, ingest
 from sectorlink.sources.spec import MappingSpec, load_spec, parse_spec
 
 __all__ = [

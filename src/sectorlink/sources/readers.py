@@ -25,8 +25,15 @@ from sectorlink.sources.spec import FileOptions
 STAGING = "__staging"
 CHUNK = 1 << 20
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
-EXTENSIONS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "excel", ".xlsm": "excel",
-              ".parquet": "parquet", ".pq": "parquet"}
+EXTENSIONS = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ def file_format(path: Path, options: FileOptions) -> str:
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
         raise FileFormatError(
-            f"cannot tell the format from the extension {path.suffix!r}; set file.format in the spec "
+            f"cannot tell the format from the extension {path.suffix!r}; "
+            "set file.format in the spec "
             "(csv, excel or parquet)",
             file=path,
         )
@@ -95,7 +103,8 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
             raise FileFormatError(
                 "the file starts with a UTF-8 byte-order mark but the spec says encoding latin-1; "
                 "set file.encoding: utf-8",
-                file=path, row=1,
+                file=path,
+                row=1,
             )
         fh.seek(0)
         while True:
@@ -123,10 +132,13 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
                     row = newlines + chunk.count(b"\n", 0, exc.start) + 1
                     column = _column_at(path, bad, delimiter)
                     raise FileFormatError(
-                        f"byte 0x{chunk[exc.start]:02X} at offset {bad} is not valid UTF-8, but the "
+                        f"byte 0x{chunk[exc.start]:02X} at offset {bad} is not valid UTF-8, "
+                        "but the "
                         "spec says encoding utf-8; if the partner exported it from Excel or an "
                         "older system it is probably latin-1 (set file.encoding: latin-1)",
-                        file=path, row=row, column=column,
+                        file=path,
+                        row=row,
+                        column=column,
                     ) from None
                 return  # not UTF-8, as a latin-1 file should be
             if non_ascii_at is None and re.search(rb"[\x80-\xff]", chunk):
@@ -136,13 +148,17 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
             newlines += chunk.count(b"\n")
             offset += len(chunk)
     if carry and encoding == "utf-8":
-        raise FileFormatError("the file ends in the middle of a UTF-8 character (cut off?)",
-                              file=path, row=newlines + 1)
+        raise FileFormatError(
+            "the file ends in the middle of a UTF-8 character (cut off?)",
+            file=path,
+            row=newlines + 1,
+        )
     if encoding == "latin-1" and non_ascii_at is not None:
         raise FileFormatError(
             "the file is valid UTF-8 with non-ASCII characters, but the spec says encoding "
             "latin-1, which would garble them ('é' read as 'Ã©'); set file.encoding: utf-8",
-            file=path, row=non_ascii_at,
+            file=path,
+            row=non_ascii_at,
         )
 
 
@@ -168,7 +184,9 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_header(path: Path, encoding: str, delimiter: str | None, quote: str) -> tuple[list[str], str]:
+def _read_header(
+    path: Path, encoding: str, delimiter: str | None, quote: str
+) -> tuple[list[str], str]:
     with open(path, "rb") as fh:
         head = fh.read(65536)
     text = head.decode("utf-8-sig" if encoding == "utf-8" else "latin-1", errors="replace")
@@ -190,7 +208,9 @@ def _check_header(path: Path, header: list[str]) -> None:
         if name in seen:
             raise FileFormatError(
                 f"column {name!r} appears twice in the header (columns {seen[name]} and {i})",
-                file=path, row=1, column=name,
+                file=path,
+                row=1,
+                column=name,
             )
         seen[name] = i
 
@@ -218,8 +238,14 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     # The staging table is filled in file order, so rowid + 2 is the spreadsheet row number.
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 2 AS __row, * FROM {STAGING}_raw")
     row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
-    return StagedFile(path=path, format="csv", columns=columns, rows=int(row[0]) if row else 0,
-                      delimiter=delim, encoding=options.encoding)
+    return StagedFile(
+        path=path,
+        format="csv",
+        columns=columns,
+        rows=int(row[0]) if row else 0,
+        delimiter=delim,
+        encoding=options.encoding,
+    )
 
 
 def _csv_error(path: Path, exc: duckdb.Error, header: list[str], delim: str) -> FileFormatError:
@@ -231,20 +257,28 @@ def _csv_error(path: Path, exc: duckdb.Error, header: list[str], delim: str) -> 
         expected, got = int(found.group(1)), int(found.group(2))
         total_lines = _count_lines(path)
         cut = " — the file seems cut off in the middle of this row" if line == total_lines else ""
-        missing = f" (no value for {header[got]!r} onwards)" if got < expected and got < len(header) else ""
+        missing = (
+            f" (no value for {header[got]!r} onwards)"
+            if got < expected and got < len(header)
+            else ""
+        )
         return FileFormatError(
             f"this row has {got} fields but the header has {expected}{missing}{cut}; check the "
             f"delimiter ({delim!r}) and quoting",
-            file=path, row=line,
+            file=path,
+            row=line,
         )
     if "unterminated quote" in message:
         return FileFormatError(
             "a quoted value starting in this row is never closed — the file may be cut off, or "
             "use a different quote character",
-            file=path, row=line,
+            file=path,
+            row=line,
         )
     if "Invalid unicode" in message:
-        return FileFormatError("this row is not valid in the declared encoding", file=path, row=line)
+        return FileFormatError(
+            "this row is not valid in the declared encoding", file=path, row=line
+        )
     first = message.splitlines()[0] if message else "unreadable CSV"
     return FileFormatError(f"cannot read the CSV: {first}", file=path, row=line)
 
@@ -266,7 +300,11 @@ def _excel_text(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S") if value.time() != dt.time() else value.strftime("%Y-%m-%d")
+        return (
+            value.strftime("%Y-%m-%d %H:%M:%S")
+            if value.time() != dt.time()
+            else value.strftime("%Y-%m-%d")
+        )
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, float) and value.is_integer():
@@ -287,7 +325,8 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
         if options.sheet is not None:
             if options.sheet not in workbook.sheetnames:
                 raise FileFormatError(
-                    f"no sheet {options.sheet!r}; sheets: {', '.join(workbook.sheetnames)}", file=path
+                    f"no sheet {options.sheet!r}; sheets: {', '.join(workbook.sheetnames)}",
+                    file=path,
                 )
             sheet = workbook[options.sheet]
         else:
@@ -339,16 +378,24 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> StagedFile:
     try:
         described = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
-        raise FileFormatError(f"not a readable Parquet file: {str(exc).splitlines()[0]}", file=path) from None
+        raise FileFormatError(
+            f"not a readable Parquet file: {str(exc).splitlines()[0]}", file=path
+        ) from None
     header = [str(r[0]) for r in described]
     _check_header(path, header)
     columns = {name: f"c{i}" for i, name in enumerate(header)}
-    select = ", ".join(f"CAST({quote_ident(name)} AS VARCHAR) AS {c}" for name, c in columns.items())
+    select = ", ".join(
+        f"CAST({quote_ident(name)} AS VARCHAR) AS {c}" for name, c in columns.items()
+    )
     con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
     try:
-        con.execute(f"CREATE TEMP TABLE {STAGING}_raw AS SELECT {select} FROM read_parquet(?)", [str(path)])
+        con.execute(
+            f"CREATE TEMP TABLE {STAGING}_raw AS SELECT {select} FROM read_parquet(?)", [str(path)]
+        )
     except duckdb.Error as exc:
-        raise FileFormatError(f"cannot read the Parquet data: {str(exc).splitlines()[0]}", file=path) from None
+        raise FileFormatError(
+            f"cannot read the Parquet data: {str(exc).splitlines()[0]}", file=path
+        ) from None
     # Parquet has no header row: rows are numbered from 1.
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 1 AS __row, * FROM {STAGING}_raw")
     row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()

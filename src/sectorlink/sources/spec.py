@@ -21,8 +21,14 @@ from sectorlink.sources.errors import SpecError
 
 SPLIT_STYLES = ("surname_comma_forename", "title_forename_middle_surname", "forename_surname")
 FORMATS = ("csv", "excel", "parquet")
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1",
-             "latin1": "latin-1", "iso-8859-1": "latin-1"}
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "latin-1": "latin-1",
+    "latin1": "latin-1",
+    "iso-8859-1": "latin-1",
+}
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
 DEFAULT_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 DEFAULT_TRUE = ("y", "yes", "true", "t", "1")
@@ -30,11 +36,32 @@ DEFAULT_FALSE = ("n", "no", "false", "f", "0")
 STANDALONE_TABLES = tuple(n for n, t in TABLES.items() if t.kind == "reference")
 SOURCE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
-TOP_KEYS = ("spec_version", "source", "partner", "description", "file", "record_id", "person",
-            "events", "tables")
+TOP_KEYS = (
+    "spec_version",
+    "source",
+    "partner",
+    "description",
+    "file",
+    "record_id",
+    "person",
+    "events",
+    "tables",
+)
 FILE_KEYS = ("format", "delimiter", "encoding", "quote", "sheet")
-MAPPING_KEYS = ("column", "columns", "join", "value", "formats", "codes", "default", "split",
-                "true_values", "false_values", "prefix", "suffix")
+MAPPING_KEYS = (
+    "column",
+    "columns",
+    "join",
+    "value",
+    "formats",
+    "codes",
+    "default",
+    "split",
+    "true_values",
+    "false_values",
+    "prefix",
+    "suffix",
+)
 CONDITION_KEYS = ("column", "in", "not_in", "present")
 
 
@@ -201,8 +228,11 @@ class _Parser:
         for key in data:
             if key not in allowed:
                 sub = f"{path}.{key}" if path else str(key)
-                raise self.error(sub, f"unknown key {key!r}{_closest(str(key), allowed)}; "
-                                      f"allowed here: {', '.join(allowed)}")
+                raise self.error(
+                    sub,
+                    f"unknown key {key!r}{_closest(str(key), allowed)}; "
+                    f"allowed here: {', '.join(allowed)}",
+                )
 
     def mapping(self, value: Any, path: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
@@ -226,8 +256,9 @@ class _Parser:
         model_field = table.field(field_name)
         line = self.index.get(path)
         if isinstance(raw, (str, int)) and not isinstance(raw, bool):
-            return ValueMapping(path=path, line=line, column=str(raw),
-                                **self._type_defaults(model_field.type))
+            return ValueMapping(
+                path=path, line=line, column=str(raw), **self._type_defaults(model_field.type)
+            )
         data = self.mapping(raw, path)
         self.check_keys(data, MAPPING_KEYS, path)
         sources = [k for k in ("column", "columns", "value") if k in data]
@@ -245,18 +276,24 @@ class _Parser:
             raise self.error(f"{path}.join", "'join' goes with 'columns'")
         if "formats" in data:
             if model_field.type not in ("date", "datetime"):
-                raise self.error(f"{path}.formats", f"'formats' is for date fields; "
-                                 f"{field_name} is {model_field.type}")
+                raise self.error(
+                    f"{path}.formats",
+                    f"'formats' is for date fields; {field_name} is {model_field.type}",
+                )
             formats = self.text_list(data["formats"], f"{path}.formats")
             for i, fmt in enumerate(formats):
                 if "%" not in fmt:
-                    raise self.error(f"{path}.formats[{i}]", f"{fmt!r} is not a strftime format "
-                                     "(e.g. '%d/%m/%Y')")
+                    raise self.error(
+                        f"{path}.formats[{i}]",
+                        f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')",
+                    )
             kwargs["formats"] = formats
         if "codes" in data or "default" in data:
             if model_field.code_set is None:
-                raise self.error(path, f"'codes' and 'default' are for coded fields; "
-                                 f"{field_name} has no code set")
+                raise self.error(
+                    path,
+                    f"'codes' and 'default' are for coded fields; {field_name} has no code set",
+                )
             code_set = CODE_SETS[model_field.code_set]
             valid = code_set.values
             if "codes" in data:
@@ -265,24 +302,32 @@ class _Parser:
                 for local, common in codes.items():
                     common_text = self.text(common, f"{path}.codes.{local}")
                     if common_text not in valid:
-                        raise self.error(f"{path}.codes.{local}", f"{common_text!r} is not a code of "
-                                         f"{code_set.name}{_closest(common_text, valid)}; codes: "
-                                         f"{', '.join(valid)}")
+                        raise self.error(
+                            f"{path}.codes.{local}",
+                            f"{common_text!r} is not a code of "
+                            f"{code_set.name}{_closest(common_text, valid)}; codes: "
+                            f"{', '.join(valid)}",
+                        )
                     pairs.append((fold_code(str(local)), common_text))
                 kwargs["codes"] = tuple(pairs)
             if "default" in data:
                 default = self.text(data["default"], f"{path}.default")
                 if default not in valid:
-                    raise self.error(f"{path}.default", f"{default!r} is not a code of "
-                                     f"{code_set.name}{_closest(default, valid)}")
+                    raise self.error(
+                        f"{path}.default",
+                        f"{default!r} is not a code of {code_set.name}{_closest(default, valid)}",
+                    )
                 kwargs["default"] = default
         if "split" in data:
             if field_name != "full_name":
                 raise self.error(f"{path}.split", "'split' is for full_name")
             split = self.text(data["split"], f"{path}.split")
             if split not in SPLIT_STYLES:
-                raise self.error(f"{path}.split", f"unknown split {split!r}{_closest(split, SPLIT_STYLES)}; "
-                                 f"use one of {', '.join(SPLIT_STYLES)}")
+                raise self.error(
+                    f"{path}.split",
+                    f"unknown split {split!r}{_closest(split, SPLIT_STYLES)}; "
+                    f"use one of {', '.join(SPLIT_STYLES)}",
+                )
             kwargs["split"] = split
         for key in ("true_values", "false_values"):
             if key in data:
@@ -320,8 +365,16 @@ class _Parser:
         values = tuple(fold_code(v) for v in self.text_list(data[op], f"{path}.{op}"))
         return Condition(path=path, line=line, column=column, op=op, values=values)  # type: ignore[arg-type]
 
-    def target(self, table_name: str, raw: Any, path: str, *, inherited: Mapping[str, ValueMapping],
-               allow_when: bool, extra_keys: tuple[str, ...] = ()) -> TargetMapping:
+    def target(
+        self,
+        table_name: str,
+        raw: Any,
+        path: str,
+        *,
+        inherited: Mapping[str, ValueMapping],
+        allow_when: bool,
+        extra_keys: tuple[str, ...] = (),
+    ) -> TargetMapping:
         table = get_table(table_name)
         data = dict(self.mapping(raw, path))
         when = None
@@ -344,13 +397,20 @@ class _Parser:
                 system = {f.name for f in table.fields if f.system}
                 if name in system:
                     raise self.error(sub, f"{name} is filled by the hub and cannot be mapped")
-                raise self.error(sub, f"{table.name} has no field {name!r}{_closest(name, mappable)}; "
-                                      f"fields: {', '.join(sorted(mappable))}")
+                raise self.error(
+                    sub,
+                    f"{table.name} has no field {name!r}{_closest(name, mappable)}; "
+                    f"fields: {', '.join(sorted(mappable))}",
+                )
             fields[name] = self.value_mapping(table, name, value, sub)
         for f in table.fields:
             if f.required and f.name != "source" and f.name not in fields:
-                raise self.error(path, f"{table.name} needs a mapping for required field {f.name!r}")
-        return TargetMapping(table=table, path=path, fields=fields, when=when, attributes=attributes)
+                raise self.error(
+                    path, f"{table.name} needs a mapping for required field {f.name!r}"
+                )
+        return TargetMapping(
+            table=table, path=path, fields=fields, when=when, attributes=attributes
+        )
 
     def attributes(self, raw: Any, path: str) -> tuple[tuple[str, str], ...]:
         if isinstance(raw, list):
@@ -366,22 +426,33 @@ class _Parser:
         self.check_keys(data, FILE_KEYS, "file")
         fmt = data.get("format")
         if fmt is not None and fmt not in FORMATS:
-            raise self.error("file.format", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+            raise self.error(
+                "file.format", f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}"
+            )
         delimiter = data.get("delimiter")
         if delimiter is not None:
             delimiter = self.text(delimiter, "file.delimiter")
             delimiter = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
             if len(delimiter) != 1:
-                raise self.error("file.delimiter", f"delimiter must be one character, got {delimiter!r}")
+                raise self.error(
+                    "file.delimiter", f"delimiter must be one character, got {delimiter!r}"
+                )
         encoding = str(data.get("encoding", "utf-8")).lower()
         if encoding not in ENCODINGS:
-            raise self.error("file.encoding", f"unsupported encoding {encoding!r}; use utf-8 or latin-1")
+            raise self.error(
+                "file.encoding", f"unsupported encoding {encoding!r}; use utf-8 or latin-1"
+            )
         quote = self.text(data.get("quote", '"'), "file.quote")
         if len(quote) != 1:
             raise self.error("file.quote", "quote must be one character")
         sheet = data.get("sheet")
-        return FileOptions(format=fmt, delimiter=delimiter, encoding=ENCODINGS[encoding], quote=quote,
-                           sheet=None if sheet is None else str(sheet))
+        return FileOptions(
+            format=fmt,
+            delimiter=delimiter,
+            encoding=ENCODINGS[encoding],
+            quote=quote,
+            sheet=None if sheet is None else str(sheet),
+        )
 
     def spec(self, data: Mapping[str, Any], sha256: str) -> MappingSpec:
         self.check_keys(data, TOP_KEYS, "")
@@ -391,29 +462,47 @@ class _Parser:
             raise self.error("", "the spec needs 'source' (the name every row is stored under)")
         source = self.text(data["source"], "source")
         if not SOURCE_NAME.fullmatch(source):
-            raise self.error("source", f"source {source!r} must be lower-case letters, digits and _ "
-                                       "and start with a letter")
+            raise self.error(
+                "source",
+                f"source {source!r} must be lower-case letters, digits and _ "
+                "and start with a letter",
+            )
         file_options = self.file_options(data.get("file"))
         record_id = None
         if "record_id" in data:
-            record_id = self.value_mapping(get_table("person_record"), "record_id", data["record_id"],
-                                           "record_id")
+            record_id = self.value_mapping(
+                get_table("person_record"), "record_id", data["record_id"], "record_id"
+            )
         person = None
         if "person" in data:
             if record_id is None:
                 raise self.error("person", "a spec with 'person' needs 'record_id'")
-            person = self.target("person_record", data["person"], "person",
-                                 inherited={"record_id": record_id}, allow_when=False)
+            person = self.target(
+                "person_record",
+                data["person"],
+                "person",
+                inherited={"record_id": record_id},
+                allow_when=False,
+            )
             if "record_id" in self.mapping(data["person"], "person"):
                 raise self.error("person.record_id", "put record_id at the top level of the spec")
         events = self.events(data.get("events"), record_id)
         tables = self.tables(data.get("tables"))
         if person is None and not events and not tables:
             raise self.error("", "the spec maps nothing: give 'person', 'events' or 'tables'")
-        return MappingSpec(source=source, file=file_options, record_id=record_id, person=person,
-                           events=events, tables=tables, partner=data.get("partner"),
-                           description=data.get("description"), path=self.path, sha256=sha256,
-                           raw=data)
+        return MappingSpec(
+            source=source,
+            file=file_options,
+            record_id=record_id,
+            person=person,
+            events=events,
+            tables=tables,
+            partner=data.get("partner"),
+            description=data.get("description"),
+            path=self.path,
+            sha256=sha256,
+            raw=data,
+        )
 
     def events(self, raw: Any, record_id: ValueMapping | None) -> tuple[EventMapping, ...]:
         if raw is None:
@@ -432,19 +521,29 @@ class _Parser:
                     inherited["event_id"] = record_id
             if "record_id" not in data and record_id is None:
                 raise self.error(path, "an event needs 'record_id' (or a top-level record_id)")
-            event = self.target("event", data, path, inherited=inherited, allow_when=True,
-                                extra_keys=("detail",))
+            event = self.target(
+                "event", data, path, inherited=inherited, allow_when=True, extra_keys=("detail",)
+            )
             details = []
             if "detail" in data:
                 detail_raw = self.mapping(data["detail"], f"{path}.detail")
                 for name, fields in detail_raw.items():
                     sub = f"{path}.detail.{name}"
                     if name not in DETAIL_TABLES:
-                        raise self.error(sub, f"unknown detail table {name!r}{_closest(name, DETAIL_TABLES)}; "
-                                              f"detail tables: {', '.join(DETAIL_TABLES)}")
-                    details.append(self.target(name, fields, sub,
-                                               inherited={"event_id": event.fields["event_id"]},
-                                               allow_when=True))
+                        raise self.error(
+                            sub,
+                            f"unknown detail table {name!r}{_closest(name, DETAIL_TABLES)}; "
+                            f"detail tables: {', '.join(DETAIL_TABLES)}",
+                        )
+                    details.append(
+                        self.target(
+                            name,
+                            fields,
+                            sub,
+                            inherited={"event_id": event.fields["event_id"]},
+                            allow_when=True,
+                        )
+                    )
             out.append(EventMapping(event=event, details=tuple(details)))
         return tuple(out)
 
@@ -456,8 +555,11 @@ class _Parser:
         for name, fields in data.items():
             path = f"tables.{name}"
             if name not in STANDALONE_TABLES:
-                raise self.error(path, f"{name!r} cannot be mapped under 'tables'{_closest(name, STANDALONE_TABLES)}; "
-                                       f"use one of {', '.join(STANDALONE_TABLES)}")
+                raise self.error(
+                    path,
+                    f"{name!r} cannot be mapped under 'tables'{_closest(name, STANDALONE_TABLES)}; "
+                    f"use one of {', '.join(STANDALONE_TABLES)}",
+                )
             out.append(self.target(name, fields, path, inherited={}, allow_when=True))
         return tuple(out)
 
@@ -469,7 +571,9 @@ def parse_spec(text: str, path: Path | None = None) -> MappingSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise SpecError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, line=line) from None
+        raise SpecError(
+            f"not valid YAML: {getattr(exc, 'problem', exc)}", file=path, line=line
+        ) from None
     parser = _Parser(text, path)
     if not isinstance(data, Mapping):
         raise SpecError("a mapping spec must be a YAML mapping (key: value lines)", file=path)

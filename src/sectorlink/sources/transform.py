@@ -15,8 +15,23 @@ from sectorlink.sources.errors import SpecError
 from sectorlink.sources.readers import STAGING, StagedFile
 from sectorlink.sources.spec import Condition, MappingSpec, TargetMapping, ValueMapping
 
-TITLES = ("mr", "mrs", "miss", "ms", "mx", "dr", "prof", "rev", "sir", "lady", "lord", "master",
-          "dame", "fr", "sr")
+TITLES = (
+    "mr",
+    "mrs",
+    "miss",
+    "ms",
+    "mx",
+    "dr",
+    "prof",
+    "rev",
+    "sir",
+    "lady",
+    "lord",
+    "master",
+    "dame",
+    "fr",
+    "sr",
+)
 NAME_PARTS = ("title", "given_name", "middle_names", "family_name")
 
 
@@ -86,8 +101,9 @@ class _Builder:
         try:
             return self.staged.columns[name]
         except KeyError:  # ingest checks every column first; this guards direct callers
-            raise SpecError(f"{key_path}: column {name!r} is not in the file", file=self.spec.path,
-                            column=name) from None
+            raise SpecError(
+                f"{key_path}: column {name!r} is not in the file", file=self.spec.path, column=name
+            ) from None
 
     def raw_sql(self, mapping: ValueMapping) -> str:
         if mapping.value is not None:
@@ -95,7 +111,9 @@ class _Builder:
         elif mapping.column is not None:
             expr = f"NULLIF(trim({self.staging_column(mapping.column, mapping.path)}), '')"
         else:
-            parts = [f"NULLIF(trim({self.staging_column(c, mapping.path)}), '')" for c in mapping.columns]
+            parts = [
+                f"NULLIF(trim({self.staging_column(c, mapping.path)}), '')" for c in mapping.columns
+            ]
             expr = f"NULLIF(concat_ws({lit(mapping.join)}, {', '.join(parts)}), '')"
         if mapping.prefix:
             expr = f"({lit(mapping.prefix)} || {expr})"
@@ -135,7 +153,9 @@ class _Builder:
             typed = f"CAST({parsed} AS DATE)" if f.type == "date" else parsed
             if f.name == "birth_date":
                 # A four-digit birth date is a partial date: it gives the year only.
-                typed = f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN NULL ELSE {typed} END"
+                typed = (
+                    f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN NULL ELSE {typed} END"
+                )
                 bad_parse = f"NOT regexp_full_match({raw}, '[0-9]{{4}}') AND {typed} IS NULL"
             else:
                 bad_parse = f"{typed} IS NULL"
@@ -143,13 +163,17 @@ class _Builder:
             fmt_text = ", ".join(formats)
             problem = (
                 f"CASE WHEN {raw} IS NOT NULL AND {bad_parse} THEN "
-                f"{lit(where + ': ')} || {raw} || {lit(' is not a date in the format(s) ' + fmt_text)} "
-                f"WHEN {typed} > {now} THEN {lit(where + ': ')} || {raw} || {lit(' lies in the future')} END"
+                f"{lit(where + ': ')} || {raw} || "
+                f"{lit(' is not a date in the format(s) ' + fmt_text)} "
+                f"WHEN {typed} > {now} THEN {lit(where + ': ')} || {raw} || "
+                f"{lit(' lies in the future')} END"
             )
             return typed, problem
         if f.type == "integer":
-            typed = (f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
-                     f"THEN TRY_CAST(regexp_extract({raw}, '[+-]?[0-9]+') AS BIGINT) END")
+            typed = (
+                f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
+                f"THEN TRY_CAST(regexp_extract({raw}, '[+-]?[0-9]+') AS BIGINT) END"
+            )
             return typed, self._bad(raw, typed, where, "is not a whole number")
         if f.type == "number":
             typed = f"TRY_CAST(regexp_replace({raw}, '[£$€,\\s]', '', 'g') AS DOUBLE)"
@@ -158,16 +182,24 @@ class _Builder:
             assert mapping is not None
             trues = ", ".join(lit(v) for v in mapping.true_values)
             falses = ", ".join(lit(v) for v in mapping.false_values)
-            typed = (f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
-                     f"WHEN lower({raw}) IN ({falses}) THEN false END")
-            return typed, self._bad(raw, typed, where, "is not one of " + ", ".join(
-                (*mapping.true_values, *mapping.false_values)))
+            typed = (
+                f"CASE WHEN lower({raw}) IN ({trues}) THEN true "
+                f"WHEN lower({raw}) IN ({falses}) THEN false END"
+            )
+            return typed, self._bad(
+                raw,
+                typed,
+                where,
+                "is not one of " + ", ".join((*mapping.true_values, *mapping.false_values)),
+            )
         raise AssertionError(f"unhandled field type {f.type}")
 
     @staticmethod
     def _bad(raw: str, typed: str, where: str, message: str) -> str:
-        return (f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN "
-                f"{lit(where + ': ')} || {raw} || {lit(' ' + message)} END")
+        return (
+            f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN "
+            f"{lit(where + ': ')} || {raw} || {lit(' ' + message)} END"
+        )
 
     def code_case(self, col: Column, expr: str) -> str:
         assert col.field.code_set is not None
@@ -204,7 +236,9 @@ def _split_name_sql(style: str, raw: str) -> dict[str, str]:
     toks = f"string_split({norm}, ' ')"
     titles = ", ".join(lit(t) for t in TITLES)
     if style == "title_forename_middle_surname":
-        has_title = f"(len({toks}) > 1 AND lower(regexp_replace({toks}[1], '\\.', '', 'g')) IN ({titles}))"
+        has_title = (
+            f"(len({toks}) > 1 AND lower(regexp_replace({toks}[1], '\\.', '', 'g')) IN ({titles}))"
+        )
         title = f"CASE WHEN {has_title} THEN {toks}[1] END"
         body = f"(CASE WHEN {has_title} THEN ({toks})[2:] ELSE {toks} END)"
     else:
@@ -212,7 +246,9 @@ def _split_name_sql(style: str, raw: str) -> dict[str, str]:
         body = toks
     given = f"CASE WHEN len({body}) >= 2 THEN {body}[1] END"
     family = f"CASE WHEN len({body}) >= 1 THEN NULLIF({body}[-1], '') END"
-    middle = f"CASE WHEN len({body}) >= 3 THEN array_to_string(({body})[2:len({body}) - 1], ' ') END"
+    middle = (
+        f"CASE WHEN len({body}) >= 3 THEN array_to_string(({body})[2:len({body}) - 1], ' ') END"
+    )
     return {"title": title, "given_name": given, "middle_names": middle, "family_name": family}
 
 
@@ -240,8 +276,14 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
             mapping = target.fields.get(f.name)
             if mapping is None:
                 continue
-            col = Column(index, target.table.name, f, mapping, raw=f"r_{index}_{f.name}",
-                         value=f"v_{index}_{f.name}")
+            col = Column(
+                index,
+                target.table.name,
+                f,
+                mapping,
+                raw=f"r_{index}_{f.name}",
+                value=f"v_{index}_{f.name}",
+            )
             b.level1.append(f"{b.raw_sql(mapping)} AS {col.raw}")
             plan.columns[f.name] = col
         plans.append(plan)
@@ -256,9 +298,15 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         for part in NAME_PARTS:
             if part in plan.columns:
                 continue  # mapped from its own column: that wins over the split
-            col = Column(plan.index, "person_record", plan.target.table.field(part), None,
-                         raw=f"r_{plan.index}_{part}", value=f"v_{plan.index}_{part}",
-                         derived_from=f"{full.describe} (split)")
+            col = Column(
+                plan.index,
+                "person_record",
+                plan.target.table.field(part),
+                None,
+                raw=f"r_{plan.index}_{part}",
+                value=f"v_{plan.index}_{part}",
+                derived_from=f"{full.describe} (split)",
+            )
             plan.columns[part] = col
             level_mid.append(f"{parts[part]} AS {col.raw}")
 
@@ -273,17 +321,32 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
                     f"'reason': {problem}}} END"
                 )
             if col.field.required:
+                where = f"{col.column_label} ({col.label})"
+                missing = lit(where + ": required value is missing")
+                unmapped = (
+                    f"{lit(where + ': required, and code ')} || {col.raw} || ' is not mapped'"
+                )
+                reason = (
+                    f"CASE WHEN {col.raw} IS NULL THEN {missing} ELSE {unmapped} END"
+                    if col.field.code_set
+                    else missing
+                )
                 b.problems.append(
-                    f"CASE WHEN {plan.applies} AND {col.raw} IS NULL THEN "
+                    f"CASE WHEN {plan.applies} AND {col.value} IS NULL "
+                    f"AND ({col.raw} IS NULL OR {col.field.code_set is not None}) THEN "
                     f"{{'target': {lit(col.label)}, 'column_name': {lit(col.column_label)}, "
-                    f"'reason': {lit(col.column_label + ' (' + col.label + '): required value is missing')}}} END"
+                    f"'reason': {reason}}} END"
                 )
         if plan.target.table.name == "event":
             _event_extras(b, plan)
         if plan.target.table.name == "person_record":
             _person_extras(b, plan)
 
-    problems = "list_filter([" + ", ".join(b.problems) + "], lambda x: x IS NOT NULL)" if b.problems else "[]"
+    problems = (
+        "list_filter([" + ", ".join(b.problems) + "], lambda x: x IS NOT NULL)"
+        if b.problems
+        else "[]"
+    )
     level1 = ",\n    ".join(b.level1)
     mid = ",\n    ".join(["l1.*", *level_mid])
     level2 = ",\n    ".join(["l2.*", *b.level2])
@@ -305,19 +368,31 @@ def _event_extras(b: _Builder, plan: TargetPlan) -> None:
             for code, domains in EVENT_TYPE_DOMAINS.items()
         )
         b.level2.append(f"CASE {event_type} {branches} END AS v_{plan.index}_domains")
-        plan.columns["domains"] = Column(plan.index, "event", plan.target.table.field("domains"), None,
-                                         raw=f"v_{plan.index}_domains", value=f"v_{plan.index}_domains",
-                                         derived_from="event type")
+        plan.columns["domains"] = Column(
+            plan.index,
+            "event",
+            plan.target.table.field("domains"),
+            None,
+            raw=f"v_{plan.index}_domains",
+            value=f"v_{plan.index}_domains",
+            derived_from="event type",
+        )
     if plan.target.attributes:
         pairs = ", ".join(
-            f"{lit(key)}, NULLIF(trim({b.staging_column(column, plan.target.path + '.attributes')}), '')"
+            f"{lit(key)}, "
+            f"NULLIF(trim({b.staging_column(column, plan.target.path + '.attributes')}), '')"
             for key, column in plan.target.attributes
         )
         b.level2.append(f"json_object({pairs}) AS v_{plan.index}_attributes")
-        plan.columns["attributes"] = Column(plan.index, "event", plan.target.table.field("attributes"),
-                                            None, raw=f"v_{plan.index}_attributes",
-                                            value=f"v_{plan.index}_attributes",
-                                            derived_from="attributes")
+        plan.columns["attributes"] = Column(
+            plan.index,
+            "event",
+            plan.target.table.field("attributes"),
+            None,
+            raw=f"v_{plan.index}_attributes",
+            value=f"v_{plan.index}_attributes",
+            derived_from="attributes",
+        )
 
 
 def _person_extras(b: _Builder, plan: TargetPlan) -> None:
@@ -330,7 +405,12 @@ def _person_extras(b: _Builder, plan: TargetPlan) -> None:
         f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN CAST({raw} AS BIGINT) "
         f"ELSE year({value}) END AS v_{plan.index}_birth_year"
     )
-    plan.columns["birth_year"] = Column(plan.index, "person_record",
-                                        plan.target.table.field("birth_year"), None,
-                                        raw=raw, value=f"v_{plan.index}_birth_year",
-                                        derived_from=plan.columns["birth_date"].column_label)
+    plan.columns["birth_year"] = Column(
+        plan.index,
+        "person_record",
+        plan.target.table.field("birth_year"),
+        None,
+        raw=raw,
+        value=f"v_{plan.index}_birth_year",
+        derived_from=plan.columns["birth_date"].column_label,
+    )

@@ -38,7 +38,8 @@ def ssn_valid(expr: str) -> str:
     d = _digits(expr)
     return (
         f"(regexp_full_match({d}, '[0-9]{{9}}') AND substr({d}, 1, 3) NOT IN ('000', '666') "
-        f"AND substr({d}, 1, 1) <> '9' AND substr({d}, 4, 2) <> '00' AND substr({d}, 6, 4) <> '0000')"
+        f"AND substr({d}, 1, 1) <> '9' AND substr({d}, 4, 2) <> '00' "
+        f"AND substr({d}, 6, 4) <> '0000')"
     )
 
 

@@ -65,7 +65,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def connect(path: Path | str = DEFAULT_WAREHOUSE, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path | str = DEFAULT_WAREHOUSE, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open (creating when needed) the warehouse file; its schema is made sure of on write."""
     path = Path(path)
     if read_only:

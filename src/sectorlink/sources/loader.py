@@ -161,8 +161,9 @@ def _open(warehouse: Path, check: bool) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _ingest(con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, check: bool,
-            replace: bool) -> LoadResult:
+def _ingest(
+    con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, check: bool, replace: bool
+) -> LoadResult:
     if not path.exists():
         from sectorlink.sources.errors import FileFormatError
 
@@ -174,8 +175,13 @@ def _ingest(con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, ch
         [spec.source, sha],
     ).fetchone()
     if previous and not replace and not check:
-        return LoadResult(status="skipped", source=spec.source, file=path, load_id=None,
-                          previous_load_id=str(previous[0]))
+        return LoadResult(
+            status="skipped",
+            source=spec.source,
+            file=path,
+            load_id=None,
+            previous_load_id=str(previous[0]),
+        )
     staged = stage_file(con, path, spec.file)
     for column, key_path in spec.columns_used().items():
         if column not in staged.columns:
@@ -185,16 +191,20 @@ def _ingest(con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, ch
     con.execute(f"CREATE TEMP TABLE {CHECKED} AS {_checked_sql(spec, plan)}")
 
     load_id = f"{spec.source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
-    result = LoadResult(status="checked" if check else "loaded", source=spec.source, file=path,
-                        load_id=None if check else load_id, rows_read=staged.rows,
-                        previous_load_id=str(previous[0]) if previous else None)
+    result = LoadResult(
+        status="checked" if check else "loaded",
+        source=spec.source,
+        file=path,
+        load_id=None if check else load_id,
+        rows_read=staged.rows,
+        previous_load_id=str(previous[0]) if previous else None,
+    )
     result.rows_rejected = _scalar(con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) > 0")
-    result.rows_written = {
-        p.target.table.name: 0 for p in plan.targets
-    }
+    result.rows_written = {p.target.table.name: 0 for p in plan.targets}
     for p in plan.targets:
         result.rows_written[p.target.table.name] += _scalar(
-            con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) = 0 AND {p.applies}")
+            con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) = 0 AND {p.applies}"
+        )
     result.quality = _quality(con, plan)
     result.unmapped = _unmapped(con, plan)
     result.rejects = [
@@ -219,9 +229,21 @@ def _ingest(con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, ch
 
         con.execute(
             "INSERT INTO load VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [load_id, spec.source, str(spec.path) if spec.path else None, spec.sha256, str(path), sha,
-             path.stat().st_size, result.rows_read, result.rows_rejected, result.rows_replaced,
-             json.dumps(result.rows_written), started, finished],
+            [
+                load_id,
+                spec.source,
+                str(spec.path) if spec.path else None,
+                spec.sha256,
+                str(path),
+                sha,
+                path.stat().st_size,
+                result.rows_read,
+                result.rows_rejected,
+                result.rows_replaced,
+                json.dumps(result.rows_written),
+                started,
+                finished,
+            ],
         )
         con.execute("COMMIT")
     except BaseException:
@@ -243,11 +265,14 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
     header = staged.header
     delimiter_hint = ""
     if len(header) == 1 and any(d in header[0] for d in ",;\t|"):
-        delimiter_hint = (f"; the header was read as one column {header[0][:60]!r}, so the delimiter "
-                          f"is probably wrong (the spec says {staged.delimiter!r})")
+        delimiter_hint = (
+            f"; the header was read as one column {header[0][:60]!r}, so the delimiter "
+            f"is probably wrong (the spec says {staged.delimiter!r})"
+        )
     raise SpecError(
         f"{key_path}: column {column!r} is not in {staged.path.name}{hint}{delimiter_hint}",
-        file=spec.path, column=column,
+        file=spec.path,
+        column=column,
     )
 
 
@@ -291,35 +316,50 @@ def _insert_columns(p: TargetPlan) -> list[Column]:
     return [c for c in p.columns.values() if c.field.name in p.target.table.field_names]
 
 
-def _write_targets(con: duckdb.DuckDBPyConnection, spec: MappingSpec, plan: LoadPlan,
-                   load_id: str) -> int:
+def _write_targets(
+    con: duckdb.DuckDBPyConnection, spec: MappingSpec, plan: LoadPlan, load_id: str
+) -> int:
     replaced = 0
-    good = f"len(__all) = 0"
+    good = "len(__all) = 0"
     for p in plan.targets:
         table = p.target.table
         key = p.key_columns[0]
         selection = f"SELECT {key.value} FROM {CHECKED} WHERE {good} AND {p.applies}"
         # A record or event sent again in a later file replaces the earlier row.
         if table.kind != "detail":
-            replaced += _scalar(con, f"SELECT count(*) FROM {table.name} WHERE source = "
-                                     f"{lit(spec.source)} AND {key.field.name} IN ({selection})")
-        con.execute(f"DELETE FROM {table.name} WHERE source = {lit(spec.source)} AND "
-                    f"{key.field.name} IN ({selection})")
+            replaced += _scalar(
+                con,
+                f"SELECT count(*) FROM {table.name} WHERE source = "
+                f"{lit(spec.source)} AND {key.field.name} IN ({selection})",
+            )
+        con.execute(
+            f"DELETE FROM {table.name} WHERE source = {lit(spec.source)} AND "
+            f"{key.field.name} IN ({selection})"
+        )
         if table.name == "event":
             for detail in DETAIL_TABLES:
-                con.execute(f"DELETE FROM {detail} WHERE source = {lit(spec.source)} AND "
-                            f"event_id IN ({selection})")
+                con.execute(
+                    f"DELETE FROM {detail} WHERE source = {lit(spec.source)} AND "
+                    f"event_id IN ({selection})"
+                )
         columns = _insert_columns(p)
         names = ", ".join(["source", *[c.field.name for c in columns], "load_id", "source_row"])
         values = ", ".join([lit(spec.source), *[c.value for c in columns], lit(load_id), "__row"])
-        con.execute(f"INSERT INTO {table.name} ({names}) SELECT {values} FROM {CHECKED} "
-                    f"WHERE {good} AND {p.applies}")
+        con.execute(
+            f"INSERT INTO {table.name} ({names}) SELECT {values} FROM {CHECKED} "
+            f"WHERE {good} AND {p.applies}"
+        )
     return replaced
 
 
-def _write_rejects(con: duckdb.DuckDBPyConnection, spec: MappingSpec, staged: StagedFile,
-                   load_id: str) -> None:
-    raw = "json_object(" + ", ".join(f"{lit(name)}, {col}" for name, col in staged.columns.items()) + ")"
+def _write_rejects(
+    con: duckdb.DuckDBPyConnection, spec: MappingSpec, staged: StagedFile, load_id: str
+) -> None:
+    raw = (
+        "json_object("
+        + ", ".join(f"{lit(name)}, {col}" for name, col in staged.columns.items())
+        + ")"
+    )
     con.execute(
         f"INSERT INTO rejects SELECT {lit(load_id)}, {lit(spec.source)}, {lit(str(staged.path))}, "
         f"__row, p.target, p.column_name, p.reason, {raw} FROM {CHECKED}, unnest(__all) t(p)"
@@ -331,12 +371,17 @@ def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQualit
     selects: list[str] = []
     for p in plan.targets:
         for col in p.columns.values():
-            if col.field.type in ("json", "string_list") or col.field.name in ("record_id", "event_id"):
+            if col.field.type in ("json", "string_list") or col.field.name in (
+                "record_id",
+                "event_id",
+            ):
                 continue
             rule = RULES.get(col.field.name)
             valid = f"{col.value} IS NOT NULL"
             if rule is not None and col.field.type == "string":
                 valid += f" AND {rule[1](col.value)}"
+            if col.field.name == "birth_date":  # a year-only birth date is a valid partial date
+                valid = f"({valid} OR regexp_full_match({col.raw}, '[0-9]{{4}}'))"
             selects += [
                 f"count_if({p.applies})",
                 f"count_if({p.applies} AND {col.raw} IS NOT NULL)",
@@ -349,16 +394,27 @@ def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQualit
     assert row is not None
     out = []
     for i, (col, _p, rule_name) in enumerate(measures):
-        rows, present, valid = (int(x) for x in row[3 * i: 3 * i + 3])
+        n_rows, n_present, n_valid = (int(x) for x in row[3 * i : 3 * i + 3])
         code_rule = f"code set {col.field.code_set}" if col.field.code_set else None
-        out.append(FieldQuality(col.table, col.field.name, col.column_label, rows, present, valid,
-                                rule_name or code_rule or _type_rule(col)))
+        out.append(
+            FieldQuality(
+                col.table,
+                col.field.name,
+                col.column_label,
+                n_rows,
+                n_present,
+                n_valid,
+                rule_name or code_rule or _type_rule(col),
+            )
+        )
     return out
 
 
 def _type_rule(col: Column) -> str | None:
     if col.field.type in ("date", "datetime") and col.mapping is not None:
         return "parses as " + ", ".join(col.mapping.formats)
+    if col.derived_from is not None:
+        return f"derived from {col.derived_from}"
     if col.field.type in ("integer", "number", "boolean"):
         return f"parses as {col.field.type}"
     return None
@@ -372,8 +428,12 @@ def _unmapped(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[UnmappedCo
             f"SELECT {col.raw}, count(*), min(__row) FROM {CHECKED} WHERE {p.applies} AND "
             f"{col.raw} IS NOT NULL AND {col.value} IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"
         ).fetchall()
-        out += [UnmappedCode(col.table, col.field.name, col.column_label, str(r[0]), int(r[1]), int(r[2]))
-                for r in rows]
+        out += [
+            UnmappedCode(
+                col.table, col.field.name, col.column_label, str(r[0]), int(r[1]), int(r[2])
+            )
+            for r in rows
+        ]
     return out
 
 
@@ -381,13 +441,18 @@ def _write_quality(con: duckdb.DuckDBPyConnection, result: LoadResult, load_id: 
     if result.quality:
         con.executemany(
             "INSERT INTO load_quality VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[load_id, q.table, q.field, q.rows, q.present, q.valid, q.rule] for q in result.quality],
+            [
+                [load_id, q.table, q.field, q.rows, q.present, q.valid, q.rule]
+                for q in result.quality
+            ],
         )
     if result.unmapped:
         con.executemany(
             "INSERT INTO unmapped_code VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[load_id, u.table, u.field, u.column, u.local_value, u.rows, u.first_row]
-             for u in result.unmapped],
+            [
+                [load_id, u.table, u.field, u.column, u.local_value, u.rows, u.first_row]
+                for u in result.unmapped
+            ],
         )
 
 

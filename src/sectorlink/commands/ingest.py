@@ -1,0 +1,90 @@
+"""`sectorlink ingest SPEC FILE`: validate and load one partner extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from sectorlink.commands._common import console, fail
+from sectorlink.sources import LoadResult, SourceError, ingest
+from sectorlink.warehouse import DEFAULT_WAREHOUSE
+
+
+def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
+    """Print a load result: counts, quality per field, unmapped codes, first rejects."""
+    if result.status == "skipped":
+        console.print(
+            f"[yellow]Already loaded[/yellow] as {result.previous_load_id}: {result.file} "
+            "(same content). Nothing to do; use --replace to load it again."
+        )
+        return
+    verb = "Checked" if result.status == "checked" else "Loaded"
+    written = ", ".join(f"{n:,} {t}" for t, n in result.rows_written.items())
+    console.print(
+        f"[bold green]{verb}[/bold green] {result.file} as source [bold]{result.source}[/bold]"
+        + (f" (load {result.load_id})" if result.load_id else "")
+    )
+    console.print(
+        f"  rows read {result.rows_read:,}; rejected {result.rows_rejected:,}; "
+        f"{'would write' if result.status == 'checked' else 'written'}: {written}"
+        + (f"; replaced {result.rows_replaced:,}" if result.rows_replaced else "")
+    )
+    quality = Table(title="Quality per field", show_lines=False)
+    for header in ("table", "field", "from column", "complete", "valid", "rule"):
+        quality.add_column(header, justify="right" if header in ("complete", "valid") else "left")
+    for q in result.quality:
+        quality.add_row(
+            q.table, q.field, q.column, f"{q.completeness:.1%}", f"{q.validity:.1%}", q.rule or ""
+        )
+    console.print(quality)
+    if result.unmapped:
+        unmapped = Table(title="Unmapped codes (stored as empty; add them to the spec's codes:)")
+        for header in ("field", "column", "value", "rows", "first row"):
+            unmapped.add_column(header)
+        for u in result.unmapped[:max_rows]:
+            unmapped.add_row(
+                f"{u.table}.{u.field}", u.column, u.local_value, f"{u.rows:,}", str(u.first_row)
+            )
+        console.print(unmapped)
+    if result.rejects:
+        rejects = Table(
+            title=f"First rejected rows (all {result.rows_rejected:,} are in the rejects table)"
+        )
+        for header in ("row", "column", "reason"):
+            rejects.add_column(header)
+        for r in result.rejects[:max_rows]:
+            rejects.add_row(str(r.row), r.column or "", r.reason)
+        console.print(rejects)
+
+
+def ingest_command(
+    spec: Path = typer.Argument(..., help="The mapping spec (YAML) for this extract."),
+    file: Path = typer.Argument(..., help="The partner's extract: CSV, Excel (.xlsx) or Parquet."),
+    warehouse: Path = typer.Option(
+        DEFAULT_WAREHOUSE, "--warehouse", "-w", help="DuckDB warehouse file."
+    ),
+    check: bool = typer.Option(False, "--check", help="Validate and report only; write nothing."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Load a file loaded before again, replacing its rows."
+    ),
+) -> None:
+    """Validate an extract against its mapping spec and load it in one transaction.
+
+    Rows that fail validation are kept in the rejects table with their row number and
+    reason. Loading the same file twice does nothing. Exit status: 0 when loaded (or, with
+    --check, when every row is valid), 1 when --check finds row problems or unmapped codes,
+    2 when the spec or the file is unusable.
+    """
+    try:
+        result = ingest(spec, file, warehouse=warehouse, check=check, replace=replace)
+    except SourceError as exc:
+        fail(str(exc))
+    show_result(result)
+    if check and (result.rows_rejected or result.unmapped):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest_command)

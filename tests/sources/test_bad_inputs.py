@@ -1,0 +1,301 @@
+"""Every bad input named in the foundation issue, and more: clear errors, nothing half-loaded."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from sectorlink.sources import FileFormatError, SpecError, ingest, load_spec
+
+GOOD_SPEC = """\
+spec_version: 1
+source: clinic
+record_id: id
+person:
+  family_name: surname
+  birth_date: {column: dob, formats: ["%d/%m/%Y"]}
+events:
+  - event_type: {value: gp_registration}
+    start_time: {column: seen, formats: ["%d/%m/%Y"]}
+"""
+GOOD_CSV = "id,surname,dob,seen\n1,Smith,01/02/1980,03/04/2024\n2,Jones,05/06/1990,07/08/2024\n"
+
+
+def table_counts(query):
+    return query(
+        "SELECT (SELECT count(*) FROM person_record), (SELECT count(*) FROM event), "
+        "(SELECT count(*) FROM load), (SELECT count(*) FROM rejects)"
+    )
+
+
+# --- the spec -------------------------------------------------------------------------------
+def test_misspelt_column_names_the_column_and_suggests(write, warehouse):
+    spec = write("s.yaml", GOOD_SPEC.replace("family_name: surname", "family_name: surnme"))
+    with pytest.raises(SpecError) as err:
+        ingest(spec, write("d.csv", GOOD_CSV), warehouse=warehouse)
+    message = str(err.value)
+    assert "'surnme' is not in d.csv" in message and "closest: 'surname'" in message
+    assert "person.family_name" in message
+    assert err.value.column == "surnme"
+    assert not warehouse.exists() or table_counts_empty(warehouse)
+
+
+def table_counts_empty(warehouse):
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        row = con.execute("SELECT count(*) FROM load").fetchone()
+    return row == (0,)
+
+
+def test_unknown_model_field_points_at_the_spec_line(write):
+    spec = write("s.yaml", GOOD_SPEC.replace("  family_name: surname", "  familyname: surname"))
+    with pytest.raises(SpecError) as err:
+        load_spec(spec)
+    assert err.value.line == 5
+    assert "person_record has no field 'familyname'" in str(err.value)
+    assert "did you mean 'family_name'" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("  family_name: surname", "  sex: {column: surname, codes: {m: Male}}"),
+            "'Male' is not a code of sex",
+        ),
+        (
+            ("  family_name: surname", "  family_name: {column: surname, codes: {a: b}}"),
+            "has no code set",
+        ),
+        (
+            ("gp_registration", "gp_registraton"),
+            None,
+        ),  # a constant event type is checked at load time
+        (("source: clinic", "source: Clinic A"), "must be lower-case"),
+        (("spec_version: 1", "spec_version: 2"), "spec_version must be 1"),
+        (("events:", "evnts:"), "unknown key 'evnts' (did you mean 'events'?)"),
+        (('formats: ["%d/%m/%Y"]}', 'formats: ["dd/mm/yyyy"]}'), "is not a strftime format"),
+        (
+            (
+                "  family_name: surname",
+                "  family_name: {column: surname, split: surname_comma_forename}",
+            ),
+            "'split' is for full_name",
+        ),
+    ],
+)
+def test_spec_mistakes_are_named(write, change, expected):
+    spec = write("s.yaml", GOOD_SPEC.replace(*change, 1))
+    if expected is None:
+        load_spec(spec)
+        return
+    with pytest.raises(SpecError) as err:
+        load_spec(spec)
+    assert expected in str(err.value)
+    assert str(spec) in str(err.value)
+
+
+def test_unknown_detail_table_and_code_set(write):
+    spec = write("s.yaml", GOOD_SPEC + "    detail:\n      violance: {assault_method: m}\n")
+    with pytest.raises(
+        SpecError, match=r"unknown detail table 'violance'.*did you mean 'violence'"
+    ):
+        load_spec(spec)
+
+
+def test_not_yaml(write):
+    with pytest.raises(SpecError, match="not valid YAML") as err:
+        load_spec(write("s.yaml", "spec_version: 1\nsource: [unclosed\n"))
+    assert err.value.line is not None
+
+
+def test_unmapped_constant_event_type_rejects_rows(write, warehouse):
+    spec = write("s.yaml", GOOD_SPEC.replace("gp_registration", "gp_registraton"))
+    result = ingest(spec, write("d.csv", GOOD_CSV), warehouse=warehouse)
+    assert result.rows_rejected == 2
+    assert "code gp_registraton is not mapped" in result.rejects[0].reason
+
+
+# --- the file -------------------------------------------------------------------------------
+def test_empty_file(write, warehouse):
+    with pytest.raises(FileFormatError, match="empty") as err:
+        ingest(write("s.yaml", GOOD_SPEC), write("d.csv", ""), warehouse=warehouse)
+    assert err.value.file is not None and err.value.file.name == "d.csv"
+
+
+def test_header_only_file(write, warehouse):
+    with pytest.raises(FileFormatError, match="header but no data rows") as err:
+        ingest(
+            write("s.yaml", GOOD_SPEC), write("d.csv", "id,surname,dob,seen\n"), warehouse=warehouse
+        )
+    assert err.value.row == 2
+
+
+def test_wrong_delimiter_is_diagnosed(write, warehouse):
+    with pytest.raises(SpecError, match="delimiter is probably wrong"):
+        ingest(
+            write(
+                "s.yaml",
+                GOOD_SPEC.replace("record_id: id", "file: {delimiter: ','}\nrecord_id: id"),
+            ),
+            write("d.csv", GOOD_CSV.replace(",", ";")),
+            warehouse=warehouse,
+        )
+
+
+def test_latin1_file_declared_utf8(write, warehouse):
+    data = write(
+        "d.csv",
+        "id,surname,dob,seen\n1,Smith,01/02/1980,03/04/2024\n2,Mü,05/06/1990,07/08/2024\n",
+        encoding="latin-1",
+    )
+    with pytest.raises(FileFormatError, match=r"not valid UTF-8.*latin-1") as err:
+        ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert err.value.row == 3
+    assert err.value.column == "surname"
+
+
+def test_utf8_file_declared_latin1(write, warehouse):
+    spec = write(
+        "s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: latin-1}\nrecord_id: id")
+    )
+    data = write("d.csv", "id,surname,dob,seen\n1,Zoë,01/02/1980,03/04/2024\n")
+    with pytest.raises(FileFormatError, match=r"valid UTF-8.*garble") as err:
+        ingest(spec, data, warehouse=warehouse)
+    assert err.value.row == 2
+
+
+def test_bom_with_latin1_declared(write, warehouse):
+    spec = write(
+        "s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: latin-1}\nrecord_id: id")
+    )
+    with pytest.raises(FileFormatError, match="byte-order mark"):
+        ingest(spec, write("d.csv", "\ufeff" + GOOD_CSV), warehouse=warehouse)
+
+
+def test_bad_and_future_dates_are_rejected_with_row_and_column(write, warehouse, query):
+    data = write(
+        "d.csv", GOOD_CSV + "3,Bad,31/02/1980,01/01/2024\n4,Future,01/01/1980,01/01/2099\n"
+    )
+    result = ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert result.rows_rejected == 2
+    assert query("SELECT source_row, column_name, reason FROM rejects ORDER BY 1") == [
+        (
+            4,
+            "dob",
+            "dob (person_record.birth_date): 31/02/1980 is not a date in the format(s) %d/%m/%Y",
+        ),
+        (5, "seen", "seen (event.start_time): 01/01/2099 lies in the future"),
+    ]
+    # the rejected rows are kept whole, never dropped
+    raw = query("SELECT raw->>'surname' FROM rejects ORDER BY source_row")
+    assert raw == [("Bad",), ("Future",)]
+    assert query("SELECT count(*) FROM person_record") == [(2,)]
+
+
+def test_truncated_file_mid_row(write, warehouse):
+    data = write("d.csv", GOOD_CSV + "3,Trunc")
+    with pytest.raises(FileFormatError, match="cut off") as err:
+        ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert err.value.row == 4
+    assert "'dob'" in str(err.value)
+
+
+def test_unterminated_quote(write, warehouse):
+    data = write("d.csv", GOOD_CSV + '3,"Trunc,01/01/1980,01/01/2020\n')
+    with pytest.raises(FileFormatError, match="never closed") as err:
+        ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert err.value.row == 4
+
+
+def test_duplicate_header_columns(write, warehouse):
+    with pytest.raises(FileFormatError, match="appears twice"):
+        ingest(
+            write("s.yaml", GOOD_SPEC),
+            write("d.csv", "id,surname,dob,seen,id\n1,a,,,1\n"),
+            warehouse=warehouse,
+        )
+
+
+def test_duplicate_record_ids_reject_later_rows(write, warehouse, query):
+    data = write("d.csv", GOOD_CSV + "1,Again,01/01/1970,01/01/2020\n")
+    result = ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert result.rows_rejected == 1
+    reasons = [r[0] for r in query("SELECT reason FROM rejects WHERE source_row = 4")]
+    assert "id: duplicate record_id 1 (first at row 2)" in reasons
+    assert query("SELECT family_name FROM person_record WHERE record_id = '1'") == [("Smith",)]
+
+
+def test_missing_required_value(write, warehouse):
+    result = ingest(
+        write("s.yaml", GOOD_SPEC),
+        write("d.csv", GOOD_CSV + ",NoId,,01/01/2020\n"),
+        warehouse=warehouse,
+    )
+    assert result.rows_rejected == 1
+    assert "required value is missing" in result.rejects[0].reason
+
+
+def test_a_failed_load_leaves_the_warehouse_as_it_was(write, warehouse, query):
+    ingest(write("s.yaml", GOOD_SPEC), write("d.csv", GOOD_CSV), warehouse=warehouse)
+    before = table_counts(query)
+    with pytest.raises(FileFormatError):
+        ingest(
+            write("s.yaml", GOOD_SPEC), write("e.csv", GOOD_CSV + "9,Trunc"), warehouse=warehouse
+        )
+    assert table_counts(query) == before
+
+
+def test_process_killed_mid_load_leaves_warehouse_exactly_as_before(
+    write, warehouse, query, tmp_path
+):
+    """Kill -9 equivalent in the middle of the transaction: rows are inserted, nothing committed."""
+    spec = write("s.yaml", GOOD_SPEC)
+    ingest(spec, write("d.csv", GOOD_CSV), warehouse=warehouse)
+    before = query("SELECT * FROM person_record ORDER BY record_id")
+    counts = table_counts(query)
+    big = "id,surname,dob,seen\n" + "".join(
+        f"{i},N{i},01/02/1980,03/04/2024\n" for i in range(100, 20100)
+    )
+    script = textwrap.dedent(f"""
+        import os
+        import sectorlink.sources.loader as ing
+        def die(*args, **kwargs):
+            os._exit(9)  # no rollback, no close: as if the process were killed here
+        ing._write_quality = die
+        ing.ingest({str(spec)!r}, {str(write("big.csv", big))!r}, warehouse={str(warehouse)!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], env=os.environ.copy(), timeout=120)
+    assert proc.returncode == 9
+    assert table_counts(query) == counts
+    assert query("SELECT * FROM person_record ORDER BY record_id") == before
+
+
+def test_large_file_streams_with_a_small_memory_limit(write, tmp_path):
+    """A file several times the memory limit still loads (DuckDB spills to disk)."""
+    import duckdb
+
+    from sectorlink.warehouse import connect
+
+    rows = 300_000
+    path = tmp_path / "big.csv"
+    with open(path, "w") as fh:
+        fh.write("id,surname,dob,seen\n")
+        fh.writelines(
+            f"{i},Surname{i:07d}xxxxxxxxxxxxxxxx,01/02/1980,03/04/2024\n" for i in range(rows)
+        )
+    assert path.stat().st_size > 12_000_000
+    con = connect(tmp_path / "hub.duckdb")
+    con.execute("SET memory_limit = '64MB'")
+    con.execute("SET threads = 1")
+    result = ingest(write("s.yaml", GOOD_SPEC), path, con=con)
+    assert result.rows_written == {"person_record": rows, "event": rows}
+    count = con.execute("SELECT count(*) FROM person_record").fetchone()
+    assert count == (rows,)
+    con.close()
+    assert isinstance(con, duckdb.DuckDBPyConnection)

@@ -1,0 +1,501 @@
+"""Every mapping feature of docs/mapping.md, loaded for real into a warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+
+from sectorlink.sources import ingest
+
+PEOPLE_CSV = """\
+PatID,Surname,Forename,DOB,Sex,Postcode,NHS
+P1,Smith,John,03/04/1980,1,NG1 5AB,9434765919
+P2,Jones,Mary,1975-12-31,female,ng7  2rd,
+P3,Patel,Anil,1962,M,,4010232137
+"""
+
+PEOPLE_SPEC = """\
+spec_version: 1
+source: gp_people
+record_id: PatID
+person:
+  family_name: Surname
+  given_name: Forename
+  birth_date: {column: DOB, formats: ["%d/%m/%Y", "%Y-%m-%d"]}
+  sex: Sex
+  postcode: Postcode
+  nhs_number: NHS
+"""
+
+
+def test_renames_several_date_formats_and_year_only(write, warehouse, query):
+    result = ingest(write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse)
+    assert result.status == "loaded"
+    assert result.rows_written == {"person_record": 3}
+    got = query(
+        "SELECT record_id, given_name, family_name, birth_date, birth_year, sex, postcode "
+        "FROM person_record ORDER BY record_id"
+    )
+    assert got == [
+        ("P1", "John", "Smith", dt.date(1980, 4, 3), 1980, "M", "NG1 5AB"),
+        ("P2", "Mary", "Jones", dt.date(1975, 12, 31), 1975, "F", "NG7 2RD"),
+        ("P3", "Anil", "Patel", None, 1962, "M", None),
+    ]
+    # lineage: every row says which load and which file row it came from
+    assert query("SELECT DISTINCT load_id FROM person_record") == [(result.load_id,)]
+    assert query("SELECT source_row FROM person_record ORDER BY 1") == [(2,), (3,), (4,)]
+
+
+@pytest.mark.parametrize(
+    ("style", "value", "expected"),
+    [
+        ("surname_comma_forename", "SMITH, John Paul", (None, "John", "Paul", "SMITH")),
+        ("surname_comma_forename", "O'NEIL,Siân", (None, "Siân", None, "O'NEIL")),
+        ("title_forename_middle_surname", "Mr John  Paul Smith", ("Mr", "John", "Paul", "Smith")),
+        (
+            "title_forename_middle_surname",
+            "Dr. Ann Marie Louise Hart-Jones",
+            ("Dr.", "Ann", "Marie Louise", "Hart-Jones"),
+        ),
+        ("title_forename_middle_surname", "Ann Smith", (None, "Ann", None, "Smith")),
+        ("forename_surname", "Mary Ann Smith", (None, "Mary", "Ann", "Smith")),
+        ("surname_comma_forename", "NOCOMMA", (None, None, None, None)),
+    ],
+)
+def test_full_name_split(write, warehouse, query, style, value, expected):
+    spec = write(
+        "s.yaml",
+        f"""\
+        spec_version: 1
+        source: names
+        record_id: id
+        person:
+          full_name: {{column: name, split: {style}}}
+        """,
+    )
+    data = write("n.csv", f'id,name\n1,"{value}"\n')
+    ingest(spec, data, warehouse=warehouse)
+    assert query(
+        "SELECT title, given_name, middle_names, family_name, full_name FROM person_record"
+    ) == [(*expected, value)]
+
+
+def test_separate_name_column_wins_over_split(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: names
+        record_id: id
+        person:
+          full_name: {column: name, split: forename_surname}
+          given_name: known_as
+        """,
+    )
+    ingest(spec, write("n.csv", "id,name,known_as\n1,Robert Smith,Bob\n"), warehouse=warehouse)
+    assert query("SELECT given_name, family_name FROM person_record") == [("Bob", "Smith")]
+
+
+def test_code_crosswalks_builtin_spec_default_and_unmapped(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: police
+        record_id: ref
+        person:
+          sex: {column: gender, codes: {"9": X}}
+        events:
+          - event_type: {column: kind, codes: {VIC: police_victim}, default: police_incident}
+            start_time: {column: when, formats: ["%Y%m%d"]}
+        """,
+    )
+    data = write(
+        "p.csv",
+        """\
+        ref,gender,kind,when
+        r1,Male,VIC,20240105
+        r2,9,OTHER,20240106
+        r3,Z,,20240107
+        r4,z,vic,20240108
+        """,
+    )
+    result = ingest(spec, data, warehouse=warehouse)
+    assert query("SELECT record_id, sex FROM person_record ORDER BY 1") == [
+        ("r1", "M"),
+        ("r2", "X"),
+        ("r3", None),
+        ("r4", None),
+    ]
+    assert query("SELECT event_id, event_type FROM event ORDER BY 1") == [
+        ("r1", "police_victim"),
+        ("r2", "police_incident"),
+        ("r3", "police_incident"),
+        ("r4", "police_victim"),
+    ]
+    # unmapped values are reported as sent; event_type has a default so nothing is unmapped there
+    assert [(u.field, u.local_value, u.rows, u.first_row) for u in result.unmapped] == [
+        ("sex", "Z", 1, 4),
+        ("sex", "z", 1, 5),
+    ]
+    assert query("SELECT field, local_value, rows FROM unmapped_code ORDER BY local_value") == [
+        ("sex", "Z", 1),
+        ("sex", "z", 1),
+    ]
+
+
+def test_constants_joins_prefix_attributes_and_domains(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: ambulance
+        record_id: {column: inc, prefix: "AMB-"}
+        person:
+          address: {columns: [addr1, addr2, town], join: ", "}
+        events:
+          - event_type: {value: ambulance_callout}
+            start_time: {column: t, formats: ["%d-%b-%Y %H:%M"]}
+            site_code: {value: NWAS}
+            attributes: [priority, outcome]
+        """,
+    )
+    data = write(
+        "a.csv",
+        """\
+        inc,addr1,addr2,town,t,priority,outcome
+        1,1 High St,,Northgate,05-Mar-2024 10:15,C1,conveyed
+        """,
+    )
+    ingest(spec, data, warehouse=warehouse)
+    assert query("SELECT record_id, address FROM person_record") == [
+        ("AMB-1", "1 High St, Northgate")
+    ]
+    event = query(
+        "SELECT event_id, event_type, start_time, site_code, domains, attributes FROM event"
+    )
+    assert event[0][:5] == (
+        "AMB-1",
+        "ambulance_callout",
+        dt.datetime(2024, 3, 5, 10, 15),
+        "NWAS",
+        ["physical"],
+    )
+    assert json.loads(str(event[0][5])) == {"priority": "C1", "outcome": "conveyed"}
+
+
+def test_when_conditions_and_detail_tables(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: ae
+        record_id: att
+        events:
+          - event_type: {value: ae_attendance}
+            start_time: {column: arrived, formats: ["%d/%m/%Y %H:%M"]}
+            when: {column: intent, not_in: [Assault]}
+          - event_type: {value: ae_assault}
+            event_id: {column: att, suffix: "-A"}
+            start_time: {column: arrived, formats: ["%d/%m/%Y %H:%M"]}
+            when: {column: intent, in: [assault]}
+            detail:
+              violence:
+                assault_method: method
+                assault_location_type: place
+                reported_to_police:
+                  {column: police, true_values: [reported], false_values: [not reported]}
+        person:
+          given_name: name
+        """,
+    )
+    data = write(
+        "ae.csv",
+        """\
+        att,name,arrived,intent,method,place,police
+        1,Ann,01/02/2024 23:00,Assault,knife,pub,not reported
+        2,Bob,02/02/2024 01:00,Fall,,,
+        3,Cat,03/02/2024 02:00, ASSAULT ,bottle,street,reported
+        """,
+    )
+    ingest(spec, data, warehouse=warehouse)
+    assert query("SELECT event_id, event_type FROM event ORDER BY 1") == [
+        ("1-A", "ae_assault"),
+        ("2", "ae_attendance"),
+        ("3-A", "ae_assault"),
+    ]
+    assert query(
+        "SELECT event_id, assault_method, assault_location_type, reported_to_police "
+        "FROM violence ORDER BY 1"
+    ) == [("1-A", "03", "03", False), ("3-A", "04", "02", True)]
+
+
+def test_events_only_spec_refers_to_earlier_person_records(write, warehouse, query):
+    ingest(write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse)
+    spec = write(
+        "c.yaml",
+        """\
+        spec_version: 1
+        source: gp_people
+        events:
+          - event_type: {value: clinical_condition}
+            event_id: cond_id
+            record_id: PatID
+            start_time: {column: date, formats: ["%Y%m%d"]}
+            detail:
+              clinical_condition:
+                condition: {column: code, codes: {T2: diabetes}}
+                diagnosis_date: {column: date, formats: ["%Y%m%d"]}
+        """,
+    )
+    data = write(
+        "c.csv",
+        """\
+        cond_id,PatID,code,date
+        c1,P1,T2,20200101
+        c2,P9,asthma,20210101
+        c3,P2,COPD,20220101
+        """,
+    )
+    result = ingest(spec, data, warehouse=warehouse)
+    assert query("SELECT event_id, record_id FROM event ORDER BY 1") == [("c1", "P1"), ("c3", "P2")]
+    assert query("SELECT event_id, condition FROM clinical_condition ORDER BY 1") == [
+        ("c1", "diabetes"),
+        ("c3", "copd"),
+    ]
+    assert result.rows_rejected == 1
+    assert result.rejects[0].row == 3
+    assert "no person record P9" in result.rejects[0].reason
+
+
+def test_standalone_tables_with_numbers_and_booleans(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: lead_programme
+        tables:
+          property:
+            property_id: uprn
+            year_built: built
+            condition: cond
+            rented: {column: tenure, true_values: [rented], false_values: [owned]}
+          property_inspection:
+            inspection_id: {column: uprn, prefix: "INSP-"}
+            property_id: uprn
+            inspection_date: {column: inspected, formats: ["%m/%d/%Y"]}
+            lead_hazard_found: hazard
+            violation_count: violations
+        """,
+    )
+    data = write(
+        "props.csv",
+        """\
+        uprn,built,cond,tenure,inspected,hazard,violations
+        100,1925,poor,rented,12/31/2023,Y,3
+        101,1990.0,1,owned,01/15/2024,n,0
+        """,
+    )
+    ingest(spec, data, warehouse=warehouse)
+    assert query("SELECT property_id, year_built, condition, rented FROM property ORDER BY 1") == [
+        ("100", 1925, "poor", True),
+        ("101", 1990, "good", False),
+    ]
+    assert query(
+        "SELECT inspection_id, inspection_date, lead_hazard_found, violation_count "
+        "FROM property_inspection ORDER BY 1"
+    ) == [
+        ("INSP-100", dt.date(2023, 12, 31), True, 3),
+        ("INSP-101", dt.date(2024, 1, 15), False, 0),
+    ]
+
+
+def test_benefit_amounts_with_currency_and_thousands(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: advice
+        record_id: id
+        person: {given_name: name}
+        events:
+          - event_type: {value: debt_advice}
+            start_time: {column: d, formats: ["%Y-%m-%d"]}
+            detail:
+              benefit_support:
+                support_type: {value: debt_advice}
+                debt_amount: debt
+        """,
+    )
+    ingest(
+        spec,
+        write("b.csv", 'id,name,d,debt\n1,Al,2024-01-01,"£1,234.50"\n2,Bo,2024-01-02,\n'),
+        warehouse=warehouse,
+    )
+    assert query("SELECT event_id, debt_amount FROM benefit_support ORDER BY 1") == [
+        ("1", 1234.5),
+        ("2", None),
+    ]
+
+
+def test_excel_input(write, warehouse, query, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Clients"
+    ws.append(["Client Ref", "Name", "Born", "NHS"])
+    ws.append(["C1", "Mrs Jane Doe", dt.datetime(1990, 5, 17), 9434765919])
+    ws.append([None, None, None, None])
+    ws.append(["C2", "Tom Lee", "17/05/1991", None])
+    ws.append([None, None, None, None])  # trailing blank rows are not data
+    path = tmp_path / "clients.xlsx"
+    wb.save(path)
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: housing
+        file: {sheet: Clients}
+        record_id: Client Ref
+        person:
+          full_name: {column: Name, split: title_forename_middle_surname}
+          birth_date: {column: Born, formats: ["%Y-%m-%d", "%d/%m/%Y"]}
+          nhs_number: NHS
+        """,
+    )
+    result = ingest(spec, path, warehouse=warehouse)
+    assert query(
+        "SELECT record_id, title, given_name, family_name, birth_date, nhs_number, source_row "
+        "FROM person_record ORDER BY 1"
+    ) == [
+        ("C1", "Mrs", "Jane", "Doe", dt.date(1990, 5, 17), "9434765919", 2),
+        ("C2", None, "Tom", "Lee", dt.date(1991, 5, 17), None, 4),
+    ]
+    # the blank row inside the data is kept as a reject (missing record id), not dropped
+    assert result.rows_rejected == 1 and result.rejects[0].row == 3
+
+
+def test_parquet_input_with_typed_columns(write, warehouse, query, tmp_path):
+    path = tmp_path / "x.parquet"
+    pd.DataFrame(
+        {
+            "id": [1, 2],
+            "dob": pd.to_datetime(["1980-01-02", "1999-12-31"]).date,
+            "arrived": pd.to_datetime(["2024-01-01 10:00", "2024-02-01 11:30"]),
+        }
+    ).to_parquet(path)
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: pq
+        record_id: id
+        person:
+          birth_date: dob
+        events:
+          - event_type: {value: ae_attendance}
+            start_time: arrived
+        """,
+    )
+    ingest(spec, path, warehouse=warehouse)
+    assert query("SELECT record_id, birth_date FROM person_record ORDER BY 1") == [
+        ("1", dt.date(1980, 1, 2)),
+        ("2", dt.date(1999, 12, 31)),
+    ]
+    assert query("SELECT start_time FROM event ORDER BY 1") == [
+        (dt.datetime(2024, 1, 1, 10),),
+        (dt.datetime(2024, 2, 1, 11, 30),),
+    ]
+
+
+def test_latin1_semicolon_and_bom(write, warehouse, query):
+    spec_latin = write(
+        "l.yaml",
+        """\
+        spec_version: 1
+        source: legal
+        file: {encoding: latin-1, delimiter: ";"}
+        record_id: id
+        person: {family_name: nom}
+        """,
+    )
+    ingest(
+        spec_latin,
+        write("l.csv", "id;nom\n1;Müller\n2;Siân\n", encoding="latin-1"),
+        warehouse=warehouse,
+    )
+    spec_bom = write(
+        "b.yaml",
+        """\
+        spec_version: 1
+        source: bom
+        record_id: id
+        person: {family_name: nom}
+        """,
+    )
+    ingest(spec_bom, write("b.csv", "\ufeffid,nom\n1,Zoë\n"), warehouse=warehouse)
+    assert query("SELECT source, family_name FROM person_record ORDER BY 1, 2") == [
+        ("bom", "Zoë"),
+        ("legal", "Müller"),
+        ("legal", "Siân"),
+    ]
+
+
+def test_detected_delimiter_tab(write, warehouse, query):
+    spec = write(
+        "s.yaml", "spec_version: 1\nsource: tabbed\nrecord_id: id\nperson: {family_name: name}\n"
+    )
+    ingest(spec, write("t.tsv", "id\tname\n1\tSmith, Jr\n"), warehouse=warehouse)
+    assert query("SELECT family_name FROM person_record") == [("Smith, Jr",)]
+
+
+def test_same_file_twice_is_a_no_op_and_replace_reloads(write, warehouse, query):
+    spec, data = write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV)
+    first = ingest(spec, data, warehouse=warehouse)
+    second = ingest(spec, data, warehouse=warehouse)
+    assert second.status == "skipped" and second.previous_load_id == first.load_id
+    assert query("SELECT count(*) FROM person_record") == [(3,)]
+    assert query("SELECT count(*) FROM load") == [(1,)]
+    third = ingest(spec, data, warehouse=warehouse, replace=True)
+    assert third.status == "loaded"
+    assert query("SELECT DISTINCT load_id FROM person_record") == [(third.load_id,)]
+    assert query("SELECT load_id, superseded_by FROM load ORDER BY started_at") == [
+        (first.load_id, third.load_id),
+        (third.load_id, None),
+    ]
+
+
+def test_newer_extract_replaces_rows_with_same_ids(write, warehouse, query):
+    spec = write("p.yaml", PEOPLE_SPEC)
+    ingest(spec, write("jan.csv", PEOPLE_CSV), warehouse=warehouse)
+    feb = PEOPLE_CSV.replace("P2,Jones,Mary", "P2,Jones-Brown,Mary") + "P4,New,Person,,,,\n"
+    result = ingest(spec, write("feb.csv", feb), warehouse=warehouse)
+    assert result.rows_replaced == 3
+    assert query("SELECT count(*) FROM person_record") == [(4,)]
+    assert query("SELECT family_name FROM person_record WHERE record_id = 'P2'") == [
+        ("Jones-Brown",)
+    ]
+
+
+def test_check_mode_writes_nothing(write, warehouse, tmp_path):
+    result = ingest(
+        write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse, check=True
+    )
+    assert result.status == "checked"
+    assert result.rows_written == {"person_record": 3}
+    assert not warehouse.exists()
+
+
+def test_quality_report_completeness_and_validity(write, warehouse, query):
+    result = ingest(write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse)
+    by_field = {q.field: q for q in result.quality}
+    assert (by_field["nhs_number"].present, by_field["nhs_number"].valid) == (2, 2)
+    assert (by_field["postcode"].present, by_field["postcode"].valid) == (2, 2)
+    assert by_field["birth_date"].valid == 3  # the year-only date counts as a valid partial date
+    assert query(
+        "SELECT field, rows, present, valid FROM load_quality WHERE field = 'nhs_number'"
+    ) == [("nhs_number", 3, 2, 2)]
