@@ -29,7 +29,9 @@ def _check_period(reference: str, valid_from: dt.date, valid_to: dt.date) -> Non
         )
 
 
-def _parties(session: Session, parties: Mapping[str, str]) -> list[AgreementParty]:
+def _parties(
+    session: Session, parties: Mapping[str, str], current: Sequence[AgreementParty] = ()
+) -> list[AgreementParty]:
     if not parties:
         raise InvalidInput("an agreement needs at least one party")
     result: list[AgreementParty] = []
@@ -43,15 +45,23 @@ def _parties(session: Session, parties: Mapping[str, str]) -> list[AgreementPart
         if organisation.id in seen:
             raise Duplicate(f"organisation {organisation.name!r} is named twice as a party")
         seen.add(organisation.id)
-        result.append(AgreementParty(organisation=organisation, role=role))
+        # Reuse an existing row (the unique key would see a new one before the old goes).
+        party = next((p for p in current if p.organisation_id == organisation.id), None)
+        if party is None:
+            party = AgreementParty(organisation=organisation, role=role)
+        party.role = role
+        result.append(party)
     return result
 
 
-def _datasets(session: Session, sources: Sequence[str]) -> list[AgreementDataset]:
+def _datasets(
+    session: Session, sources: Sequence[str], current: Sequence[AgreementDataset] = ()
+) -> list[AgreementDataset]:
     if not sources:
         raise InvalidInput("an agreement must name at least one data set")
     found = {d.id: d for d in (dataset_by_source(session, s) for s in sources)}
-    return [AgreementDataset(dataset=d) for d in found.values()]
+    existing = {link.dataset_id: link for link in current}
+    return [existing.get(i) or AgreementDataset(dataset=d) for i, d in found.items()]
 
 
 def _purposes(purposes: Sequence[str]) -> list[str]:
@@ -142,9 +152,9 @@ def update_agreement(
     if "revoked" in changes:
         agreement.revoked = bool(changes["revoked"])
     if "parties" in changes:
-        agreement.parties = _parties(session, changes["parties"])
+        agreement.parties = _parties(session, changes["parties"], agreement.parties)
     if "datasets" in changes:
-        agreement.dataset_links = _datasets(session, changes["datasets"])
+        agreement.dataset_links = _datasets(session, changes["datasets"], agreement.dataset_links)
     session.flush()
     return agreement
 

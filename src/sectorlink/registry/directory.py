@@ -247,24 +247,34 @@ def _set_members(session: Session, project: Project, role: str, names: Sequence[
     if role not in PROJECT_ROLES:
         raise InvalidInput(f"unknown project role {role!r}; expected one of {PROJECT_ROLES}")
     organisations = [organisation_by_name(session, n) for n in names]
+    # Existing rows are reused, not replaced: the unique key would otherwise see the new
+    # row inserted before the old one is deleted.
+    current = {m.organisation_id: m for m in project.members if m.role == role}
     kept = [m for m in project.members if m.role != role]
     seen: set[int] = set()
     for organisation in organisations:
         if organisation.id not in seen:
             seen.add(organisation.id)
-            kept.append(ProjectOrganisation(organisation=organisation, role=role))
+            kept.append(
+                current.get(organisation.id)
+                or ProjectOrganisation(organisation=organisation, role=role)
+            )
     project.members = kept
 
 
 def _set_datasets(session: Session, project: Project, sources: Sequence[str]) -> None:
     datasets = {d.id: d for d in (dataset_by_source(session, s) for s in sources)}
-    project.dataset_links = [ProjectDataset(dataset=d) for d in datasets.values()]
+    current = {link.dataset_id: link for link in project.dataset_links}
+    project.dataset_links = [
+        current.get(i) or ProjectDataset(dataset=d) for i, d in datasets.items()
+    ]
 
 
 def _set_contacts(
     session: Session, project: Project, contacts: Sequence[Mapping[str, str]]
 ) -> None:
     """Contacts are named as {"organisation": ..., "name": ...}; unknown people are added."""
+    current = {link.person_id: link for link in project.contact_links}
     links: list[ProjectContact] = []
     for contact in contacts:
         organisation = organisation_by_name(session, contact["organisation"])
@@ -275,7 +285,7 @@ def _set_contacts(
                 session, organisation, name=contact["name"], role=contact.get("role", "")
             )
         if all(link.person_id != person.id for link in links):
-            links.append(ProjectContact(person=person, person_id=person.id))
+            links.append(current.get(person.id) or ProjectContact(person=person))
     project.contact_links = links
 
 
