@@ -1,0 +1,79 @@
+"""`sectorlink demo`: the whole flow on a synthetic region, with progress and a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sectorlink.commands._common import console, fail
+from sectorlink.demo import DEFAULT_OUT, DemoError, DemoResult, run_demo
+from sectorlink.sources import SourceError
+
+
+def show_summary(result: DemoResult) -> None:
+    table = Table(title="Partner extracts")
+    for header in (
+        "source",
+        "partner",
+        "rows",
+        "rejected",
+        "person records",
+        "events",
+        "complete",
+        "valid",
+    ):
+        table.add_column(header, justify="left" if header in ("source", "partner") else "right")
+    for load in result.loads:
+        events = sum(n for t, n in load.rows_written.items() if t == "event")
+        table.add_row(
+            load.source,
+            result.partners.get(load.source, ""),
+            f"{load.rows_read:,}",
+            f"{load.rows_rejected:,} ({load.rows_rejected / max(load.rows_read, 1):.1%})",
+            f"{load.rows_written.get('person_record', 0):,}",
+            f"{events:,}",
+            f"{load.completeness:.1%}",
+            f"{load.validity:.1%}",
+        )
+    console.print(table)
+    timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())
+    console.print(f"Timings: {timings}")
+    console.print(f"[bold]Region[/bold] (extracts, specs, truth): {result.region_dir}")
+    console.print(f"[bold]Warehouse[/bold] (DuckDB): {result.warehouse}")
+    console.print(f"[bold]Report[/bold]: {result.report.resolve()}")
+
+
+def demo_command(
+    out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for everything the demo writes."),
+    people: int = typer.Option(20_000, "--people", min=1, help="People in the synthetic region."),
+    seed: int = typer.Option(
+        42, "--seed", help="Random seed: the same seed gives the same region."
+    ),
+) -> None:
+    """Generate a synthetic region, ingest every partner's extract and write the hub report."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting", total=1)
+
+        def hook(description: str, done: int, total: int) -> None:
+            progress.update(task, description=description, completed=done, total=total)
+
+        try:
+            result = run_demo(out, people=people, seed=seed, hook=hook)
+        except (DemoError, SourceError) as exc:
+            fail(str(exc))
+    show_summary(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)

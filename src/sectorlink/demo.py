@@ -1,0 +1,141 @@
+"""The demo: a synthetic region, every partner's extract ingested, a report to open.
+
+`sectorlink demo` is a thin wrapper over :func:`run_demo`. Later stages (linkage,
+registry, analyses) add their steps here, so the demo always shows the whole flow.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sectorlink.reports import ReportSection, render_report
+from sectorlink.reports.quality import quality_section
+from sectorlink.sources import LoadResult, ingest, load_spec
+from sectorlink.warehouse import connect
+
+MARKER = ".sectorlink-demo"
+DEFAULT_OUT = Path("demo-output")
+
+StepHook = Callable[[str, int, int], None]
+"""Called as hook(description, done, total) while the demo works (for progress bars)."""
+
+
+class DemoError(Exception):
+    """The demo cannot run as asked (e.g. its output folder holds someone else's files)."""
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    region_dir: Path
+    warehouse: Path
+    report: Path
+    loads: list[LoadResult] = field(default_factory=list)
+    partners: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_out_dir(out_dir: Path) -> None:
+    """Empty a folder the demo made before; refuse to touch a non-empty folder it did not make."""
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not (out_dir / MARKER).exists():
+            raise DemoError(
+                f"{out_dir} exists, is not empty and was not made by the demo; "
+                "choose another --out folder"
+            )
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / MARKER).write_text(
+        "made by `sectorlink demo`; the demo empties this folder on its next run\n"
+    )
+
+
+def extracts_in_load_order(region_dir: Path) -> list[dict[str, str]]:
+    """The manifest's extracts, person-bearing specs first so events can find their people."""
+    manifest = json.loads((region_dir / "manifest.json").read_text())
+    extracts: list[dict[str, str]] = manifest["extracts"]
+
+    def needs_people_first(extract: dict[str, str]) -> int:
+        spec = load_spec(region_dir / extract["spec"])
+        return 0 if spec.person is not None or not spec.events else 1
+
+    return sorted(extracts, key=needs_people_first)
+
+
+def ingest_region(
+    region_dir: Path, warehouse: Path, hook: StepHook | None = None
+) -> list[LoadResult]:
+    """Ingest every extract of a region (as listed in its manifest) into `warehouse`."""
+    extracts = extracts_in_load_order(region_dir)
+    results = []
+    con = connect(warehouse)
+    try:
+        for done, extract in enumerate(extracts):
+            if hook:
+                hook(f"ingest {extract['source']}", done, len(extracts))
+            results.append(
+                ingest(region_dir / extract["spec"], region_dir / extract["file"], con=con)
+            )
+        if hook:
+            hook("ingested", len(extracts), len(extracts))
+    finally:
+        con.close()
+    return results
+
+
+def run_demo(
+    out_dir: Path = DEFAULT_OUT,
+    *,
+    people: int = 20_000,
+    seed: int = 42,
+    hook: StepHook | None = None,
+) -> DemoResult:
+    """Generate a synthetic region, ingest every extract and write the hub report.
+
+    Example:
+        >>> result = run_demo(Path("demo-output"), people=2_000)
+        >>> result.report
+        PosixPath('demo-output/report.html')
+    """
+    from sectorlink.synth import generate_region
+
+    prepare_out_dir(out_dir)
+    result = DemoResult(
+        out_dir=out_dir,
+        region_dir=out_dir / "region",
+        warehouse=out_dir / "warehouse.duckdb",
+        report=out_dir / "report.html",
+    )
+    started = time.perf_counter()
+    if hook:
+        hook(f"generate a region of {people:,} people", 0, 1)
+    generate_region(result.region_dir, people=people, seed=seed, force=True, progress=False)
+    result.seconds["generate"] = time.perf_counter() - started
+    manifest = json.loads((result.region_dir / "manifest.json").read_text())
+    result.partners = {e["source"]: e.get("partner", e["source"]) for e in manifest["extracts"]}
+
+    started = time.perf_counter()
+    result.loads = ingest_region(result.region_dir, result.warehouse, hook)
+    result.seconds["ingest"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    sections: list[ReportSection] = []
+    con = connect(result.warehouse, read_only=True)
+    try:
+        sections.append(quality_section(con))
+    finally:
+        con.close()
+    render_report(
+        sections,
+        result.report,
+        title="sectorlink hub report",
+        subtitle=f"Synthetic region of {people:,} people (seed {seed}): "
+        f"{len(result.loads)} partner extracts",
+    )
+    result.seconds["report"] = time.perf_counter() - started
+    return result

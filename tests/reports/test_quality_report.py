@@ -1,0 +1,48 @@
+"""The hub report's quality section: figures from the warehouse, values escaped, no identifiers."""
+
+from __future__ import annotations
+
+import duckdb
+
+from sectorlink.reports import bar_chart_svg, render_report
+from sectorlink.reports.quality import quality_section
+from sectorlink.sources import ingest
+
+SPEC = """\
+spec_version: 1
+source: shelter
+record_id: id
+person:
+  family_name: name
+  birth_date: {column: dob, formats: ["%d/%m/%Y"]}
+  sex: sex
+"""
+CSV = (
+    "id,name,dob,sex\n1,Smith,01/01/1980,<script>alert(1)</script>\n2,Jones,31/02/1990,F\n3,Ng,,M\n"
+)
+
+
+def test_quality_section_counts_and_escapes(tmp_path):
+    (tmp_path / "s.yaml").write_text(SPEC)
+    (tmp_path / "d.csv").write_text(CSV)
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tmp_path / "s.yaml", tmp_path / "d.csv", warehouse=warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    section = quality_section(con)
+    out = render_report([section], tmp_path / "report.html", title="Hub <report>")
+    html = out.read_text()
+    assert section.headline["rows read"] == "3"
+    assert section.headline["rows rejected (kept)"] == "1 (33.3%)"
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the unmapped code, escaped
+    assert "Hub &lt;report&gt;" in html
+    assert "date does not parse" in html
+    assert "31/02/1990" not in html  # rejected values are summarised by kind, not shown
+    assert "Jones" not in html
+    assert not (tmp_path / "report.html.tmp").exists()
+
+
+def test_bar_chart_scales_and_escapes():
+    svg = bar_chart_svg(["a<b", "c"], [0.5, 1.0], title="T", max_value=1.0, percent=True, width=400)
+    assert svg.startswith("<svg") and "a&lt;b" in svg
+    assert "50.0%" in svg and "100.0%" in svg
