@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import io
 import re
 from dataclasses import dataclass
@@ -99,9 +100,9 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
     carry = b""
     with open(path, "rb") as fh:
         head = fh.read(3)
-        if head == codecs.BOM_UTF8 and encoding == "latin-1":
+        if head == codecs.BOM_UTF8 and encoding != "utf-8":
             raise FileFormatError(
-                "the file starts with a UTF-8 byte-order mark but the spec says encoding latin-1; "
+                f"the file starts with a UTF-8 byte-order mark but the spec says encoding {encoding}; "
                 "set file.encoding: utf-8",
                 file=path,
                 row=1,
@@ -135,7 +136,7 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
                         f"byte 0x{chunk[exc.start]:02X} at offset {bad} is not valid UTF-8, "
                         "but the "
                         "spec says encoding utf-8; if the partner exported it from Excel or an "
-                        "older system it is probably latin-1 (set file.encoding: latin-1)",
+                        "older system it is probably latin-1 or windows-1252 (set file.encoding)",
                         file=path,
                         row=row,
                         column=column,
@@ -153,10 +154,10 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
             file=path,
             row=newlines + 1,
         )
-    if encoding == "latin-1" and non_ascii_at is not None:
+    if encoding != "utf-8" and non_ascii_at is not None:
         raise FileFormatError(
             "the file is valid UTF-8 with non-ASCII characters, but the spec says encoding "
-            "latin-1, which would garble them ('é' read as 'Ã©'); set file.encoding: utf-8",
+            f"{encoding}, which would garble them ('é' read as 'Ã©'); set file.encoding: utf-8",
             file=path,
             row=non_ascii_at,
         )
@@ -219,8 +220,36 @@ _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
 _FOUND = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
+def transcode_to_utf8(path: Path, encoding: str, out: Path) -> None:
+    """Stream a file in an encoding DuckDB does not read natively into UTF-8."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    rows = 1
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        while block := src.read(CHUNK):
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                row = rows + block.count(b"\n", 0, exc.start)
+                raise FileFormatError(
+                    f"byte 0x{block[exc.start]:02X} is not defined in {encoding}; check file.encoding",
+                    file=path,
+                    row=row,
+                ) from None
+            rows += block.count(b"\n")
+            dst.write(text.encode("utf-8"))
+        dst.write(decoder.decode(b"", final=True).encode("utf-8"))
+
+
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
     check_encoding(path, options.encoding, options.delimiter)
+    if options.encoding not in ("utf-8", "latin-1"):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
+            utf8 = Path(tmp) / path.name
+            transcode_to_utf8(path, options.encoding, utf8)
+            staged = _stage_csv(con, utf8, dataclasses.replace(options, encoding="utf-8"))
+        return dataclasses.replace(staged, path=path, encoding=options.encoding)
     header, delim = _read_header(path, options.encoding, options.delimiter, options.quote)
     _check_header(path, header)
     columns = {name: f"c{i}" for i, name in enumerate(header)}

@@ -28,6 +28,8 @@ ENCODINGS = {
     "latin-1": "latin-1",
     "latin1": "latin-1",
     "iso-8859-1": "latin-1",
+    "windows-1252": "windows-1252",
+    "cp1252": "windows-1252",
 }
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
 DEFAULT_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -287,6 +289,15 @@ class _Parser:
                         f"{path}.formats[{i}]",
                         f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')",
                     )
+            for i, fmt in enumerate(formats):
+                swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+                if swapped != fmt and swapped in formats[:i]:
+                    # 03/04/1980 would silently take the first format: that is a guess.
+                    raise self.error(
+                        f"{path}.formats[{i}]",
+                        f"{fmt!r} and {swapped!r} read days 1-12 both ways; a partner's column "
+                        "uses one order, so list only that one",
+                    )
             kwargs["formats"] = formats
         if "codes" in data or "default" in data:
             if model_field.code_set is None:
@@ -440,7 +451,8 @@ class _Parser:
         encoding = str(data.get("encoding", "utf-8")).lower()
         if encoding not in ENCODINGS:
             raise self.error(
-                "file.encoding", f"unsupported encoding {encoding!r}; use utf-8 or latin-1"
+                "file.encoding",
+                f"unsupported encoding {encoding!r}; use utf-8, latin-1 or windows-1252",
             )
         quote = self.text(data.get("quote", '"'), "file.quote")
         if len(quote) != 1:
