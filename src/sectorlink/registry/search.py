@@ -79,7 +79,8 @@ def search_directory(
     """Search projects, organisations and data sets; best matches first.
 
     Args:
-        text: words to find (all must match); empty lists everything the filters allow.
+        text: words to find (all must match); empty lists everything the filters allow,
+            text without any word (only punctuation) finds nothing.
         sector: entries in that sector (a project matches through its sectors or any
             member organisation's sector).
         geography: text the entry's geography (a data set's coverage) contains.
@@ -89,6 +90,8 @@ def search_directory(
         >>> search_directory(session, "violence", sector="police")
     """
     terms = list(dict.fromkeys(words(text)))[:_MAX_TERMS]
+    if text.strip() and not terms:
+        return []  # only punctuation: nothing can match (and it is not "list everything")
     wanted_sector = normalise_sector(sector) if sector else None
     wanted_status = normalise_status(status) if status else None
     chosen = [k for k in kinds if k in KINDS]

@@ -1,0 +1,124 @@
+"""A few HTML pages: search, a project with its connections, the printable directory,
+and a sign-in form. Every page needs a signed-in user (cookie or bearer token) and none
+changes the registry, so the login cookie cannot be abused across sites."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from sectorlink.registry.connections import find_connections
+from sectorlink.registry.errors import InvalidInput
+from sectorlink.registry.lookup import by_id
+from sectorlink.registry.models import Project, User
+from sectorlink.registry.printable import directory_html
+from sectorlink.registry.search import search_directory
+from sectorlink.registry.users import authenticate, issue_token
+from sectorlink.registry.vocab import SECTORS
+from sectorlink.web.deps import COOKIE_NAME, ItemId, SessionDep, SettingsDep, page_user
+from sectorlink.web.schemas import ProjectPublic
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+router = APIRouter(include_in_schema=False)
+PageUser = Annotated[User | None, Depends(page_user)]
+
+
+def _sign_in() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    q: str = "",
+    sector: str = "",
+    geography: str = "",
+) -> Response:
+    if user is None:
+        return _sign_in()
+    error, hits = "", []
+    try:
+        hits = search_directory(
+            session, q[:500], sector=sector or None, geography=geography[:300] or None
+        )
+    except InvalidInput as problem:
+        error = str(problem)
+    context = {
+        "title": "Directory of data-sharing efforts",
+        "user": user,
+        "q": q,
+        "sector": sector,
+        "geography": geography,
+        "sectors": SECTORS,
+        "hits": hits,
+        "error": error,
+    }
+    return templates.TemplateResponse(request, "home.html", context)
+
+
+@router.get("/projects/{id}/page", response_class=HTMLResponse)
+def project_page(id: ItemId, request: Request, user: PageUser, session: SessionDep) -> Response:
+    if user is None:
+        return _sign_in()
+    project = by_id(session, Project, id, "project")
+    context = {
+        "title": project.name,
+        "user": user,
+        "project": ProjectPublic.of(project),
+        "connections": find_connections(session, project),
+    }
+    return templates.TemplateResponse(request, "project.html", context)
+
+
+@router.get("/directory", response_class=HTMLResponse)
+def printable(user: PageUser, session: SessionDep) -> Response:
+    if user is None:
+        return _sign_in()
+    return HTMLResponse(directory_html(session))
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return templates.TemplateResponse(
+        request, "login.html", {"title": "Sign in", "user": None, "error": ""}
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    user = authenticate(session, username, password)
+    if user is None:
+        context = {"title": "Sign in", "user": None, "error": "Wrong username or password."}
+        return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    lifetime = dt.timedelta(days=settings.token_days)
+    token = issue_token(session, user, secret=settings.secret_key, label="web", lifetime=lifetime)
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE_NAME,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=not settings.development,
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME)
+    return response

@@ -1,0 +1,83 @@
+"""Access checks through the API, and the audit log (admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from sectorlink.governance import authorise, read_audit_log, verify_audit_log
+from sectorlink.web.deps import Admin, Analyst, RegistryDep, acting_organisation
+from sectorlink.web.schemas import (
+    AccessRequest,
+    AuditEntryPublic,
+    AuditVerificationPublic,
+    GrantPublic,
+    Problem,
+)
+
+router = APIRouter(tags=["governance"])
+
+
+@router.post("/access-checks", response_model=GrantPublic, responses={403: {"model": Problem}})
+def access_check(body: AccessRequest, user: Analyst, registry: RegistryDep) -> GrantPublic:
+    """Ask whether your organisation may use these data sets for this purpose.
+
+    Allowed or refused, the request is written to the audit log; a refusal answers 403
+    with the reason.
+    """
+    grant = authorise(
+        registry,
+        organisation=acting_organisation(user, body.organisation),
+        purpose=body.purpose,
+        datasets=body.datasets,
+        action=body.action,
+        actor=user.username,
+        detail={"via": "api"},
+    )
+    return GrantPublic(
+        organisation=grant.organisation,
+        purpose=grant.purpose,
+        action=grant.action,
+        datasets=list(grant.datasets),
+        basis=dict(grant.basis),
+        conditions=list(grant.conditions),
+        audit_seq=grant.audit_seq,
+    )
+
+
+@router.get("/audit", response_model=list[AuditEntryPublic])
+def audit(
+    _: Admin,
+    registry: RegistryDep,
+    after_seq: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditEntryPublic]:
+    return [
+        AuditEntryPublic(
+            seq=e.seq,
+            at=e.at,
+            actor=e.actor,
+            organisation=e.organisation,
+            action=e.action,
+            purpose=e.purpose,
+            datasets=list(e.datasets),
+            outcome=e.outcome,
+            reason=e.reason,
+            entry_hash=e.entry_hash,
+        )
+        for e in read_audit_log(registry, after_seq=after_seq, limit=limit)
+    ]
+
+
+@router.get("/audit/verify", response_model=AuditVerificationPublic)
+def audit_verify(
+    _: Admin,
+    registry: RegistryDep,
+    expected_head: Annotated[str | None, Query(pattern=r"^[0-9]{1,10}:[0-9a-f]{64}$")] = None,
+) -> AuditVerificationPublic:
+    """Re-compute the hash chain; `ok` is false if any entry was edited, removed or moved."""
+    report = verify_audit_log(registry, expected_head=expected_head)
+    return AuditVerificationPublic(
+        ok=report.ok, entries=report.entries, head=report.head, problems=report.problems
+    )
