@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -77,3 +78,10 @@ def api(registry: Registry) -> Iterator[Api]:  # noqa: F811
     app = create_app(Settings(environment="test", secret_key=SECRET), registry=registry)
     with TestClient(app) as client:
         yield Api(client, registry, tokens)
+
+
+def detail(response: Any) -> str:
+    """The error message of a response: library errors and FastAPI's validation errors
+    (a list of {loc, msg, type}) alike."""
+    body = response.json()["detail"]
+    return body if isinstance(body, str) else "; ".join(item["msg"] for item in body)

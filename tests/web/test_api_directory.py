@@ -1,6 +1,6 @@
 from sectorlink.registry import register_region
 
-from .conftest import HOSPITAL, HUB, Api
+from .conftest import HOSPITAL, HUB, Api, detail
 
 
 def _project(api: Api, name: str, **extra: object) -> dict[str, object]:
@@ -54,20 +54,19 @@ def test_bad_input_names_what_is_wrong(api: Api) -> None:
         "/organisations",
         json={"name": "  northgate HOSPITAL nhs   trust ", "sector": "health care"},
     )
-    assert (
-        dup.status_code == 409
-        and "already exists as 'Northgate Hospital NHS Trust'" in dup.json()["detail"]
+    assert dup.status_code == 409 and "already exists as 'Northgate Hospital NHS Trust'" in detail(
+        dup
     )
     sector = api.post("/organisations", json={"name": "X", "sector": "astrology"})
-    assert sector.status_code == 422 and "unknown sector 'astrology'" in sector.json()["detail"]
+    assert sector.status_code == 422 and "unknown sector 'astrology'" in detail(sector)
     dates = api.post(
         "/projects", json={"name": "P", "start_date": "2025-05-01", "end_date": "2025-01-01"}
     )
-    assert dates.status_code == 422 and "before it starts" in dates.json()["detail"]
+    assert dates.status_code == 422 and "before it starts" in detail(dates)
     unknown = api.post("/projects", json={"name": "P", "datasets": ["nope_data"]})
-    assert unknown.status_code == 404 and "unknown data set 'nope_data'" in unknown.json()["detail"]
+    assert unknown.status_code == 404 and "unknown data set 'nope_data'" in detail(unknown)
     field = api.post("/datasets", json={"source": "d1", "owner": HUB, "fields": ["event.colour"]})
-    assert field.status_code == 422 and "no field 'colour'" in field.json()["detail"]
+    assert field.status_code == 422 and "no field 'colour'" in detail(field)
     extra = api.post("/organisations", json={"name": "Y", "sector": "community", "is_admin": True})
     assert extra.status_code == 422
 

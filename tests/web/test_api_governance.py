@@ -2,7 +2,7 @@ from sqlalchemy import text
 
 from sectorlink.registry import register_region
 
-from .conftest import HUB, Api
+from .conftest import HUB, Api, detail
 
 AGREEMENT = {
     "reference": "DSA-AE",
@@ -18,17 +18,14 @@ AGREEMENT = {
 def test_agreement_bad_input(api: Api) -> None:
     backwards = api.post("/agreements", "admin", json={**AGREEMENT, "valid_to": "2023-12-31"})
     assert backwards.status_code == 422
-    assert "ends (2023-12-31) before it starts (2024-01-01)" in backwards.json()["detail"]
+    assert "ends (2023-12-31) before it starts (2024-01-01)" in detail(backwards)
     unknown_ds = api.post("/agreements", "admin", json={**AGREEMENT, "datasets": ["nope"]})
-    assert (
-        unknown_ds.status_code == 404 and "unknown data set 'nope'" in unknown_ds.json()["detail"]
-    )
+    assert unknown_ds.status_code == 404 and "unknown data set 'nope'" in detail(unknown_ds)
     unknown_org = api.post(
         "/agreements", "admin", json={**AGREEMENT, "parties": {"Ghost Org": "recipient"}}
     )
-    assert (
-        unknown_org.status_code == 404
-        and "unknown organisation 'Ghost Org'" in unknown_org.json()["detail"]
+    assert unknown_org.status_code == 404 and "unknown organisation 'Ghost Org'" in detail(
+        unknown_org
     )
     created = api.post("/agreements", "admin", json=AGREEMENT)
     assert created.status_code == 201 and created.json()["state"] == "current"
@@ -48,15 +45,12 @@ def test_access_checks_are_audited_both_ways(api: Api) -> None:
     outside = api.post(
         "/access-checks", json={"purpose": "marketing", "datasets": ["ae_northgate"]}
     )
-    assert (
-        outside.status_code == 403
-        and "does not permit purpose 'marketing'" in outside.json()["detail"]
-    )
+    assert outside.status_code == 403 and "does not permit purpose 'marketing'" in detail(outside)
     export = api.post(
         "/access-checks",
         json={"purpose": "analysis", "datasets": ["ae_northgate"], "action": "export"},
     )
-    assert export.status_code == 403 and "aggregate outputs only" in export.json()["detail"]
+    assert export.status_code == 403 and "aggregate outputs only" in detail(export)
     other_org = api.post(
         "/access-checks",
         json={
@@ -65,10 +59,7 @@ def test_access_checks_are_audited_both_ways(api: Api) -> None:
             "datasets": ["ae_northgate"],
         },
     )
-    assert (
-        other_org.status_code == 403
-        and "only for your own organisation" in other_org.json()["detail"]
-    )
+    assert other_org.status_code == 403 and "only for your own organisation" in detail(other_org)
     entries = api.get("/audit", "admin").json()
     assert [e["outcome"] for e in entries] == ["allowed", "refused", "refused"]
     assert entries[1]["actor"] == "analyst" and entries[1]["purpose"] == "marketing"
@@ -85,7 +76,7 @@ def test_expired_agreement_refused(api: Api) -> None:
     response = api.post(
         "/access-checks", json={"purpose": "analysis", "datasets": ["ae_northgate"]}
     )
-    assert response.status_code == 403 and "expired on 2021-01-01" in response.json()["detail"]
+    assert response.status_code == 403 and "expired on 2021-01-01" in detail(response)
 
 
 def test_tampered_audit_log_is_reported(api: Api, sample_region) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -11,6 +14,7 @@ from sectorlink.registry.db import Registry
 from sectorlink.registry.errors import Duplicate, InvalidInput, NotFound
 from sectorlink.web import pages
 from sectorlink.web.routes import agreements, auth, directory, explore, governance
+from sectorlink.web.schemas import Problem
 from sectorlink.web.settings import Settings
 
 DESCRIPTION = """The directory of data-sharing efforts, agreements and the audit log.
@@ -22,11 +26,26 @@ analyst (add and edit entries, ask for access), admin (agreements, users, audit 
 """
 
 
-def _problem(status: int):  # type: ignore[no-untyped-def]
+# Errors the library raises, as HTTP answers. Each names what is wrong.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Not signed in, or the token is not valid"},
+    403: {"model": Problem, "description": "Your role or organisation may not do this"},
+    404: {"model": Problem, "description": "An entry named in the request does not exist"},
+    409: {"model": Problem, "description": "An entry with that name already exists"},
+}
+
+
+def _problem(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
     async def handler(_: Request, error: Exception) -> JSONResponse:
         return JSONResponse({"detail": str(error)}, status_code=status)
 
     return handler
+
+
+async def _invalid(_: Request, error: Exception) -> JSONResponse:
+    # The same shape as FastAPI's own validation errors, so clients read one format.
+    detail = [{"loc": ["body"], "msg": str(error), "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _access_denied(_: Request, error: Exception) -> JSONResponse:
@@ -52,13 +71,14 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.state.registry = registry or Registry.open(settings.registry_url)
     app.add_exception_handler(NotFound, _problem(404))
     app.add_exception_handler(Duplicate, _problem(409))
-    app.add_exception_handler(InvalidInput, _problem(422))
+    app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(AccessDenied, _access_denied)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    for module in (auth, directory, agreements, explore, governance, pages):
-        app.include_router(module.router)
+    for module in (auth, directory, agreements, explore, governance):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(pages.router)
     return app
