@@ -1,0 +1,58 @@
+"""`sectorlink audit ...`: read and verify the hash-chained audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sectorlink.commands._common import console, fail
+from sectorlink.commands.registry import RegistryUrl, opened
+from sectorlink.governance import read_audit_log, verify_audit_log
+
+audit_app = typer.Typer(help="The audit log of every access decision.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(help="SEQ:HASH printed by an earlier verify; detects removed newest entries."),
+    ] = None,
+    url: RegistryUrl = None,
+) -> None:
+    """Re-compute the hash chain; exit 1 if any entry was edited, deleted or reordered."""
+    with opened(url) as registry:
+        try:
+            report = verify_audit_log(registry, expected_head=expect_head)
+        except ValueError as error:
+            fail(str(error))
+    if report.ok:
+        console.print(
+            f"audit log intact: {report.entries} entries; head {report.head}", highlight=False
+        )
+        return
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/red]", highlight=False)
+    fail(f"audit log has been tampered with ({len(report.problems)} problem(s))", code=1)
+
+
+@audit_app.command("list")
+def list_(
+    limit: Annotated[int, typer.Option(min=1, help="How many entries.")] = 50,
+    after: Annotated[int, typer.Option(min=0, help="Start after this sequence number.")] = 0,
+    url: RegistryUrl = None,
+) -> None:
+    """Show audit entries in order."""
+    with opened(url) as registry:
+        for e in read_audit_log(registry, limit=limit, after_seq=after):
+            console.print(
+                f"{e.seq:>6} {e.at[:19]} {e.outcome:<9} {e.organisation} {e.action} "
+                f"{e.purpose} [{', '.join(e.datasets)}] {e.reason}",
+                highlight=False,
+                markup=False,
+            )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,39 @@
+"""`sectorlink serve`: run the registry's web app and API with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sectorlink.commands._common import console, fail
+from sectorlink.commands.registry import RegistryUrl
+
+
+def serve(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (local only by default).")
+    ] = "127.0.0.1",
+    url: RegistryUrl = None,
+) -> None:
+    """Serve the directory, agreements and audit API (OpenAPI docs at /docs)."""
+    import dataclasses
+
+    import uvicorn
+
+    from sectorlink.web import InsecureSettings, Settings, create_app
+
+    try:
+        settings = Settings.from_env()
+        if url:
+            settings = dataclasses.replace(settings, registry_url=url)
+        app = create_app(settings)
+    except InsecureSettings as error:
+        fail(str(error))
+    console.print(f"Serving on http://{host}:{port} ({settings.environment}); API docs at /docs")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
