@@ -42,15 +42,18 @@ if ! running; then
   fi
   # The socket folder lives on a tmpfs that a fresh machine may not have yet.
   install -d -m 2775 -o postgres -g postgres /var/run/postgresql
-  # A server killed without shutting down leaves postmaster.pid behind; if the pid in it
-  # is not a running postgres, the file is stale and would stop the start.
-  if [ -f "$DATA_DIR/postmaster.pid" ]; then
-    pid=$(head -n 1 "$DATA_DIR/postmaster.pid" || true)
+  # A server killed without shutting down leaves postmaster.pid in the data folder and
+  # a socket lock file behind; if the pid in one is not a running postgres, the file is
+  # stale and would stop the start ("lock file ... already exists").
+  for lock in "$DATA_DIR/postmaster.pid" /var/run/postgresql/.s.PGSQL."$port".lock; do
+    [ -f "$lock" ] || continue
+    pid=$(head -n 1 "$lock" 2>/dev/null | tr -dc '0-9' || true)
     if [ -z "$pid" ] || ! ps -p "$pid" -o comm= 2>/dev/null | grep -q postgres; then
-      say "removing stale $DATA_DIR/postmaster.pid (pid ${pid:-none} is not running)"
-      rm -f "$DATA_DIR/postmaster.pid"
+      say "removing stale $lock (pid ${pid:-none} is not running)"
+      rm -f "$lock"
+      case "$lock" in *.lock) rm -f "${lock%.lock}" ;; esac
     fi
-  fi
+  done
   pg_ctlcluster "$VERSION" "$CLUSTER" start || running || {
     say "pg_ctlcluster failed; last log lines:"
     tail -n 20 "/var/log/postgresql/postgresql-$VERSION-$CLUSTER.log" >&2 || true
