@@ -1,0 +1,81 @@
+"""SQL expressions that validate national identifiers and contact details.
+
+A value that fails its rules becomes NULL, so a mistyped number can never count as
+evidence for or against a link; the standardised relation lists what was nulled.
+"""
+
+from __future__ import annotations
+
+
+def _digits(expr: str) -> str:
+    return f"regexp_replace(coalesce({expr}, ''), '[^0-9]', '', 'g')"
+
+
+def nhs_number(expr: str) -> str:
+    """NHS number: 10 digits whose last is the modulus-11 check digit of the first nine
+    (weights 10..2; a remainder giving 10 is never issued); repeated digits rejected."""
+    d = _digits(expr)
+    weighted = " + ".join(f"{11 - i} * CAST(substr({d}, {i}, 1) AS INTEGER)" for i in range(1, 10))
+    check = f"(11 - (({weighted}) % 11)) % 11"
+    return (
+        f"CASE WHEN regexp_full_match({d}, '[0-9]{{10}}') "
+        f"AND NOT regexp_full_match({d}, '(0{{10}}|1{{10}}|2{{10}}|3{{10}}|4{{10}}|5{{10}}|"
+        f"6{{10}}|7{{10}}|8{{10}}|9{{10}})') "
+        f"AND {check} <> 10 AND {check} = CAST(substr({d}, 10, 1) AS INTEGER) THEN {d} END"
+    )
+
+
+def ni_number(expr: str) -> str:
+    """UK National Insurance number: two prefix letters (not D F I Q U V; the second not
+    O either; not BG GB KN NK NT TN ZZ), six digits, optional suffix A-D. The suffix is
+    dropped because partners often omit it."""
+    n = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
+    return (
+        f"CASE WHEN regexp_full_match({n}, '[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{{6}}[A-D]?') "
+        f"AND left({n}, 2) NOT IN ('BG', 'GB', 'KN', 'NK', 'NT', 'TN', 'ZZ') THEN left({n}, 8) END"
+    )
+
+
+def ssn(expr: str) -> str:
+    """US Social Security number: nine digits; area not 000, 666 or 900-999; group not
+    00; serial not 0000; and not the well-known advertising numbers."""
+    d = _digits(expr)
+    return (
+        f"CASE WHEN regexp_full_match({d}, '[0-9]{{9}}') "
+        f"AND left({d}, 3) NOT IN ('000', '666') AND left({d}, 1) <> '9' "
+        f"AND substr({d}, 4, 2) <> '00' AND right({d}, 4) <> '0000' "
+        f"AND {d} NOT IN ('078051120', '219099999', '123456789') THEN {d} END"
+    )
+
+
+def phone(expr: str) -> str:
+    """Digits of a phone number in national form: +44/0044 -> 0, +1 dropped; 10 or 11
+    digits kept, anything else (extensions, fragments, fillers) NULL."""
+    d = _digits(expr)
+    intl = f"CASE WHEN starts_with({d}, '00') THEN substr({d}, 3) ELSE {d} END"
+    national = (
+        f"CASE WHEN starts_with({intl}, '44') AND length({intl}) = 12 "
+        f"THEN '0' || substr({intl}, 3) "
+        f"WHEN starts_with({intl}, '1') AND length({intl}) = 11 THEN substr({intl}, 2) "
+        f"ELSE {intl} END"
+    )
+    # Fewer than three distinct digits is a filler (07777777777, 0000000000).
+    return (
+        f"CASE WHEN length({national}) BETWEEN 10 AND 11 "
+        f"AND length(list_distinct(string_split({national}, ''))) >= 3 THEN {national} END"
+    )
+
+
+def email(expr: str) -> str:
+    """Lower case; '+tag' removed from the local part; dots removed for Gmail."""
+    e = f"lower(trim(coalesce({expr}, '')))"
+    local = f"regexp_replace(split_part({e}, '@', 1), '\\+.*$', '')"
+    domain = f"split_part({e}, '@', 2)"
+    local_norm = (
+        f"CASE WHEN {domain} IN ('gmail.com', 'googlemail.com') "
+        f"THEN replace({local}, '.', '') ELSE {local} END"
+    )
+    return (
+        f"CASE WHEN regexp_full_match({e}, '[^@\\s]+@[^@\\s]+\\.[a-z]{{2,}}') "
+        f"THEN {local_norm} || '@' || {domain} END"
+    )
