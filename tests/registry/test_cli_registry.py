@@ -1,5 +1,6 @@
 """The CLI is a thin layer: one run through every registry and audit command."""
 
+import re
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -56,7 +57,7 @@ def test_registry_and_audit_commands(tmp_path: Path, monkeypatch) -> None:  # ty
     assert "refused" in run("audit", "list")
     verified = run("audit", "verify")
     assert "intact: 2 entries" in verified
-    head = verified.strip().rsplit("head ", 1)[1]
+    head = re.search(r"\d+:[0-9a-f]{64}", verified).group()  # type: ignore[union-attr]
     engine = create_engine(url)
     with engine.begin() as c:
         c.execute(text("DROP TRIGGER audit_entry_no_update"))

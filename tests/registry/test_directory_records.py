@@ -36,9 +36,9 @@ def _orgs(registry: Registry) -> None:
 def test_organisation_names_differing_by_case_or_spacing_are_duplicates(registry: Registry) -> None:
     _orgs(registry)
     for clash in ("northgate hospital nhs trust", "  Northgate   Hospital NHS\tTrust "):
-        with pytest.raises(Duplicate, match="already exists as 'Northgate Hospital NHS Trust'"):
-            with registry.session() as s:
-                create_organisation(s, name=clash, sector="health care")
+        expected = "already exists as 'Northgate Hospital NHS Trust'"
+        with pytest.raises(Duplicate, match=expected), registry.session() as s:
+            create_organisation(s, name=clash, sector="health care")
     with registry.session() as s:
         assert (
             organisation_by_name(s, "NORTHGATE hospital nhs trust").name
@@ -65,11 +65,13 @@ def test_unknown_vocabulary_and_fields_are_named(registry: Registry) -> None:
         )
     with pytest.raises(InvalidInput, match="lower-case"), registry.session() as s:
         create_dataset(s, source="Bad Source", owner="Housing Trust")
-    with pytest.raises(
-        NotFound, match="unknown organisation 'Housing Trusts'; did you mean 'Housing Trust'"
+    with (
+        pytest.raises(
+            NotFound, match="unknown organisation 'Housing Trusts'; did you mean 'Housing Trust'"
+        ),
+        registry.session() as s,
     ):
-        with registry.session() as s:
-            create_dataset(s, source="h2", owner="Housing Trusts")
+        create_dataset(s, source="h2", owner="Housing Trusts")
 
 
 def test_people_and_projects(registry: Registry) -> None:
@@ -90,7 +92,7 @@ def test_people_and_projects(registry: Registry) -> None:
         )
         assert project.sectors == ["health care", "police"]
         assert [c.person.name for c in project.contact_links] == ["Dr Ada Lane"]
-    with pytest.raises(InvalidInput, match="ends .* before it starts"), registry.session() as s:
+    with pytest.raises(InvalidInput, match=r"ends .* before it starts"), registry.session() as s:
         from sectorlink.registry import project_by_name
 
         update_project(s, project_by_name(s, "safer nights"), {"end_date": dt.date(2024, 1, 1)})
@@ -110,9 +112,9 @@ def test_agreement_validation(registry: Registry) -> None:
         "valid_from": dt.date(2025, 1, 1),
         "valid_to": dt.date(2026, 1, 1),
     }
-    with pytest.raises(InvalidInput, match=r"ends \(2024-12-31\) before it starts \(2025-01-01\)"):
-        with registry.session() as s:
-            create_agreement(s, reference="DSA-1", **{**base, "valid_to": dt.date(2024, 12, 31)})
+    expected = r"ends \(2024-12-31\) before it starts \(2025-01-01\)"
+    with pytest.raises(InvalidInput, match=expected), registry.session() as s:
+        create_agreement(s, reference="DSA-1", **{**base, "valid_to": dt.date(2024, 12, 31)})
     with pytest.raises(NotFound, match="unknown data set 'ae_southgate'"), registry.session() as s:
         create_agreement(s, reference="DSA-1", **{**base, "datasets": ["ae_southgate"]})
     with (

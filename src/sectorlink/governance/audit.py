@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,17 @@ class AuditRecord:
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _fit(value: str, limit: int) -> str:
+    """Text as it can be stored anywhere: control characters (PostgreSQL refuses NUL)
+    written out as escapes, and cut to the column's length. A refused request is
+    recorded whatever it contained."""
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _append_once(session: Session, values: Mapping[str, str]) -> AuditEntry:
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
@@ -151,13 +163,13 @@ def append_audit_entry(
         raise ValueError(f"unknown audit outcome {outcome!r}; expected one of {OUTCOMES}")
     values = {
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        "actor": actor,
-        "organisation": organisation,
-        "action": action,
-        "purpose": purpose,
+        "actor": _fit(actor, 300),
+        "organisation": _fit(organisation, 300),
+        "action": _fit(action, 40),
+        "purpose": _fit(purpose, 300),
         "datasets": _canonical(sorted(set(datasets))),
         "outcome": outcome,
-        "reason": reason,
+        "reason": _fit(reason, 20_000),
         "detail": _canonical(dict(detail or {})),
     }
     for attempt in range(_APPEND_ATTEMPTS):

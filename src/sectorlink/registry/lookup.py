@@ -23,7 +23,14 @@ def _closest(session: Session, column: object, wanted: str) -> str:
     return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
+def _storable(text: str, what: str) -> None:
+    # A name no registry could hold (PostgreSQL rejects NUL in any query) is simply unknown.
+    if "\x00" in text:
+        raise NotFound(f"unknown {what} {text!r}")
+
+
 def organisation_by_name(session: Session, name: str) -> Organisation:
+    _storable(name, "organisation")
     found = session.scalar(select(Organisation).where(Organisation.name_key == name_key(name)))
     if found is None:
         hint = _closest(session, Organisation.name, name)
@@ -32,6 +39,7 @@ def organisation_by_name(session: Session, name: str) -> Organisation:
 
 
 def project_by_name(session: Session, name: str) -> Project:
+    _storable(name, "project")
     found = session.scalar(select(Project).where(Project.name_key == name_key(name)))
     if found is None:
         raise NotFound(f"unknown project {name!r}{_closest(session, Project.name, name)}")
@@ -39,6 +47,7 @@ def project_by_name(session: Session, name: str) -> Project:
 
 
 def dataset_by_source(session: Session, source: str) -> Dataset:
+    _storable(source, "data set")
     found = session.scalar(select(Dataset).where(Dataset.source == source.strip()))
     if found is None:
         hint = _closest(session, Dataset.source, source)
@@ -47,6 +56,7 @@ def dataset_by_source(session: Session, source: str) -> Dataset:
 
 
 def agreement_by_reference(session: Session, reference: str) -> Agreement:
+    _storable(reference, "agreement")
     found = session.scalar(select(Agreement).where(Agreement.reference_key == name_key(reference)))
     if found is None:
         hint = _closest(session, Agreement.reference, reference)
@@ -55,6 +65,7 @@ def agreement_by_reference(session: Session, reference: str) -> Agreement:
 
 
 def user_by_name(session: Session, username: str) -> User:
+    _storable(username, "user")
     found = session.scalar(select(User).where(User.username_key == name_key(username)))
     if found is None:
         raise NotFound(f"unknown user {username!r}")

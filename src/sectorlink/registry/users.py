@@ -73,7 +73,11 @@ def create_user(
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
     """The active user with this password, or None (never says which part was wrong)."""
-    user = session.scalar(select(User).where(User.username_key == name_key(username)))
+    user = (
+        None
+        if "\x00" in username
+        else session.scalar(select(User).where(User.username_key == name_key(username)))
+    )
     if user is None or not user.active:
         # Hash anyway so a missing user takes as long as a wrong password.
         _hasher.hash(password)
