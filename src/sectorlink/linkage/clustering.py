@@ -1,0 +1,167 @@
+"""Clusters without chains: connected components, then incoherent clusters split.
+
+Connected components at one threshold joins two different people as soon as a chain of
+links runs between them (a father and son both linked to an undated record with their
+shared name and address). After the first pass every cluster is checked for a pair of
+records that strongly contradict each other (:mod:`contradictions`); those clusters
+alone are re-clustered on stronger links only, up a ladder of match weights. A cluster
+still incoherent at the top keeps only each record's single best link, and failing that
+its records stand alone. All steps are SQL over the edge table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+import duckdb
+from splink import DuckDBAPI
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+from sectorlink.linkage.contradictions import contradiction_sql, pair_projection
+from sectorlink.linkage.sqlutil import scalar
+
+# Extra match weight over the base threshold at each rung of the ladder.
+LADDER = (5.0, 10.0, 15.0, 20.0, 30.0)
+# Clusters larger than this are split without checking every pair (a cluster this big is
+# a blocking or model failure, and checking it would cost n^2).
+MAX_CHECKED_CLUSTER = 1_000
+
+
+@dataclass
+class ClusterReport:
+    threshold_weight: float
+    clusters_checked: int = 0
+    incoherent_first_pass: int = 0
+    splits: dict[str, int] = field(default_factory=dict)
+    left_incoherent: int = 0
+
+
+def connected_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str) -> None:
+    """``out``(unique_id, cluster_id): cluster_id is the smallest unique_id in the component.
+
+    ``nodes`` has unique_id; ``edges`` has unique_id_l, unique_id_r (all of them links).
+    """
+    db_api = DuckDBAPI(con)
+    result = cluster_pairwise_predictions_at_threshold(
+        nodes, edges, db_api=db_api, node_id_column_name="unique_id"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {out} AS
+            SELECT unique_id, min(unique_id) OVER (PARTITION BY cluster_id) AS cluster_id
+            FROM {result.physical_name}"""
+    )
+    result.drop_table_from_database_and_remove_from_cache()
+
+
+def incoherent_clusters(
+    con: duckdb.DuckDBPyConnection, clusters: str, std: str, fields: Collection[str]
+) -> list[int]:
+    """Cluster ids holding a contradicting pair (or too big to check)."""
+    rule = contradiction_sql(fields)
+    rows = con.execute(
+        f"""
+        WITH sizes AS (SELECT cluster_id, count(*) AS n FROM {clusters} GROUP BY cluster_id),
+        members AS (
+            SELECT c.cluster_id, s.* FROM {clusters} c
+            JOIN sizes z USING (cluster_id) JOIN {std} s USING (unique_id)
+            WHERE z.n BETWEEN 2 AND {MAX_CHECKED_CLUSTER}
+        ),
+        pairs AS (
+            SELECT a.cluster_id, {pair_projection("a", "b")}
+            FROM members a JOIN members b
+              ON a.cluster_id = b.cluster_id AND a.unique_id < b.unique_id
+        )
+        SELECT DISTINCT cluster_id FROM pairs WHERE ({rule}) IS NOT NULL
+        UNION
+        SELECT cluster_id FROM sizes WHERE n > {MAX_CHECKED_CLUSTER}
+        ORDER BY 1
+        """
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def coherent_clusters(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    std: str,
+    edges: str,
+    fields: Collection[str],
+    threshold_weight: float,
+    out: str,
+    check: bool = True,
+) -> ClusterReport:
+    """Cluster ``std``'s records through ``edges`` (unique_id_l, unique_id_r, match_weight)
+    into ``out``(unique_id, cluster_id), splitting incoherent clusters."""
+    report = ClusterReport(threshold_weight)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_links AS
+            SELECT unique_id_l, unique_id_r, match_weight FROM {edges}
+            WHERE match_weight >= {threshold_weight}"""
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE sl_nodes AS SELECT unique_id FROM {std}")
+    connected_components(con, "sl_nodes", "sl_links", out)
+    if not check:
+        return report
+    report.clusters_checked = int(scalar(con, f"SELECT count(DISTINCT cluster_id) FROM {out}") or 0)
+    bad = incoherent_clusters(con, out, std, fields)
+    report.incoherent_first_pass = len(bad)
+    for extra in LADDER:
+        if not bad:
+            break
+        weight = threshold_weight + extra
+        _recluster(con, out, bad, f"match_weight >= {weight}")
+        bad_after = incoherent_clusters(con, out, std, fields)
+        report.splits[f"weight >= {weight:g}"] = len(bad)
+        bad = bad_after
+    if bad:
+        report.splits["best link only"] = len(bad)
+        _recluster(con, out, bad, "is_best")
+        bad = incoherent_clusters(con, out, std, fields)
+    if bad:
+        report.left_incoherent = len(bad)
+        report.splits["records alone"] = len(bad)
+        con.execute(f"UPDATE {out} SET cluster_id = unique_id WHERE cluster_id IN ({_ids(bad)})")
+    return report
+
+
+def _ids(values: list[int]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _recluster(con: duckdb.DuckDBPyConnection, out: str, bad: list[int], condition: str) -> None:
+    """Re-run components inside the ``bad`` clusters on the links meeting ``condition``."""
+    con.execute("CREATE OR REPLACE TEMP TABLE sl_bad (cluster_id BIGINT)")
+    con.executemany("INSERT INTO sl_bad VALUES (?)", [[b] for b in bad])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_sub_nodes AS
+            SELECT unique_id, cluster_id FROM {out}
+            WHERE cluster_id IN (SELECT cluster_id FROM sl_bad)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_sub_links AS
+            WITH inside AS (
+                SELECT e.*, a.cluster_id FROM sl_links e
+                JOIN sl_sub_nodes a ON a.unique_id = e.unique_id_l
+                JOIN sl_sub_nodes b ON b.unique_id = e.unique_id_r AND b.cluster_id = a.cluster_id
+            ),
+            best AS (
+                SELECT node, max(match_weight) AS best FROM (
+                    SELECT unique_id_l AS node, match_weight FROM inside
+                    UNION ALL SELECT unique_id_r, match_weight FROM inside
+                ) GROUP BY node
+            ),
+            ranked AS (
+                -- each record's strongest link (ties kept), seen from either end
+                SELECT i.*, (i.match_weight >= bl.best OR i.match_weight >= br.best) AS is_best
+                FROM inside i
+                JOIN best bl ON bl.node = i.unique_id_l
+                JOIN best br ON br.node = i.unique_id_r
+            )
+            SELECT unique_id_l, unique_id_r FROM ranked WHERE {condition}"""
+    )
+    connected_components(con, "sl_sub_nodes", "sl_sub_links", "sl_sub_clusters")
+    con.execute(
+        f"""UPDATE {out} SET cluster_id = s.cluster_id FROM sl_sub_clusters s
+            WHERE {out}.unique_id = s.unique_id"""
+    )

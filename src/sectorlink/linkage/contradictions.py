@@ -1,0 +1,75 @@
+"""Strong contradictions between two records, as one SQL expression.
+
+The same rules as the contradiction levels of the Splink model, used again after
+clustering: a cluster holding any pair that contradicts is incoherent and is split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sectorlink.linkage.comparisons import (
+    BIRTH_YEAR_GAP_CONTRADICTION,
+    NATIONAL_IDS,
+    clearly_different_given,
+    same_national_id,
+)
+from sectorlink.linkage.sql_dialect import Dialect
+
+# Standardised columns the rules read.
+COLUMNS = (
+    "given_name",
+    "given_canonical",
+    "family_name",
+    "middle_names",
+    "birth_date_text",
+    "birth_date_swapped",
+    "birth_year_min",
+    "birth_year_max",
+    "nhs_number",
+    "ni_number",
+    "ssn",
+)
+
+KINDS = {
+    "nhs_number": "different valid NHS numbers",
+    "ni_number": "different valid NI numbers",
+    "ssn": "different valid SSNs",
+    "twins": "same birth date, clearly different first names",
+    "birth_gap": f"birth years {BIRTH_YEAR_GAP_CONTRADICTION}+ apart",
+}
+
+
+DUCKDB = Dialect("duckdb")
+
+
+def contradiction_sql(fields: Collection[str], d: Dialect = DUCKDB) -> str:
+    """SQL over ``col_l``/``col_r`` columns: the kind of the first contradiction, or NULL."""
+    cases: list[str] = []
+    for col in NATIONAL_IDS:
+        if col not in fields:
+            continue
+        differ = f"{col}_l <> {col}_r"
+        if col != "nhs_number":
+            differ += f" AND {d.damerau_levenshtein(f'{col}_l', f'{col}_r')} > 1"
+        cases.append(f"WHEN {differ} THEN '{col}'")
+    no_id = f"NOT {same_national_id(fields)}"
+    if {"given_name", "birth_date_text"} <= set(fields):
+        same_day = (
+            "(birth_date_text_l = birth_date_text_r OR birth_date_swapped_l = birth_date_text_r "
+            "OR birth_date_text_l = birth_date_swapped_r)"
+        )
+        cases.append(
+            f"WHEN {same_day} AND {clearly_different_given(d, fields)} AND {no_id} THEN 'twins'"
+        )
+    if "birth_year_min" in fields:
+        gap = "greatest(birth_year_min_l - birth_year_max_r, birth_year_min_r - birth_year_max_l)"
+        cases.append(f"WHEN {gap} >= {BIRTH_YEAR_GAP_CONTRADICTION} AND {no_id} THEN 'birth_gap'")
+    if not cases:
+        return "CAST(NULL AS VARCHAR)"
+    return "CASE " + " ".join(cases) + " END"
+
+
+def pair_projection(left: str, right: str) -> str:
+    """SELECT list exposing the rule columns of two aliased rows as col_l / col_r."""
+    return ", ".join(f"{left}.{c} AS {c}_l, {right}.{c} AS {c}_r" for c in COLUMNS)

@@ -1,0 +1,331 @@
+"""``link()``: standardise, train, score, cluster, key and publish, in that order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import math
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import splink
+from splink import Linker
+
+from sectorlink.identity import identifier_quality, standardise
+from sectorlink.linkage.clustering import ClusterReport, coherent_clusters
+from sectorlink.linkage.contradictions import contradiction_sql, pair_projection
+from sectorlink.linkage.engines import Engine, make_engine
+from sectorlink.linkage.fields import FieldProfile, check_linkable, profile_fields
+from sectorlink.linkage.keys import assign_keys
+from sectorlink.linkage.model import MODEL_COLUMNS, ModelPlan, plan_model, settings_dict
+from sectorlink.linkage.sqlutil import scalar
+from sectorlink.linkage.store import (
+    IDENTIFIER_QUALITY,
+    LINKAGE_PAIRS,
+    LINKAGE_RUN,
+    create_staging,
+    drop_staging,
+    ensure_tables,
+    publish,
+    staging,
+)
+from sectorlink.linkage.training import TrainingReport, train
+from sectorlink.warehouse.store import connect
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.9
+# Pairs below this match probability are not kept (they are never links).
+PAIR_FLOOR = 0.01
+STD_TABLE = "sl_std"
+
+
+@dataclass
+class LinkResult:
+    run_id: str
+    engine: str
+    records: int
+    sources: dict[str, int]
+    persons: int
+    pairs_kept: int
+    links: int
+    threshold_probability: float
+    training: TrainingReport
+    clustering: ClusterReport
+    key_events: dict[str, int]
+    timings: dict[str, float]
+    messages: list[str] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+
+@dataclass
+class _Timer:
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[step] = round(time.perf_counter() - start, 3)
+
+
+def probability_to_weight(p: float) -> float:
+    return math.log2(p / (1 - p))
+
+
+def link(
+    warehouse: Path | str | duckdb.DuckDBPyConnection,
+    *,
+    engine: str = "duckdb",
+    out_dir: Path | str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    strict_contradictions: bool = True,
+    seed: int = 42,
+    spark: Any = None,
+    truth: Path | str | None = None,
+) -> LinkResult:
+    """Link every person record in the warehouse and publish a new person index.
+
+    Args:
+        warehouse: the DuckDB warehouse file, or an open connection to it.
+        engine: ``duckdb`` (default) or ``spark`` for training and scoring.
+        out_dir: when given, write the person index (CSV and Parquet), the model (Splink
+            JSON) and the HTML report there.
+        threshold: match probability at or above which two records are linked.
+        strict_contradictions: apply strong contradictions (see docs/linkage.md).
+        seed: seed for u sampling, so a re-run on the same data gives the same model.
+        spark: an existing Spark session for ``engine="spark"`` (a cluster).
+        truth: a truth CSV (source, record_id, person_id) to evaluate in the report.
+
+    Example:
+        >>> result = link("hub.duckdb", out_dir="linkage-output")  # doctest: +SKIP
+        >>> result.persons, result.outputs["person_index_csv"]  # doctest: +SKIP
+    """
+    if not 0 < threshold < 1:
+        raise ValueError("threshold must be a probability between 0 and 1")
+    own = not isinstance(warehouse, duckdb.DuckDBPyConnection)
+    con = connect(warehouse) if not isinstance(warehouse, duckdb.DuckDBPyConnection) else warehouse
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    timer = _Timer()
+    try:
+        ensure_tables(con)
+        drop_staging(con)
+        with timer("standardise"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS {_std_sql(con)}")
+            profile = profile_fields(con, STD_TABLE)
+        check_linkable(profile)
+        messages = _profile_messages(profile)
+        eng = make_engine(engine, spark)
+        try:
+            result = _link_with(
+                con,
+                eng,
+                profile,
+                messages,
+                timer,
+                run_id=run_id,
+                started=started,
+                threshold=threshold,
+                strict=strict_contradictions,
+                seed=seed,
+                out_dir=out_dir,
+                truth=truth,
+            )
+        finally:
+            eng.close()
+        return result
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {STD_TABLE}")
+        if own:
+            con.close()
+
+
+def _std_sql(con: duckdb.DuckDBPyConnection) -> str:
+    return standardise(con).sql_query()
+
+
+def _profile_messages(profile: FieldProfile) -> list[str]:
+    messages: list[str] = []
+    if len(profile.sources) == 1:
+        messages.append(f"one source only ({next(iter(profile.sources))}): deduplicating it")
+    empty = [f for f in profile.all_null if not f.endswith("_swapped")]
+    if empty:
+        messages.append("no values in: " + ", ".join(empty) + " (left out of the model)")
+    return messages
+
+
+def _link_with(
+    con: duckdb.DuckDBPyConnection,
+    eng: Engine,
+    profile: FieldProfile,
+    messages: list[str],
+    timer: _Timer,
+    *,
+    run_id: str,
+    started: dt.datetime,
+    threshold: float,
+    strict: bool,
+    seed: int,
+    out_dir: Path | str | None,
+    truth: Path | str | None,
+) -> LinkResult:
+    with timer("plan"):
+        plan = plan_model(con, STD_TABLE, profile, eng.dialect, strict_contradictions=strict)
+        frame = eng.register(
+            con.sql(f"SELECT {', '.join(MODEL_COLUMNS)} FROM {STD_TABLE}").to_arrow_table()
+        )
+    with timer("train"):
+        trainer = Linker(frame, settings_dict(plan), log_level=logging.WARNING)
+        model, training = train(trainer, plan, profile.records, seed=seed)
+        messages.extend(training.messages)
+    with timer("predict"):
+        linker = Linker(frame, model, log_level=logging.WARNING)
+        predictions = linker.inference.predict(
+            threshold_match_probability=PAIR_FLOOR, warning_mode="never"
+        )
+        pairs = eng.to_arrow(predictions)
+    with timer("cluster"):
+        con.register(
+            "sl_pairs_arrow",
+            pairs.select(["unique_id_l", "unique_id_r", "match_weight", "match_probability"]),
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE sl_pairs AS SELECT * FROM sl_pairs_arrow")
+        con.unregister("sl_pairs_arrow")
+        clustering = coherent_clusters(
+            con,
+            std=STD_TABLE,
+            edges="sl_pairs",
+            fields=plan.fields,
+            threshold_weight=probability_to_weight(threshold),
+            out="sl_clusters",
+            check=strict,
+        )
+    with timer("keys"):
+        create_staging(con)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sl_cluster_records AS
+                SELECT s.source, s.record_id, c.cluster_id
+                FROM sl_clusters c JOIN {STD_TABLE} s USING (unique_id)"""
+        )
+        key_events = assign_keys(con, "sl_cluster_records", run_id)
+        _stage_pairs(con, run_id, plan, strict)
+        _stage_quality(con, run_id)
+    persons = int(
+        scalar(con, f"SELECT count(DISTINCT person_key) FROM {staging('person_index')}") or 0
+    )
+    links = int(scalar(con, f"SELECT count(*) FROM {staging(LINKAGE_PAIRS)} WHERE linked") or 0)
+    result = LinkResult(
+        run_id=run_id,
+        engine=eng.name,
+        records=profile.records,
+        sources=profile.sources,
+        persons=persons,
+        pairs_kept=pairs.num_rows,
+        links=links,
+        threshold_probability=threshold,
+        training=training,
+        clustering=clustering,
+        key_events=key_events,
+        timings=timer.timings,
+        messages=messages,
+    )
+    _stage_run(con, result, started, plan, model)
+    with timer("publish"):
+        publish(con)
+    if out_dir is not None:
+        from sectorlink.linkage.outputs import write_outputs
+
+        with timer("outputs"):
+            result.outputs = write_outputs(
+                con,
+                Path(out_dir),
+                result=result,
+                model=model,
+                linker=linker,
+                predictions=predictions,
+                plan=plan,
+                truth=truth,
+            )
+    return result
+
+
+def _stage_pairs(
+    con: duckdb.DuckDBPyConnection, run_id: str, plan: ModelPlan, strict: bool
+) -> None:
+    """Kept pairs with their sources, whether they ended in one cluster, and the
+    contradiction between them (if any) for the report's error examples."""
+    rule = contradiction_sql(plan.fields) if strict else "CAST(NULL AS VARCHAR)"
+    con.execute(
+        f"""INSERT INTO {staging(LINKAGE_PAIRS)}
+            SELECT '{run_id}', source_l, record_id_l, source_r, record_id_r,
+                   match_weight, match_probability, linked, ({rule})
+            FROM (
+                SELECT a.source AS source_l, a.record_id AS record_id_l,
+                       b.source AS source_r, b.record_id AS record_id_r,
+                       p.match_weight, p.match_probability,
+                       ca.cluster_id = cb.cluster_id AS linked,
+                       {pair_projection("a", "b")}
+                FROM sl_pairs p
+                JOIN {STD_TABLE} a ON a.unique_id = p.unique_id_l
+                JOIN {STD_TABLE} b ON b.unique_id = p.unique_id_r
+                JOIN sl_clusters ca ON ca.unique_id = p.unique_id_l
+                JOIN sl_clusters cb ON cb.unique_id = p.unique_id_r
+            )"""
+    )
+
+
+def _stage_quality(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    quality = identifier_quality(con, STD_TABLE)
+    con.register("sl_quality", quality.to_arrow_table())
+    con.execute(f"INSERT INTO {staging(IDENTIFIER_QUALITY)} SELECT '{run_id}', * FROM sl_quality")
+    con.unregister("sl_quality")
+
+
+def _stage_run(
+    con: duckdb.DuckDBPyConnection,
+    result: LinkResult,
+    started: dt.datetime,
+    plan: ModelPlan,
+    model: dict[str, Any],
+) -> None:
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    blocking = [asdict(b) for b in plan.blocking]
+    con.execute(
+        f"INSERT INTO {staging(LINKAGE_RUN)} VALUES ({', '.join('?' * 18)})",
+        [
+            result.run_id,
+            started,
+            finished,
+            result.engine,
+            result.records,
+            len(result.sources),
+            result.pairs_kept,
+            result.links,
+            result.persons,
+            result.threshold_probability,
+            result.training.mode,
+            result.training.prior,
+            json.dumps(result.messages),
+            json.dumps(blocking),
+            json.dumps(asdict(result.clustering)),
+            json.dumps(result.timings),
+            json.dumps(model, default=str),
+            splink.__version__,
+        ],
+    )
+
+
+def standardised_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The standardised records the model sees (for inspection and tests)."""
+    return con.sql(_std_sql(con)).to_arrow_table()
