@@ -1,0 +1,98 @@
+"""Westmoor Ambulance Service: one row per patient call-out.
+
+UTF-8 with a byte-order mark (saved from Excel), every value quoted, ISO date-times.
+Crews record an age, not a date of birth, and key names at the roadside, so typos are
+twice as common as elsewhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from sectorlink.synth import fmt
+from sectorlink.synth.frames import take
+from sectorlink.synth.mess import Habits
+from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+
+SOURCE = "ambulance_westmoor"
+KEY = "westmoor_ambulance_incidents"
+HABITS = Habits(nhs=True, dob="none", typo_factor=2.0)
+ISO = "%Y-%m-%dT%H:%M:%S"
+
+SPEC = {
+    "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
+    "record_id": "IncidentID",
+    "person": {
+        "given_name": "PatientForename",
+        "family_name": "PatientSurname",
+        "age_years": "Age",
+        "age_at_date": {"column": "CallReceived", "formats": [ISO]},
+        "sex": "Gender",
+        "postcode": "HomePostcode",
+        "nhs_number": "NHSNumber",
+    },
+    "events": [
+        {
+            "event_type": {"value": "ambulance_callout"},
+            "start_time": {"column": "CallReceived", "formats": [ISO]},
+            "postcode": "IncidentPostcode",
+            "latitude": "IncidentLat",
+            "longitude": "IncidentLong",
+            "attributes": ["ChiefComplaint", "Priority", "Conveyed", "Destination"],
+        }
+    ],
+}
+
+
+def render(ctx: ChunkContext) -> None:
+    f = ctx.streams.get("ambulance")
+    order = np.argsort(f["call"], kind="stable")
+    f = take(f, order)
+    n = len(order)
+    ids = ctx.ids(KEY, n, "WMAS-", 9)
+    ctx.link("ambulance", order, ids)
+    day = f["call"].astype("datetime64[D]")
+    who = ctx.identities(f["pidx"], day, HABITS)
+    ctx.record(SOURCE, KEY, ids, who)
+    age = np.where(who.flags["missing_dob"], -1, ctx.people.age_at(day, f["pidx"]))
+    ctx.tables[KEY] = pa.table(
+        {
+            "IncidentID": fmt.text(ids),
+            "CallReceived": fmt.datetime(f["call"], ISO),
+            "PatientForename": fmt.text(who.given),
+            "PatientSurname": fmt.text(who.family),
+            "Age": fmt.number(age),
+            "Gender": fmt.text(
+                np.select([who.sex == "M", who.sex == "F"], ["Male", "Female"], "Unknown")
+            ),
+            "HomePostcode": fmt.text(who.postcode),
+            "NHSNumber": fmt.nhs_spaced(who.nhs),
+            "ChiefComplaint": fmt.text(f["complaint"]),
+            "Priority": fmt.text(np.char.add("C", f["priority"].astype(str))),
+            "IncidentLat": fmt.number(f["lat"], 5),
+            "IncidentLong": fmt.number(f["lon"], 5),
+            "IncidentPostcode": fmt.text(f["postcode"]),
+            "Conveyed": fmt.flag(f["conveyed"], "Y", "N"),
+            "Destination": fmt.text(np.where(f["conveyed"], "Northgate ED", "")),
+        }
+    )
+
+
+PARTNER = Partner(
+    source=SOURCE,
+    organisation="Westmoor Ambulance Service NHS Trust",
+    sector="ambulance",
+    files=(
+        FileLayout(
+            key=KEY,
+            file="westmoor_ambulance_incidents.csv",
+            description="Ambulance call-outs, one row per patient attended; age instead of date of "
+            "birth; incident location as coordinates.",
+            spec=SPEC,
+            bom=True,
+            quote_all=True,
+        ),
+    ),
+    render=render,
+)

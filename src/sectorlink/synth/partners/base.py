@@ -1,0 +1,163 @@
+"""What every partner layout shares: the file description, the spec, the render context.
+
+A partner module defines a :class:`Partner` (who it is, its files and their mapping
+specs) and a render function that turns the chunk's event streams into the rows of its
+files, in its own columns and formats, recording which person each record is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from sectorlink.synth.config import MessConfig
+from sectorlink.synth.geography import Region
+from sectorlink.synth.identifiers import IdPermutation
+from sectorlink.synth.mess import Habits, Identities, make_identities
+from sectorlink.synth.population import People
+from sectorlink.synth.rng import stream
+from sectorlink.synth.streams import Streams
+
+Sector = Literal[
+    "health care",
+    "ambulance",
+    "police",
+    "housing/homelessness",
+    "social care",
+    "benefits and debt",
+    "legal",
+    "public health",
+]
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """One extract file: how it is written and the mapping spec that reads it."""
+
+    key: str
+    """Unique key of the file across the region (also the spec's file name)."""
+    file: str
+    description: str
+    spec: dict[str, Any]
+    """The mapping spec, without `spec_version`, `source`, `partner` and `description`."""
+    format: Literal["csv", "excel"] = "csv"
+    delimiter: str = ","
+    encoding: Literal["utf-8", "latin-1"] = "utf-8"
+    bom: bool = False
+    crlf: bool = False
+    quote_all: bool = False
+    sheet: str | None = None
+    cover_sheet: str | None = None
+    """Excel only: text of a first sheet before the data (so the spec must name the sheet)."""
+    person_records: bool = True
+    """Whether each row is a person record (listed in truth/person_records.csv)."""
+
+
+class IdSpace:
+    """Per-file id counters that persist across chunks, each with its own scrambling."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.counters: dict[str, int] = {}
+        self.perms: dict[str, IdPermutation] = {}
+
+    def next(self, key: str, n: int, modulus: int) -> np.ndarray:
+        if key not in self.perms:
+            self.perms[key] = IdPermutation(modulus, stream(self.seed, f"ids:{key}"))
+        start = self.counters.get(key, 0)
+        if start + n > modulus:
+            raise ValueError(f"id space of {key!r} exhausted ({modulus} ids)")
+        self.counters[key] = start + n
+        return self.perms[key](np.arange(start, start + n))
+
+
+@dataclass
+class ChunkContext:
+    """Everything a render function needs for one chunk, and where it puts its output."""
+
+    chunk: int
+    people: People
+    region: Region
+    streams: Streams
+    mess: MessConfig
+    rng: np.random.Generator
+    id_space: IdSpace
+    extras: dict[str, Any]
+    """Chunk facts from the generators: 'homeless_episodes', 'gp_patients', ..."""
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    records: list[tuple[str, str, np.ndarray, Identities]] = field(default_factory=list)
+    """(source, file key, record ids, identities) of every person record written."""
+    links: dict[str, np.ndarray] = field(default_factory=dict)
+    """Ids given to stream rows, aligned with the stream (e.g. 'ae' -> attendance ids)."""
+
+    def ids(self, key: str, n: int, prefix: str, width: int) -> np.ndarray:
+        """`n` new ids for file `key`, unique across chunks, scrambled, e.g. NGH04819327."""
+        numbers = self.id_space.next(key, n, 10**width)
+        return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
+
+    def identities(
+        self, idx: np.ndarray, dates: np.ndarray, habits: Habits, homeless: np.ndarray | None = None
+    ) -> Identities:
+        return make_identities(
+            self.people,
+            idx,
+            dates.astype("datetime64[D]"),
+            self.region,
+            habits,
+            self.mess,
+            self.rng,
+            homeless,
+        )
+
+    def record(self, source: str, key: str, record_ids: np.ndarray, ids: Identities) -> None:
+        self.records.append((source, key, record_ids, ids))
+
+    def link(self, name: str, order: np.ndarray, ids: np.ndarray) -> None:
+        """Store ids given to stream rows in `order` back in stream order."""
+        aligned = np.empty(len(order), dtype=ids.dtype if len(ids) else "<U1")
+        aligned[order] = ids
+        self.links[name] = aligned
+
+
+@dataclass
+class FinalContext:
+    """For partners that write region-wide rows once all chunks are done."""
+
+    region: Region
+    rng: np.random.Generator
+    id_space: IdSpace
+    extras: dict[str, Any]
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+    def ids(self, key: str, n: int, prefix: str, width: int) -> np.ndarray:
+        numbers = self.id_space.next(key, n, 10**width)
+        return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
+
+
+@dataclass(frozen=True)
+class Partner:
+    source: str
+    organisation: str
+    sector: Sector
+    files: tuple[FileLayout, ...]
+    render: Callable[[ChunkContext], None]
+    finish: Callable[[FinalContext], None] | None = None
+
+
+def with_duplicates(
+    pidx: np.ndarray, dates: np.ndarray, rate: float, later: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Client lists: add a second registration for a share `rate` of clients.
+
+    Returns the person index, the record date and a duplicate flag per record. The
+    duplicate is registered at `later` (a later contact), so it may show a new address.
+    """
+    dup = rng.random(len(pidx)) < rate
+    all_pidx = np.concatenate([pidx, pidx[dup]])
+    all_dates = np.concatenate([dates, later[dup]])
+    flag = np.concatenate([np.zeros(len(pidx), bool), np.ones(int(dup.sum()), bool)])
+    return all_pidx, all_dates, flag
