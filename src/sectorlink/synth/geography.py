@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sectorlink.synth.identifiers import IdPermutation
+from sectorlink.synth.identifiers import IdPermutation, format_ids
 from sectorlink.synth.words import words
 
 # Somewhere inland in the north of England; the region itself is invented.
@@ -163,7 +163,7 @@ def build_region(n_addresses: int, rng: np.random.Generator) -> Region:
     deprivation = (np.argsort(np.argsort(dep_score)) + 0.5) / n_nb
 
     nb_names = _place_names(rng, n_nb)
-    nb_code = np.char.add("N", np.char.zfill(np.arange(1, n_nb + 1).astype(str), 3))
+    nb_code = format_ids(np.arange(1, n_nb + 1), "N", 3)
     area = np.array(POSTCODE_AREAS)[np.arange(n_nb) // 99 % len(POSTCODE_AREAS)]
     outward = np.char.add(area, (np.arange(n_nb) % 99 + 1).astype(str))
 
@@ -192,7 +192,7 @@ def build_region(n_addresses: int, rng: np.random.Generator) -> Region:
         axis=1,
     )
     n_sa = len(sa_nb)
-    sa_code = np.char.add("E0199", np.char.zfill(np.arange(1, n_sa + 1).astype(str), 4))
+    sa_code = format_ids(np.arange(1, n_sa + 1), "E0199", 4)
 
     # Addresses: denser near town centres, split into streets of 12-60 homes.
     sa_weight = rng.lognormal(0, 0.35, n_sa) * (0.4 + 1.6 * closeness[sa_nb])

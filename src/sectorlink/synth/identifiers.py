@@ -7,8 +7,8 @@ region), so ids stay unique across chunks without remembering what was issued.
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+
+from sectorlink.synth.textops import replace
 
 NHS_WEIGHTS = np.arange(10, 1, -1, dtype=np.int64)  # weights of the first nine digits
 # First letters and second letters HMRC never issues, and prefixes it never uses.
@@ -87,7 +87,7 @@ def nhs_numbers(counter: np.ndarray, perm: IdPermutation) -> np.ndarray:
 def nhs_valid(numbers: np.ndarray) -> np.ndarray:
     """Whether 10-digit text NHS numbers pass the mod-11 check (blank -> False)."""
     arr = np.asarray(numbers, dtype=str)
-    clean = np.char.replace(arr, " ", "")
+    clean = replace(arr, " ", "")
     ok = (np.char.str_len(clean) == 10) & np.char.isdigit(clean)
     values = np.where(ok, clean, "0").astype(np.int64)
     return np.asarray(ok & (nhs_check_digit(values // 10) == values % 10))
@@ -97,22 +97,23 @@ def ni_numbers(counter: np.ndarray, perm: IdPermutation, rng: np.random.Generato
     """Unique well-formed National Insurance numbers (AB123456C)."""
     code = perm(counter)  # < len(NI_PREFIXES) * 10**6
     prefix = NI_PREFIXES[code // 10**6]
-    digits = np.char.zfill((code % 10**6).astype(str), 6)
+    digits = format_ids(code % 10**6, "", 6)
     suffix = np.array(list("ABCD"))[rng.integers(0, 4, len(counter))]
     return np.char.add(np.char.add(prefix, digits), suffix)
 
 
 def mobile_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
     """UK mobile numbers as 11 digits (07xxx xxxxxx), random: collisions are harmless."""
-    return np.char.add("07", np.char.zfill(rng.integers(0, 10**9, n).astype(str), 9))
+    return format_ids(rng.integers(0, 10**9, n), "07", 9)
 
 
 def landline_numbers(rng: np.random.Generator, n: int, area_code: str = "01632") -> np.ndarray:
     """Landlines in one area code (01632 is Ofcom's code reserved for fiction)."""
-    return np.char.add(area_code, np.char.zfill(rng.integers(0, 10**6, n).astype(str), 6))
+    return format_ids(rng.integers(0, 10**6, n), area_code, 6)
 
 
-def format_ids(numbers: np.ndarray, prefix: str, width: int) -> pa.Array:
-    """`prefix` + zero-padded number, as an Arrow string array."""
-    text = pc.utf8_lpad(pa.array(numbers.astype(np.int64)).cast(pa.string()), width, "0")
-    return pc.binary_join_element_wise(pa.scalar(prefix), text, "")
+def format_ids(numbers: np.ndarray, prefix: str, width: int) -> np.ndarray:
+    """`prefix` + the number zero-padded to `width` digits (NGH00012345)."""
+    if len(numbers) == 0:
+        return np.array([], dtype=f"<U{len(prefix) + width}")
+    return np.char.add(prefix, np.char.zfill(numbers.astype(np.int64).astype(str), width))

@@ -8,6 +8,8 @@ per-row position is one fancy-indexing step over all rows, with no Python loop.
 from __future__ import annotations
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 
@@ -132,3 +134,11 @@ def swap_at(values: np.ndarray, positions: np.ndarray) -> np.ndarray:
     codes[rows, positions] = codes[rows, positions + 1]
     codes[rows, positions + 1] = a
     return from_codes(codes)
+
+
+def replace(values: np.ndarray, old: str, new: str) -> np.ndarray:
+    """Replace every `old` with `new` in each string (numpy's own fails on empty arrays)."""
+    values = np.asarray(values, dtype=str)
+    if len(values) == 0:
+        return values
+    return np.asarray(pc.replace_substring(pa.array(values), old, new), dtype=str)

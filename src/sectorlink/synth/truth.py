@@ -20,6 +20,7 @@ from sectorlink.synth.crisis import CRISIS_KINDS
 from sectorlink.synth.frames import Frame
 from sectorlink.synth.geography import CONDITIONS, TENURES, Region
 from sectorlink.synth.homelessness import homeless_on
+from sectorlink.synth.identifiers import format_ids
 from sectorlink.synth.partners import ChunkContext
 from sectorlink.synth.partners import ae as ae_partner
 from sectorlink.synth.partners import ambulance as amb_partner
@@ -60,13 +61,11 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def person_ids(numbers: np.ndarray) -> pa.Array:
-    return fmt.text(
-        np.where(numbers >= 0, np.char.add("P", np.char.zfill(numbers.astype(str), 8)), "")
-    )
+    return fmt.text(np.where(numbers >= 0, format_ids(np.maximum(numbers, 0), "P", 8), ""))
 
 
 def household_ids(numbers: np.ndarray) -> pa.Array:
-    return fmt.text(np.char.add("H", np.char.zfill(numbers.astype(str), 7)))
+    return fmt.text(format_ids(numbers, "H", 7))
 
 
 def _bool(values: np.ndarray) -> pa.Array:
@@ -199,9 +198,7 @@ class TruthWriter:
         self.sinks["assaults"].write(
             pa.table(
                 {
-                    "assault_id": fmt.text(
-                        np.char.add("A", np.char.zfill(a["assault_id"].astype(str), 7))
-                    ),
+                    "assault_id": fmt.text(format_ids(a["assault_id"], "A", 7)),
                     "person_id": person_ids(ctx.people.person_id[a["pidx"]]),
                     "assault_datetime": fmt.datetime(a["when"], "%Y-%m-%d %H:%M:%S"),
                     "latitude": fmt.number(a["lat"], 6),

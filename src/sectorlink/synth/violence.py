@@ -18,6 +18,7 @@ from sectorlink.synth import vocab as v
 from sectorlink.synth.config import START, TIMELINE_DAYS, TIMELINE_YEARS
 from sectorlink.synth.frames import Frame
 from sectorlink.synth.geography import KM_PER_DEG_LAT, Region
+from sectorlink.synth.identifiers import format_ids
 from sectorlink.synth.population import People
 from sectorlink.synth.streams import Streams, dt_seconds
 from sectorlink.synth.words import words
@@ -115,7 +116,7 @@ def build_hotspots(region: Region, people: int, rng: np.random.Generator) -> Hot
         rng.uniform(0.40, 0.55, n),
     )
     return Hotspots(
-        hotspot_id=np.char.add("H", np.char.zfill((np.arange(n) + 1).astype(str), 2)),
+        hotspot_id=format_ids(np.arange(n) + 1, "H", 2),
         name=name,
         place_type=kind,
         lat=region.addr_lat[addr],

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from sectorlink.synth.config import MessConfig
 from sectorlink.synth.geography import Region
-from sectorlink.synth.identifiers import IdPermutation
+from sectorlink.synth.identifiers import IdPermutation, format_ids
 from sectorlink.synth.mess import Habits, Identities, make_identities
 from sectorlink.synth.population import People
 from sectorlink.synth.rng import stream
@@ -96,8 +96,7 @@ class ChunkContext:
 
     def ids(self, key: str, n: int, prefix: str, width: int) -> np.ndarray:
         """`n` new ids for file `key`, unique across chunks, scrambled, e.g. NGH04819327."""
-        numbers = self.id_space.next(key, n, 10**width)
-        return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
+        return format_ids(self.id_space.next(key, n, 10**width), prefix, width)
 
     def identities(
         self, idx: np.ndarray, dates: np.ndarray, habits: Habits, homeless: np.ndarray | None = None
@@ -134,8 +133,7 @@ class FinalContext:
     tables: dict[str, pa.Table] = field(default_factory=dict)
 
     def ids(self, key: str, n: int, prefix: str, width: int) -> np.ndarray:
-        numbers = self.id_space.next(key, n, 10**width)
-        return np.char.add(prefix, np.char.zfill(numbers.astype(str), width))
+        return format_ids(self.id_space.next(key, n, 10**width), prefix, width)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from sectorlink.synth.config import END
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import NO_ADDRESS, Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner, with_duplicates
+from sectorlink.synth.textops import replace
 
 SOURCE = "gp_riverside"
 PATIENTS = "riverside_gp_patients"
@@ -108,10 +109,8 @@ def render(ctx: ChunkContext) -> None:
     practice = PRACTICES[region.addr_nb(ctx.people.home[pidx]) % len(PRACTICES)]
     adult = ctx.people.age_at(np.full(n, END), pidx) >= 18
     has_email = adult & (rng.random(n) < 0.55)
-    local = np.char.lower(
-        np.char.add(np.char.add(who.given, "."), np.char.replace(who.family, " ", ""))
-    )
-    local = np.char.replace(np.char.replace(local, "'", ""), "-", "")
+    local = np.char.lower(np.char.add(np.char.add(who.given, "."), replace(who.family, " ", "")))
+    local = replace(replace(local, "'", ""), "-", "")
     email = np.char.add(
         np.char.add(np.char.add(local, rng.integers(1, 99, n).astype(str)), "@"),
         EMAIL_DOMAINS[rng.integers(0, len(EMAIL_DOMAINS), n)],

@@ -1,0 +1,198 @@
+"""The region's contract: layout, manifest, specs that match their files, reproducibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sectorlink.cli import app
+from sectorlink.sources import load_spec
+from sectorlink.synth import MessConfig, OutputFolderError, generate_region
+
+SECTORS = {
+    "health care", "ambulance", "police", "housing/homelessness", "social care",
+    "benefits and debt", "legal", "public health",
+}  # fmt: skip
+
+
+def test_manifest_has_the_contract_keys(region, reader):
+    data = reader.manifest(region)
+    assert data["seed"] == 7 and data["people"] == 1500
+    assert data["generated_with"].startswith("sectorlink ")
+    start, end = dt.date.fromisoformat(data["start_date"]), dt.date.fromisoformat(data["end_date"])
+    assert start < end < dt.date(2026, 11, 22)
+    for entry in data["extracts"]:
+        assert {"source", "partner", "sector", "spec", "file", "description"} <= set(entry)
+        assert entry["sector"] in SECTORS
+        assert (region.out_dir / entry["spec"]).is_file() and entry["spec"].startswith("specs/")
+        assert (region.out_dir / entry["file"]).is_file() and entry["file"].startswith("extracts/")
+    assert {"person_records", "people"} <= set(data["truth"])
+    for path in data["truth"].values():
+        assert (region.out_dir / path).is_file()
+    for key in ("neighbourhoods", "small_areas", "addresses", "postcodes"):
+        assert (region.out_dir / data["geography"][key]).is_file()
+
+
+def test_at_least_nine_partners_cover_every_sector(region):
+    assert len({e.partner for e in region.extracts}) >= 9
+    assert {e.sector for e in region.extracts} == SECTORS
+
+
+def test_formats_vary_as_real_extracts_do(region, reader):
+    specs = [reader.spec(region, e).get("file", {}) for e in region.extracts]
+    assert any(s.get("format") == "excel" for s in specs)
+    assert any(e.file.endswith(".xlsx") for e in region.extracts)
+    assert any(s.get("encoding") == "latin-1" for s in specs)
+    assert any(s.get("delimiter") in (";", "\t") for s in specs)
+    assert any(
+        (region.out_dir / e.file).read_bytes()[:3] == b"\xef\xbb\xbf" for e in region.extracts
+    )
+    latin = [
+        e for e, s in zip(region.extracts, specs, strict=True) if s.get("encoding") == "latin-1"
+    ]
+    for e in latin:
+        assert not (region.out_dir / e.file).read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_every_spec_parses_and_its_columns_exist_in_its_file(region, reader):
+    for entry in region.extracts:
+        spec = load_spec(region.out_dir / entry.spec)
+        header, rows = reader.rows(region, entry)
+        missing = set(spec.columns_used()) - set(header)
+        assert not missing, f"{entry.file}: spec names columns not in the file: {missing}"
+        assert rows, f"{entry.file} has no rows"
+
+
+def test_record_ids_are_unique_within_each_extract(region, reader):
+    for entry in region.extracts:
+        spec = reader.spec(region, entry)
+        _, rows = reader.rows(region, entry)
+        key = spec.get("record_id") or _first_id_column(spec)
+        counts = Counter(r[key] for r in rows)
+        assert max(counts.values()) == 1, f"{entry.file}: duplicate {key}"
+
+
+def _first_id_column(spec: dict) -> str:
+    if "events" in spec:
+        event_id = spec["events"][0]["event_id"]
+        return event_id if isinstance(event_id, str) else event_id["column"]
+    table = next(iter(spec["tables"].values()))
+    return next(v for k, v in table.items() if k.endswith("_id"))
+
+
+def test_truth_records_match_the_extracts_exactly(region, reader):
+    truth = {
+        (r["source"], r["record_id"]): r["person_id"]
+        for r in reader.truth(region, "person_records")
+    }
+    people = {r["person_id"] for r in reader.truth(region, "people")}
+    in_extracts = set()
+    for entry in region.extracts:
+        spec = reader.spec(region, entry)
+        if "person" not in spec:
+            continue
+        _, rows = reader.rows(region, entry)
+        in_extracts |= {(spec["source"], r[spec["record_id"]]) for r in rows}
+    assert in_extracts == set(truth)
+    assert set(truth.values()) <= people
+
+
+def test_events_only_files_refer_to_records_of_their_source(region, reader):
+    records = {(r["source"], r["record_id"]) for r in reader.truth(region, "person_records")}
+    for entry in region.extracts:
+        spec = reader.spec(region, entry)
+        if "person" in spec or "events" not in spec:
+            continue
+        column = spec["events"][0]["record_id"]
+        _, rows = reader.rows(region, entry)
+        assert {(spec["source"], r[column]) for r in rows} <= records, entry.file
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(tmp_path):
+    def digest(folder: Path) -> dict[str, str]:
+        return {
+            str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()
+        }  # fmt: skip
+
+    a = generate_region(tmp_path / "a", people=400, seed=3, progress=False)
+    b = generate_region(tmp_path / "b", people=400, seed=3, progress=False)
+    c = generate_region(tmp_path / "c", people=400, seed=4, progress=False)
+    da, db, dc = digest(a.out_dir), digest(b.out_dir), digest(c.out_dir)
+    assert da == db
+    assert any(f.endswith(".xlsx") for f in da)
+    assert set(da) == set(dc) and da != dc
+    assert sum(da[f] != dc[f] for f in da) > len(da) // 2
+
+
+@pytest.mark.parametrize("people", [0, -5])
+def test_people_must_be_positive(tmp_path, people):
+    with pytest.raises(ValueError, match="people must be at least 1"):
+        generate_region(tmp_path / "r", people=people, progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+def test_refuses_a_non_empty_folder_without_force(tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(OutputFolderError, match="not empty"):
+        generate_region(tmp_path, people=50, progress=False)
+    generate_region(tmp_path, people=50, progress=False, force=True)
+    assert (tmp_path / "manifest.json").exists() and (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(OutputFolderError):
+        generate_region(blocker / "region", people=50, progress=False)
+    with pytest.raises(OutputFolderError, match="not a folder"):
+        generate_region(blocker, people=50, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-n", "0"], "people must be at least 1"),
+        (["-n", "-3"], "people must be at least 1"),
+        (["--rate", "typo=1.5"], "'typo' must be between 0 and 1"),
+        (["--rate", "typo=-0.1"], "'typo' must be between 0 and 1"),
+        (["--rate", "nope=0.1"], "unknown mess rate 'nope'"),
+        (["--rate", "typo"], "NAME=VALUE"),
+    ],
+)
+def test_cli_bad_input_fails_cleanly(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["synth", "--out", str(tmp_path / "r"), *args])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_cli_refuses_a_non_empty_folder_then_forces(tmp_path):
+    (tmp_path / "x").write_text("")
+    runner = CliRunner()
+    refused = runner.invoke(app, ["synth", "--out", str(tmp_path), "-n", "60"])
+    assert refused.exit_code == 2 and "--force" in refused.output
+    done = runner.invoke(
+        app, ["synth", "--out", str(tmp_path), "-n", "60", "--force", "--rate", "typo=0.2"]
+    )
+    assert done.exit_code == 0, done.output
+    assert manifest_json_from(tmp_path)["mess"]["typo"] == 0.2
+
+
+def manifest_json_from(folder: Path) -> dict:
+    import json
+
+    return json.loads((folder / "manifest.json").read_text())
+
+
+def test_clean_config_writes_clean_records(tmp_path, reader):
+    manifest = generate_region(tmp_path, people=300, seed=5, mess=MessConfig.none(), progress=False)
+    # Homeless people have no address and people without a mobile give the landline
+    # whatever the rates: those are facts of their lives, not errors of the record.
+    labels = {r["mess"] for r in reader.truth(manifest, "person_records")}
+    assert labels <= {"", "no_fixed_abode", "shared_phone", "no_fixed_abode|shared_phone"}
