@@ -15,17 +15,19 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import duckdb
-from splink import DuckDBAPI
-from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from sectorlink.linkage.contradictions import contradiction_sql, pair_projection
 from sectorlink.linkage.sqlutil import scalar
 
-# Extra match weight over the base threshold at each rung of the ladder.
-LADDER = (5.0, 10.0, 15.0, 20.0, 30.0)
+# Extra match weight over the base threshold at each rung of the ladder: small steps, so
+# a cluster is split at the lowest threshold that separates its contradiction and keeps
+# every stronger link.
+LADDER = tuple(2.0 * step for step in range(1, 16))
 # Clusters larger than this are split without checking every pair (a cluster this big is
 # a blocking or model failure, and checking it would cost n^2).
 MAX_CHECKED_CLUSTER = 1_000
+# Label propagation rounds (pointer jumping halves chains each round).
+MAX_CC_ROUNDS = 64
 
 
 @dataclass
@@ -41,29 +43,66 @@ def connected_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str,
     """``out``(unique_id, cluster_id): cluster_id is the smallest unique_id in the component.
 
     ``nodes`` has unique_id; ``edges`` has unique_id_l, unique_id_r (all of them links).
+    Label propagation in SQL: every record takes the smallest label among itself and
+    its neighbours, then the label of its label (pointer jumping), until nothing moves;
+    the number of rounds grows with the longest chain, not with the data.
     """
-    db_api = DuckDBAPI(con)
-    result = cluster_pairwise_predictions_at_threshold(
-        nodes, edges, db_api=db_api, node_id_column_name="unique_id"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_cc_edges AS
+            SELECT unique_id_l AS a, unique_id_r AS b FROM {edges}
+            UNION ALL SELECT unique_id_r, unique_id_l FROM {edges}"""
     )
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {out} AS
-            SELECT unique_id, min(unique_id) OVER (PARTITION BY cluster_id) AS cluster_id
-            FROM {result.physical_name}"""
+        f"CREATE OR REPLACE TEMP TABLE sl_cc AS SELECT unique_id, unique_id AS label FROM {nodes}"
     )
-    result.drop_table_from_database_and_remove_from_cache()
+    for _ in range(MAX_CC_ROUNDS):
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE sl_cc_next AS
+            WITH hop AS (
+                SELECT c.unique_id, least(c.label, coalesce(min(n.label), c.label)) AS label
+                FROM sl_cc c
+                LEFT JOIN sl_cc_edges e ON e.a = c.unique_id
+                LEFT JOIN sl_cc n ON n.unique_id = e.b
+                GROUP BY c.unique_id, c.label
+            )
+            SELECT h.unique_id, least(h.label, coalesce(j.label, h.label)) AS label
+            FROM hop h LEFT JOIN hop j ON j.unique_id = h.label"""
+        )
+        changed = scalar(
+            con,
+            """SELECT count(*) FROM sl_cc_next n JOIN sl_cc c USING (unique_id)
+               WHERE n.label <> c.label""",
+        )
+        con.execute("CREATE OR REPLACE TEMP TABLE sl_cc AS SELECT * FROM sl_cc_next")
+        if not changed:
+            break
+    else:  # pragma: no cover - a chain longer than 2^MAX_CC_ROUNDS records
+        raise RuntimeError("connected components did not converge")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {out} AS SELECT unique_id, label AS cluster_id FROM sl_cc"
+    )
 
 
 def incoherent_clusters(
-    con: duckdb.DuckDBPyConnection, clusters: str, std: str, fields: Collection[str]
+    con: duckdb.DuckDBPyConnection,
+    clusters: str,
+    std: str,
+    fields: Collection[str],
+    only: str | None = None,
 ) -> list[int]:
-    """Cluster ids holding a contradicting pair (or too big to check)."""
+    """Cluster ids holding a contradicting pair (or too big to check); with ``only``
+    (a table of unique_id), just the clusters of those records."""
     rule = contradiction_sql(fields)
+    scope = f"WHERE unique_id IN (SELECT unique_id FROM {only})" if only else ""
     rows = con.execute(
         f"""
-        WITH sizes AS (SELECT cluster_id, count(*) AS n FROM {clusters} GROUP BY cluster_id),
+        WITH scoped AS (
+            SELECT * FROM {clusters}
+            WHERE cluster_id IN (SELECT cluster_id FROM {clusters} {scope})
+        ),
+        sizes AS (SELECT cluster_id, count(*) AS n FROM scoped GROUP BY cluster_id),
         members AS (
-            SELECT c.cluster_id, s.* FROM {clusters} c
+            SELECT c.cluster_id, s.* FROM scoped c
             JOIN sizes z USING (cluster_id) JOIN {std} s USING (unique_id)
             WHERE z.n BETWEEN 2 AND {MAX_CHECKED_CLUSTER}
         ),
@@ -111,13 +150,13 @@ def coherent_clusters(
             break
         weight = threshold_weight + extra
         _recluster(con, out, bad, f"match_weight >= {weight}")
-        bad_after = incoherent_clusters(con, out, std, fields)
+        bad_after = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes")
         report.splits[f"weight >= {weight:g}"] = len(bad)
         bad = bad_after
     if bad:
         report.splits["best link only"] = len(bad)
         _recluster(con, out, bad, "is_best")
-        bad = incoherent_clusters(con, out, std, fields)
+        bad = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes")
     if bad:
         report.left_incoherent = len(bad)
         report.splits["records alone"] = len(bad)

@@ -92,19 +92,28 @@ def _else(m: float) -> Level:
 
 
 def clearly_different_given(d: Dialect, fields: Collection[str]) -> str:
-    """SQL: both first names present and nothing explains the difference."""
+    """SQL: both first names present and nothing explains the difference.
+
+    Deliberately narrow, because it vetoes a link: names sharing their first letter
+    (Kaz and Karen, a typo, an initial) are never "clearly different", nor are names
+    that a nickname, a swap with the family name or a middle name used as the first
+    name explains, even with a typo in it. Twins with the same initial are left to the
+    rest of the model (and their NHS numbers)."""
+    jw = d.jaro_winkler
     explanations = [
-        f"{d.jaro_winkler('given_name_l', 'given_name_r')} >= {CLEARLY_DIFFERENT_JW}",
+        "substr(given_name_l, 1, 1) = substr(given_name_r, 1, 1)",
+        f"{jw('given_name_l', 'given_name_r')} >= {CLEARLY_DIFFERENT_JW}",
         _eq("given_canonical"),
-        "((length(given_name_l) = 1 OR length(given_name_r) = 1) "
-        "AND substr(given_name_l, 1, 1) = substr(given_name_r, 1, 1))",
     ]
     if "family_name" in fields:
-        explanations.append(f"({_swapped()})")
+        explanations.append(
+            f"({jw('given_name_l', 'family_name_r')} >= 0.85 "
+            f"OR {jw('family_name_l', 'given_name_r')} >= 0.85)"
+        )
     if "middle_names" in fields:
         explanations.append(
-            f"(given_name_l = {d.first_word('middle_names_r')} "
-            f"OR {d.first_word('middle_names_l')} = given_name_r)"
+            f"({jw('given_name_l', d.first_word('middle_names_r'))} >= 0.85 "
+            f"OR {jw(d.first_word('middle_names_l'), 'given_name_r')} >= 0.85)"
         )
     either = " OR ".join(f"coalesce({e}, false)" for e in explanations)
     return f"(given_name_l IS NOT NULL AND given_name_r IS NOT NULL AND NOT ({either}))"

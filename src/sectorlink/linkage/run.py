@@ -252,9 +252,11 @@ def _link_with(
                 Path(out_dir),
                 result=result,
                 model=model,
+                frame=frame,
                 linker=linker,
                 predictions=predictions,
                 plan=plan,
+                std_table=STD_TABLE,
                 truth=truth,
             )
     return result

@@ -1,0 +1,81 @@
+"""`sectorlink link`: link every person record in the warehouse into a person index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from sectorlink.commands._common import console, fail
+from sectorlink.linkage import LinkageError, LinkResult, link
+from sectorlink.warehouse import DEFAULT_WAREHOUSE
+
+
+def show_result(result: LinkResult) -> None:
+    console.print(
+        f"[bold green]Linked[/bold green] {result.records:,} records from "
+        f"{len(result.sources)} source(s) into {result.persons:,} persons "
+        f"(run {result.run_id}, engine {result.engine})"
+    )
+    for message in result.messages:
+        console.print(f"  [yellow]note:[/yellow] {message}")
+    events = ", ".join(f"{n:,} {e}" for e, n in sorted(result.key_events.items()))
+    console.print(f"  person keys: {events or 'all kept'}")
+    if result.clustering.incoherent_first_pass:
+        console.print(
+            f"  {result.clustering.incoherent_first_pass:,} clusters held contradicting records "
+            "and were split"
+        )
+    table = Table(title="Records per source")
+    table.add_column("source")
+    table.add_column("records", justify="right")
+    for source, n in result.sources.items():
+        table.add_row(source, f"{n:,}")
+    console.print(table)
+    console.print("  seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result.timings.items()))
+    for name, path in result.outputs.items():
+        console.print(f"  wrote {name}: {path}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("link")
+    def link_command(
+        warehouse: Path = typer.Option(
+            DEFAULT_WAREHOUSE, "--warehouse", "-w", help="DuckDB warehouse file."
+        ),
+        engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
+        out: Path | None = typer.Option(
+            None,
+            "--out",
+            help="Folder for person_index.csv/.parquet, model.json and the HTML report.",
+        ),
+        truth: Path | None = typer.Option(
+            None, "--truth", help="Truth CSV (source, record_id, person_id) to score in the report."
+        ),
+        threshold: float = typer.Option(0.9, "--threshold", help="Match probability to link at."),
+        lenient: bool = typer.Option(
+            False,
+            "--lenient",
+            help="Train contradiction levels like any other (for data whose errors replace "
+            "whole names and dates at random); default: contradictions weigh heavily.",
+        ),
+    ) -> None:
+        """Link all person records (within and across partners) and publish the person index."""
+        if engine not in ("duckdb", "spark"):
+            fail(f"unknown engine {engine!r}: use duckdb or spark")
+        if not warehouse.exists():
+            fail(f"warehouse {warehouse} does not exist; ingest an extract first")
+        try:
+            with console.status("Linking person records..."):
+                result = link(
+                    warehouse,
+                    engine=engine,
+                    out_dir=out,
+                    truth=truth,
+                    threshold=threshold,
+                    strict_contradictions=not lenient,
+                )
+        except (LinkageError, ValueError) as exc:
+            fail(str(exc))
+        show_result(result)
