@@ -37,6 +37,12 @@ def messy_region(tmp_path_factory: pytest.TempPathFactory) -> RegionManifest:
     )
 
 
+@pytest.fixture(scope="session")
+def signals_region(tmp_path_factory: pytest.TempPathFactory) -> RegionManifest:
+    """Default mess, enough people for the planted signals to show."""
+    return generate_region(tmp_path_factory.mktemp("signals"), people=6000, seed=5, progress=False)
+
+
 def spec_of(manifest: RegionManifest, entry: Any) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(
         (manifest.out_dir / entry.spec).read_text(encoding="utf-8")

@@ -111,7 +111,7 @@ def add_enrolments(ep: Frame, streams: Streams, rng: np.random.Generator) -> Non
     s_entry = np.where(
         outreach[s],
         np.minimum(_spread(outreach, o_exit)[s], end_or_cap[s]),
-        start[s] + rng.integers(0, 5, len(s)),
+        start[s],
     )
     s_exit = np.minimum(s_entry + rng.integers(14, 150, len(s)), end_or_cap[s])
     first = ~outreach[s]
