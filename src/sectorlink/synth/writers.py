@@ -3,15 +3,15 @@
 CSV is rendered with Arrow compute (quote only where needed, or quote everything),
 so a chunk of a million rows becomes bytes without a Python loop; the encoding, the
 byte-order mark and Windows line ends are applied to those bytes. Excel goes through
-openpyxl's streaming writer, then the zip is rewritten with pinned timestamps so the
-same seed gives the same bytes.
+its own streaming writer (sheet XML built with Arrow compute, zip entries with pinned
+times), so the same seed gives the same bytes and a big sheet costs no per-cell Python.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from typing import IO, Any
@@ -97,58 +97,214 @@ class CsvSink:
             self._fh = None
 
 
+_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument"
+_XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+
+
+def _column_letters(n: int) -> list[str]:
+    out = []
+    for i in range(n):
+        name, k = "", i + 1
+        while k:
+            k, rem = divmod(k - 1, 26)
+            name = chr(65 + rem) + name
+        out.append(name)
+    return out
+
+
+def _xml_text(arr: pa.Array) -> pa.Array:
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        arr = pc.replace_substring(arr, char, entity)
+    return arr
+
+
+def sheet_rows_xml(table: pa.Table, first_row: int) -> str:
+    """`<row>` elements for `table`, numbered from `first_row`: strings as inline strings,
+    floats and integers as numbers, nulls as absent cells. Built with Arrow compute, so a
+    sheet of any size is written without a loop over its rows or cells."""
+    n = table.num_rows
+    if n == 0:
+        return ""
+    numbers = pc.cast(pa.array(range(first_row, first_row + n), pa.int64()), pa.string())
+    cells = []
+    for letter, name in zip(_column_letters(table.num_columns), table.column_names, strict=True):
+        column = table[name].combine_chunks()
+        numeric = pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
+        value = pc.cast(column, pa.string()) if numeric else _xml_text(pc.cast(column, pa.string()))
+        if numeric:
+            cell = pc.binary_join_element_wise(
+                f'<c r="{letter}', numbers, '"><v>', value, "</v></c>", ""
+            )
+        else:
+            cell = pc.binary_join_element_wise(
+                f'<c r="{letter}',
+                numbers,
+                '" t="inlineStr"><is><t xml:space="preserve">',
+                value,
+                "</t></is></c>",
+                "",
+            )
+        cells.append(pc.fill_null(cell, ""))
+    joined = pc.binary_join_element_wise(*cells, "") if len(cells) > 1 else cells[0]
+    rows = pc.binary_join_element_wise('<row r="', numbers, '">', joined, "</row>", "")
+    offsets = pa.array([0, n], pa.int32())
+    return str(pc.binary_join(pa.ListArray.from_arrays(offsets, rows), "")[0].as_py())
+
+
 class XlsxSink:
-    """An Excel workbook written row by row in openpyxl's write-only mode."""
+    """An Excel workbook streamed to disk: sheet rows go to a temporary file a chunk at a
+    time, and the package is zipped at close with pinned times (same seed, same bytes)."""
 
     def __init__(self, path: Path, sheet: str, cover: str | None = None) -> None:
-        from openpyxl import Workbook
-
         self.path = path
-        self.workbook = Workbook(write_only=True)
-        self.workbook.properties.creator = "sectorlink synth"
-        self.workbook.properties.created = PINNED
-        if cover is not None:
-            about = self.workbook.create_sheet("About")
-            about.append([cover])
-        self.sheet = self.workbook.create_sheet(sheet)
+        self.sheet = sheet
+        self.cover = cover
         self.rows = 0
-        self._header = False
+        self.columns = 0
+        self._body = path.with_suffix(path.suffix + ".rows")
+        self._fh: IO[bytes] | None = None
 
     def write(self, table: pa.Table) -> None:
-        if not self._header:
-            self.sheet.append(table.column_names)
-            self._header = True
-        # openpyxl takes one Python row at a time; there is no columnar xlsx writer.
-        columns = [table[name].to_pylist() for name in table.column_names]
-        for row in zip(*columns, strict=True):
-            self.sheet.append(list(row))
+        if self._fh is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self._body, "wb")  # noqa: SIM115 - closed in close()
+            header = pa.table({name: pa.array([name]) for name in table.column_names})
+            self._fh.write(sheet_rows_xml(header, 1).encode("utf-8"))
+            self.columns = table.num_columns
+        self._fh.write(sheet_rows_xml(table, self.rows + 2).encode("utf-8"))
         self.rows += table.num_rows
 
     def close(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.workbook.save(self.path)
-        pin_zip(self.path)
+        if self._fh is None:
+            return
+        self._fh.close()
+        self._fh = None
+        sheets = [("About", self.cover)] if self.cover is not None else []
+        names = [name for name, _ in sheets] + [self.sheet]
+        last = _column_letters(max(self.columns, 1))[-1]
+        with zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
 
+            def put(name: str, text: str) -> None:
+                zf.writestr(_zip_info(name), text.encode("utf-8"))
 
-def pin_zip(path: Path) -> None:
-    """Rewrite a zip (an .xlsx) with fixed entry times and document dates."""
-    with zipfile.ZipFile(path) as zin:
-        entries = [(info, zin.read(info.filename)) for info in zin.infolist()]
-    stamp = PINNED.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zout:
-        for info, data in entries:
-            if info.filename == "docProps/core.xml":
-                data = re.sub(
-                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                    rb"\g<1>" + stamp + rb"\g<2>",
-                    data,
+            put("[Content_Types].xml", _content_types(len(names)))
+            put("_rels/.rels", _package_rels())
+            put("docProps/core.xml", _core_properties())
+            put(
+                "docProps/app.xml",
+                _XML_HEAD + '<Properties xmlns="http://schemas.openxmlformats.org/'
+                'officeDocument/2006/extended-properties"><Application>sectorlink</Application>'
+                "</Properties>",
+            )
+            put("xl/workbook.xml", _workbook(names))
+            put("xl/_rels/workbook.xml.rels", _workbook_rels(len(names)))
+            put("xl/styles.xml", _STYLES)
+            for i, (_, text) in enumerate(sheets, start=1):
+                cover = pa.table({"text": pa.array([text])})
+                put(
+                    f"xl/worksheets/sheet{i}.xml",
+                    _sheet_head("A1:A1") + sheet_rows_xml(cover, 1) + _SHEET_TAIL,
                 )
-            pinned = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
-            pinned.compress_type = zipfile.ZIP_DEFLATED
-            pinned.external_attr = info.external_attr
-            zout.writestr(pinned, data)
-    os.replace(tmp, path)
+            with zf.open(_zip_info(f"xl/worksheets/sheet{len(names)}.xml"), "w") as out:
+                out.write(_sheet_head(f"A1:{last}{self.rows + 1}").encode("utf-8"))
+                with open(self._body, "rb") as body:
+                    shutil.copyfileobj(body, out, 1 << 20)
+                out.write(_SHEET_TAIL.encode("utf-8"))
+        self._body.unlink()
+
+
+def _zip_info(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o600 << 16
+    return info
+
+
+def _sheet_head(dimension: str) -> str:
+    return f'{_XML_HEAD}<worksheet xmlns="{_NS}"><dimension ref="{dimension}"/><sheetData>'
+
+
+_SHEET_TAIL = "</sheetData></worksheet>"
+_STYLES = (
+    f'{_XML_HEAD}<styleSheet xmlns="{_NS}"><fonts count="1"><font><sz val="11"/>'
+    '<name val="Calibri"/>'
+    '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill>'
+    '<patternFill patternType="gray125"/></fill></fills><borders count="1"><border><left/><right/>'
+    '<top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1">'
+    '<xf numFmtId="0" fontId="0" '
+    'fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="1">'
+    '<xf numFmtId="0" fontId="0" fillId="0" '
+    'borderId="0" xfId="0"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" '
+    'builtinId="0"/></cellStyles></styleSheet>'
+)
+
+
+def _content_types(sheets: int) -> str:
+    parts = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+        f'ContentType="{_CT}.spreadsheetml.worksheet+xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    return (
+        f'{_XML_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels"'
+        ' ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.spreadsheetml.sheet.main+xml"/>'
+        f"{parts}"
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/docProps/core.xml" '
+        'ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+        f'<Override PartName="/docProps/app.xml" ContentType="{_CT}.extended-properties+xml"/>'
+        "</Types>"
+    )
+
+
+def _package_rels() -> str:
+    return (
+        f'{_XML_HEAD}<Relationships xmlns="{_PKG}">'
+        f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+        f'<Relationship Id="rId2" Type="{_PKG}/metadata/core-properties"'
+        ' Target="docProps/core.xml"/>'
+        f'<Relationship Id="rId3" Type="{_REL}/extended-properties" Target="docProps/app.xml"/>'
+        "</Relationships>"
+    )
+
+
+def _core_properties() -> str:
+    stamp = PINNED.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        f"{_XML_HEAD}<cp:coreProperties "
+        'xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        "<dc:creator>sectorlink synth</dc:creator>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>"
+    )
+
+
+def _workbook(names: list[str]) -> str:
+    sheets = "".join(
+        f'<sheet name="{name}" sheetId="{i}" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    return (
+        f'{_XML_HEAD}<workbook xmlns="{_NS}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+    )
+
+
+def _workbook_rels(sheets: int) -> str:
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    styles = f'<Relationship Id="rId{sheets + 1}" Type="{_REL}/styles" Target="styles.xml"/>'
+    return f'{_XML_HEAD}<Relationships xmlns="{_PKG}">{rels}{styles}</Relationships>'
 
 
 def write_yaml(path: Path, data: dict[str, Any], header: str = "") -> None:
