@@ -105,3 +105,26 @@ def test_truncation_is_detected_against_a_recorded_head(registry: Registry) -> N
         "entry 5 recorded earlier as the head is missing (the log now ends at 3): "
         "entries were removed"
     ]
+
+
+def test_concurrent_writers_keep_one_chain(registry: Registry) -> None:
+    """Writers racing for the next sequence number retry; the chain stays linear."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: _fill(registry, 5), range(4)))
+    report = verify_audit_log(registry)
+    assert report.ok and report.entries == 20
+
+
+def test_unstorable_text_in_a_refused_request_is_still_audited(registry: Registry) -> None:
+    from sectorlink.governance import AccessDenied, authorise, read_audit_log
+
+    with pytest.raises(AccessDenied, match="unknown organisation"):
+        authorise(
+            registry, organisation="Evil\x00Org" + "x" * 400, purpose="analysis", datasets=["ae"]
+        )
+    entry = read_audit_log(registry)[-1]
+    assert entry.outcome == "refused" and entry.organisation.startswith("Evil\\x00Org")
+    assert len(entry.organisation) <= 300
+    assert verify_audit_log(registry).ok

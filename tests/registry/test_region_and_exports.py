@@ -57,6 +57,11 @@ def test_register_region_is_idempotent(registry: Registry, sample_region: Path) 
         assert ae.owner.name == "Northgate Hospital NHS Trust"
         assert ae.privacy_tier == "identifiable"
         assert "ISB 1594" in ae.standard
+        police = [
+            f"{f.table_name}.{f.field_name}"
+            for f in dataset_by_source(s, "police_northgate").fields
+        ]
+        assert "person_record.full_name" in police and "event.small_area" in police
         lead = dataset_by_source(s, "lead_inspections")
         assert lead.privacy_tier == "pseudonymised"
 

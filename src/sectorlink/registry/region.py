@@ -130,6 +130,22 @@ def _read_manifest(manifest_path: Path) -> dict[str, Any]:
     return dict(manifest)
 
 
+def _by_source(
+    folder: Path, extracts: list[dict[str, Any]]
+) -> dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+    """Each source's extracts with their parsed specs, in manifest order."""
+    grouped: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for extract in extracts:
+        try:
+            spec = yaml.safe_load((folder / extract["spec"]).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as error:
+            raise InvalidInput(f"cannot read the spec of {extract['source']!r}: {error}") from None
+        if not isinstance(spec, dict):
+            raise InvalidInput(f"the spec of {extract['source']!r} is not a YAML mapping")
+        grouped.setdefault(str(extract["source"]), []).append((extract, spec))
+    return grouped
+
+
 def _organisation(
     session: Session, name: str, sector: str, geography: str, out: RegionRegistration
 ) -> Organisation:
@@ -173,8 +189,10 @@ def register_region(
     manifest_path = Path(manifest_path)
     manifest = _read_manifest(manifest_path)
     folder = manifest_path.parent
-    region = str(manifest.get("region") or folder.name)
-    geography = str(manifest.get("geography") or region)
+    region = str(manifest.get("region") or folder.name.replace("-", " ").replace("_", " ").title())
+    # The synthetic generator's "geography" is a section of map files, not a place name.
+    place = manifest.get("geography")
+    geography = place if isinstance(place, str) and place.strip() else region
     today = dt.date.today()
     start = valid_from or dt.date(today.year - 1, 1, 1)
     end = valid_to or dt.date(today.year + 4, 12, 31)
@@ -185,39 +203,34 @@ def register_region(
         hub_org = _organisation(session, hub, "research and analytics", geography, result)
         by_partner: dict[str, list[Dataset]] = {}
         encoded: set[str] = set()
-        for extract in manifest["extracts"]:
-            spec_path = folder / extract["spec"]
-            try:
-                spec = yaml.safe_load(spec_path.read_text(encoding="utf-8")) or {}
-            except (OSError, yaml.YAMLError) as error:
-                raise InvalidInput(
-                    f"cannot read the spec of {extract['source']!r}: {error}"
-                ) from None
-            owner = _organisation(session, extract["partner"], extract["sector"], geography, result)
-            pairs = spec_fields(spec)
-            dataset = session.scalar(select(Dataset).where(Dataset.source == extract["source"]))
+        for source, extracts in _by_source(folder, manifest["extracts"]).items():
+            first, spec = extracts[0]
+            # A source may arrive as several files (patients.csv and conditions.csv), each
+            # with its own spec: the data set fills the union of their fields.
+            pairs = list(dict.fromkeys(p for _, sp in extracts for p in spec_fields(sp)))
+            owner = _organisation(session, first["partner"], first["sector"], geography, result)
+            dataset = session.scalar(select(Dataset).where(Dataset.source == source))
             if dataset is None:
+                description = str(first.get("description") or spec.get("description") or "")
                 dataset = create_dataset(
                     session,
-                    source=extract["source"],
+                    source=source,
                     owner=owner.name,
-                    title=str(extract.get("title") or spec.get("description") or extract["source"])[
-                        :300
-                    ],
-                    sector=extract["sector"],
-                    description=str(extract.get("description") or spec.get("description") or ""),
-                    update_frequency=str(extract.get("update_frequency") or "monthly"),
-                    coverage=str(extract.get("coverage") or geography),
+                    title=str(first.get("title") or description or source)[:300],
+                    sector=first["sector"],
+                    description=description,
+                    update_frequency=str(first.get("update_frequency") or "monthly"),
+                    coverage=str(first.get("coverage") or geography),
                     privacy_tier=_privacy_tier(pairs),
-                    standard=str(extract.get("standard") or _standard(pairs)),
+                    standard=str(first.get("standard") or _standard(pairs)),
                     fields=pairs,
                 )
                 result.created.append(f"data set {dataset.source}")
             else:
-                set_dataset_fields(dataset, pairs)  # the spec may have grown; keep in step
+                set_dataset_fields(dataset, pairs)  # the specs may have grown; keep in step
             result.datasets.append(dataset.source)
             by_partner.setdefault(owner.name, []).append(dataset)
-            if str(extract.get("identifiers", "")).lower() == "encoded":
+            if any(str(e.get("identifiers", "")).lower() == "encoded" for e, _ in extracts):
                 encoded.add(owner.name)
 
         _project(session, result, hub_org, manifest, geography, by_partner)

@@ -171,6 +171,21 @@ SAMPLE_SPECS: dict[str, dict[str, Any]] = {
             {"event_type": {"value": "police_incident"}, "start_time": "When", "postcode": "Where"}
         ],
     },
+    # A second file from the same source: its fields add to the same data set.
+    "police_outcomes.yaml": {
+        "spec_version": 1,
+        "source": "police_northgate",
+        "partner": "Northgate Police",
+        "events": [
+            {
+                "event_type": {"value": "police_incident"},
+                "record_id": "PersonRef",
+                "event_id": "CrimeRef",
+                "start_time": "Reported",
+                "small_area": "LSOA",
+            }
+        ],
+    },
     "lead.yaml": {
         "spec_version": 1,
         "source": "lead_inspections",
@@ -188,7 +203,7 @@ SAMPLE_SPECS: dict[str, dict[str, Any]] = {
 
 
 def write_sample_region(folder: Path, *, encoded: tuple[str, ...] = ()) -> Path:
-    """A small region (three partners, three specs, a manifest); returns the manifest.
+    """A small region (three partners, four specs, a manifest); returns the manifest.
 
     The extract files are not written: registering a region reads only the specs.
     """
@@ -197,7 +212,12 @@ def write_sample_region(folder: Path, *, encoded: tuple[str, ...] = ()) -> Path:
     (folder / "specs").mkdir(parents=True, exist_ok=True)
     for name, spec in SAMPLE_SPECS.items():
         (folder / "specs" / name).write_text(yaml.safe_dump(spec, sort_keys=False))
-    sectors = {"ae.yaml": "health care", "police.yaml": "police", "lead.yaml": "public health"}
+    sectors = {
+        "ae.yaml": "health care",
+        "police.yaml": "police",
+        "police_outcomes.yaml": "police",
+        "lead.yaml": "public health",
+    }
     extracts = []
     for name, spec in SAMPLE_SPECS.items():
         extract = {

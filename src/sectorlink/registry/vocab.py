@@ -40,6 +40,7 @@ _SECTOR_ALIASES: dict[str, str] = {
     "charity": "community",
     "community and voluntary": "community",
     "benefits": "benefits and debt advice",
+    "benefits and debt": "benefits and debt advice",
     "debt advice": "benefits and debt advice",
     "welfare": "benefits and debt advice",
     "analytics": "research and analytics",
