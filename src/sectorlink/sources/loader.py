@@ -157,6 +157,7 @@ def _open(warehouse: Path, check: bool) -> duckdb.DuckDBPyConnection:
     if warehouse.exists():
         return connect(warehouse, read_only=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     ensure_schema(con)
     return con
 
@@ -279,7 +280,7 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
 def _checked_sql(spec: MappingSpec, plan: LoadPlan) -> str:
     """Add duplicate-key and unknown-person problems, which need the whole file in view."""
     windows: list[str] = []
-    extra: list[str] = []
+    extra: list[tuple[str, str]] = []  # (condition, problem struct)
     for p in plan.targets:
         if p.target.table.kind == "detail":
             continue  # one detail row per event: its key is the event's
@@ -293,23 +294,34 @@ def _checked_sql(spec: MappingSpec, plan: LoadPlan) -> str:
             f"min(__row) OVER (PARTITION BY {p.applies}, {key.value}) END AS {first}"
         )
         extra.append(
-            f"CASE WHEN {first} < __row THEN {{'target': {lit(key.label)}, "
-            f"'column_name': {lit(key.column_label)}, 'reason': "
-            f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || {key.value} || "
-            f"' (first at row ' || {first} || ')'}} END"
+            (
+                f"{first} < __row",
+                f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, 'reason': "
+                f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || {key.value} || "
+                f"' (first at row ' || {first} || ')'}}",
+            )
         )
         if p.target.table.name == "event" and spec.person is None:
             rid = p.columns["record_id"]
             extra.append(
-                f"CASE WHEN {p.applies} AND {rid.value} IS NOT NULL AND {rid.value} NOT IN "
-                f"(SELECT record_id FROM person_record WHERE source = {lit(spec.source)}) THEN "
-                f"{{'target': {lit(rid.label)}, 'column_name': {lit(rid.column_label)}, 'reason': "
-                f"{lit(rid.column_label + ': no person record ')} || {rid.value} || "
-                f"{lit(' from source ' + spec.source + ' is in the warehouse')}}} END"
+                (
+                    f"{p.applies} AND {rid.value} IS NOT NULL AND {rid.value} NOT IN "
+                    f"(SELECT record_id FROM person_record WHERE source = {lit(spec.source)})",
+                    f"{{'target': {lit(rid.label)}, 'column_name': {lit(rid.column_label)}, "
+                    f"'reason': {lit(rid.column_label + ': no person record ')} || {rid.value} || "
+                    f"{lit(' from source ' + spec.source + ' is in the warehouse')}}}",
+                )
             )
     inner = f"SELECT *{''.join(', ' + w for w in windows)} FROM {MAPPED}"
-    checks = "list_filter([" + ", ".join(extra) + "], lambda x: x IS NOT NULL)" if extra else "[]"
-    return f"SELECT *, list_concat(__problems, {checks}) AS __all FROM ({inner})"
+    if not extra:
+        return f"SELECT *, __problems AS __all FROM ({inner})"
+    items = ", ".join(f"CASE WHEN {cond} THEN {struct} END" for cond, struct in extra)
+    any_extra = " OR ".join(f"coalesce({cond}, false)" for cond, _ in extra)
+    checks = f"list_filter([{items}], lambda x: x IS NOT NULL)"
+    return (
+        f"SELECT *, CASE WHEN {any_extra} THEN list_concat(__problems, {checks}) "
+        f"ELSE __problems END AS __all FROM ({inner})"
+    )
 
 
 def _insert_columns(p: TargetPlan) -> list[Column]:

@@ -93,7 +93,7 @@ class _Builder:
         self.staged = staged
         self.level1: list[str] = [f"{STAGING}.*"]
         self.level2: list[str] = []
-        self.problems: list[str] = []
+        self.problems: list[tuple[str, Column, str]] = []
         self.code_columns: list[Column] = []
 
     # --- level 1: raw text ----------------------------------------------------------------
@@ -132,20 +132,25 @@ class _Builder:
         return f"coalesce({folded} NOT IN ({values}), true)"
 
     # --- level 2: typed values and problems -------------------------------------------------
-    def typed_sql(self, col: Column, raw: str) -> tuple[str, str | None]:
-        """(typed expression, expression of a problem reason or None)."""
+    def typed_sql(self, col: Column, raw: str) -> tuple[str, list[tuple[str, str]]]:
+        """(typed expression, problems as (condition, reason) SQL pairs).
+
+        Conditions read the typed value's column (`col.value`), computed one level below,
+        so a date is parsed once per row, not again to find out whether it failed.
+        """
         f = col.field
         mapping = col.mapping
         src = col.column_label
         where = f"{src} ({col.label})"
+        value = col.value
         if f.code_set is not None and f.type == "string":
-            return self.code_sql(col, raw), None
+            return self.code_sql(col, raw), []
         if f.type == "string_list":
-            return self.list_sql(col, raw), None
+            return self.list_sql(col, raw), []
         if f.type == "string":
             if f.name == "postcode":
-                return f"upper(regexp_replace({raw}, '\\s+', ' ', 'g'))", None
-            return raw, None
+                return f"upper(regexp_replace({raw}, '\\s+', ' ', 'g'))", []
+            return raw, []
         if f.type in ("date", "datetime"):
             formats = mapping.formats if mapping is not None else ()
             fmt_list = "[" + ", ".join(lit(x) for x in formats) + "]"
@@ -156,28 +161,31 @@ class _Builder:
                 typed = (
                     f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN NULL ELSE {typed} END"
                 )
-                bad_parse = f"NOT regexp_full_match({raw}, '[0-9]{{4}}') AND {typed} IS NULL"
+                bad_parse = f"NOT regexp_full_match({raw}, '[0-9]{{4}}') AND {value} IS NULL"
             else:
-                bad_parse = f"{typed} IS NULL"
+                bad_parse = f"{value} IS NULL"
             now = "current_date" if f.type == "date" else "current_localtimestamp()"
             fmt_text = ", ".join(formats)
-            problem = (
-                f"CASE WHEN {raw} IS NOT NULL AND {bad_parse} THEN "
-                f"{lit(where + ': ')} || {raw} || "
-                f"{lit(' is not a date in the format(s) ' + fmt_text)} "
-                f"WHEN {typed} > {now} THEN {lit(where + ': ')} || {raw} || "
-                f"{lit(' lies in the future')} END"
-            )
-            return typed, problem
+            return typed, [
+                (
+                    f"{raw} IS NOT NULL AND {bad_parse}",
+                    f"{lit(where + ': ')} || {raw} || "
+                    f"{lit(' is not a date in the format(s) ' + fmt_text)}",
+                ),
+                (
+                    f"{value} > {now}",
+                    f"{lit(where + ': ')} || {raw} || {lit(' lies in the future')}",
+                ),
+            ]
         if f.type == "integer":
             typed = (
                 f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
                 f"THEN TRY_CAST(regexp_extract({raw}, '[+-]?[0-9]+') AS BIGINT) END"
             )
-            return typed, self._bad(raw, typed, where, "is not a whole number")
+            return typed, self._bad(raw, value, where, "is not a whole number")
         if f.type == "number":
             typed = f"TRY_CAST(regexp_replace({raw}, '[£$€,\\s]', '', 'g') AS DOUBLE)"
-            return typed, self._bad(raw, typed, where, "is not a number")
+            return typed, self._bad(raw, value, where, "is not a number")
         if f.type == "boolean":
             assert mapping is not None
             trues = ", ".join(lit(v) for v in mapping.true_values)
@@ -188,18 +196,20 @@ class _Builder:
             )
             return typed, self._bad(
                 raw,
-                typed,
+                value,
                 where,
                 "is not one of " + ", ".join((*mapping.true_values, *mapping.false_values)),
             )
         raise AssertionError(f"unhandled field type {f.type}")
 
     @staticmethod
-    def _bad(raw: str, typed: str, where: str, message: str) -> str:
-        return (
-            f"CASE WHEN {raw} IS NOT NULL AND {typed} IS NULL THEN "
-            f"{lit(where + ': ')} || {raw} || {lit(' ' + message)} END"
-        )
+    def _bad(raw: str, value: str, where: str, message: str) -> list[tuple[str, str]]:
+        return [
+            (
+                f"{raw} IS NOT NULL AND {value} IS NULL",
+                f"{lit(where + ': ')} || {raw} || {lit(' ' + message)}",
+            )
+        ]
 
     def code_case(self, col: Column, expr: str) -> str:
         assert col.field.code_set is not None
@@ -222,34 +232,36 @@ class _Builder:
         return f"list_filter(list_transform({items}, lambda x: {case}), lambda x: x IS NOT NULL)"
 
 
-def _split_name_sql(style: str, raw: str) -> dict[str, str]:
-    """SQL for title/given/middle/family from a full name (level-1 expressions)."""
-    norm = f"regexp_replace(trim({raw}), '\\s+', ' ', 'g')"
-    if style == "surname_comma_forename":
-        has_comma = f"strpos({raw}, ',') > 0"
-        family = f"CASE WHEN {has_comma} THEN NULLIF(trim(split_part({raw}, ',', 1)), '') END"
-        rest = f"regexp_replace(trim(substr({raw}, strpos({raw}, ',') + 1)), '\\s+', ' ', 'g')"
-        toks = f"string_split({rest}, ' ')"
-        given = f"CASE WHEN {has_comma} THEN NULLIF({toks}[1], '') END"
-        middle = f"CASE WHEN {has_comma} THEN NULLIF(array_to_string(({toks})[2:], ' '), '') END"
-        return {"title": "NULL", "given_name": given, "middle_names": middle, "family_name": family}
-    toks = f"string_split({norm}, ' ')"
-    titles = ", ".join(lit(t) for t in TITLES)
-    if style == "title_forename_middle_surname":
-        has_title = (
-            f"(len({toks}) > 1 AND lower(regexp_replace({toks}[1], '\\.', '', 'g')) IN ({titles}))"
-        )
-        title = f"CASE WHEN {has_title} THEN {toks}[1] END"
-        body = f"(CASE WHEN {has_title} THEN ({toks})[2:] ELSE {toks} END)"
-    else:
-        title = "NULL"
-        body = toks
-    given = f"CASE WHEN len({body}) >= 2 THEN {body}[1] END"
-    family = f"CASE WHEN len({body}) >= 1 THEN NULLIF({body}[-1], '') END"
-    middle = (
-        f"CASE WHEN len({body}) >= 3 THEN array_to_string(({body})[2:len({body}) - 1], ' ') END"
-    )
-    return {"title": title, "given_name": given, "middle_names": middle, "family_name": family}
+_TITLE_RE = "|".join(TITLES)
+# One regular expression per style: each row's name is matched once, not once per part.
+NAME_PATTERNS = {
+    "surname_comma_forename": (
+        r"^\s*([^,]*?)\s*,\s*(\S+)?\s*(.*?)\s*$",
+        ("family_name", "given_name", "middle_names"),
+    ),
+    "title_forename_middle_surname": (
+        rf"^\s*(?:((?i:{_TITLE_RE})\.?)\s+)?(?:(\S+)\s+)?(?:(.*?)\s+)?(\S+)\s*$",
+        ("title", "given_name", "middle_names", "family_name"),
+    ),
+    "forename_surname": (
+        r"^\s*(?:(\S+)\s+)?(?:(.*?)\s+)?(\S+)\s*$",
+        ("given_name", "middle_names", "family_name"),
+    ),
+}
+
+
+def _split_name_sql(style: str, raw: str, struct: str) -> tuple[str, dict[str, str]]:
+    """(SQL matching the name once into `struct`, SQL per name part reading that struct)."""
+    pattern, parts = NAME_PATTERNS[style]
+    names = "[" + ", ".join(lit(p) for p in parts) + "]"
+    match = f"regexp_extract({raw}, {lit(pattern)}, {names})"
+    exprs = {part: "NULL" for part in NAME_PARTS}
+    for part in parts:
+        value = f"NULLIF(struct_extract({struct}, {lit(part)}), '')"
+        if part == "middle_names":
+            value = f"regexp_replace({value}, '\\s+', ' ', 'g')"
+        exprs[part] = value
+    return match, exprs
 
 
 def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
@@ -294,7 +306,10 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         full = plan.target.fields.get("full_name")
         if plan.target.table.name != "person_record" or full is None or full.split is None:
             continue
-        parts = _split_name_sql(full.split, f"r_{plan.index}_full_name")
+        struct = f"__name_{plan.index}"
+        match, parts = _split_name_sql(full.split, f"r_{plan.index}_full_name", struct)
+        # DuckDB lets later expressions of a SELECT read an earlier alias (the struct).
+        level_mid.append(f"{match} AS {struct}")
         for part in NAME_PARTS:
             if part in plan.columns:
                 continue  # mapped from its own column: that wins over the split
@@ -312,14 +327,10 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
 
     for plan in plans:
         for col in plan.columns.values():
-            typed, problem = b.typed_sql(col, col.raw)
+            typed, problems = b.typed_sql(col, col.raw)
             b.level2.append(f"{typed} AS {col.value}")
-            if problem is not None:
-                b.problems.append(
-                    f"CASE WHEN {plan.applies} AND ({problem}) IS NOT NULL THEN "
-                    f"{{'target': {lit(col.label)}, 'column_name': {lit(col.column_label)}, "
-                    f"'reason': {problem}}} END"
-                )
+            for condition, reason in problems:
+                b.problems.append((f"{plan.applies} AND ({condition})", col, reason))
             if col.field.required:
                 where = f"{col.column_label} ({col.label})"
                 missing = lit(where + ": required value is missing")
@@ -331,22 +342,16 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
                     if col.field.code_set
                     else missing
                 )
+                can_fail = "true" if col.field.code_set else f"{col.raw} IS NULL"
                 b.problems.append(
-                    f"CASE WHEN {plan.applies} AND {col.value} IS NULL "
-                    f"AND ({col.raw} IS NULL OR {col.field.code_set is not None}) THEN "
-                    f"{{'target': {lit(col.label)}, 'column_name': {lit(col.column_label)}, "
-                    f"'reason': {reason}}} END"
+                    (f"{plan.applies} AND {col.value} IS NULL AND {can_fail}", col, reason)
                 )
         if plan.target.table.name == "event":
             _event_extras(b, plan)
         if plan.target.table.name == "person_record":
             _person_extras(b, plan)
 
-    problems = (
-        "list_filter([" + ", ".join(b.problems) + "], lambda x: x IS NOT NULL)"
-        if b.problems
-        else "[]"
-    )
+    problems = problems_sql(b.problems)
     level1 = ",\n    ".join(b.level1)
     mid = ",\n    ".join(["l1.*", *level_mid])
     level2 = ",\n    ".join(["l2.*", *b.level2])
@@ -357,6 +362,25 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         f"  ) l2\n) l3"
     )
     return LoadPlan(sql=sql, targets=plans, code_columns=b.code_columns)
+
+
+PROBLEM_TYPE = "STRUCT(target VARCHAR, column_name VARCHAR, reason VARCHAR)"
+
+
+def problems_sql(problems: list[tuple[str, Column, str]]) -> str:
+    """The list of a row's problems, built only for rows that have one (most have none)."""
+    if not problems:
+        return f"[]::{PROBLEM_TYPE}[]"
+    items = ", ".join(
+        f"CASE WHEN {cond} THEN {{'target': {lit(col.label)}, "
+        f"'column_name': {lit(col.column_label)}, 'reason': {reason}}} END"
+        for cond, col, reason in problems
+    )
+    any_problem = " OR ".join(f"coalesce({cond}, false)" for cond, _, _ in problems)
+    return (
+        f"CASE WHEN {any_problem} THEN list_filter([{items}], lambda x: x IS NOT NULL) "
+        f"ELSE []::{PROBLEM_TYPE}[] END"
+    )
 
 
 def _event_extras(b: _Builder, plan: TargetPlan) -> None:

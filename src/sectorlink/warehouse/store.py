@@ -70,13 +70,16 @@ def connect(
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating when needed) the warehouse file; its schema is made sure of on write."""
     path = Path(path)
+    # Progress is shown by sectorlink's own (Rich) bars, not DuckDB's terminal bar.
     if read_only:
         if not path.exists():
             raise FileNotFoundError(f"warehouse {path} does not exist; ingest an extract first")
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    ensure_schema(con)
+        con = duckdb.connect(str(path), read_only=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(path))
+        ensure_schema(con)
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
