@@ -14,29 +14,19 @@ from sectorlink.sources import SourceError
 
 
 def show_summary(result: DemoResult) -> None:
-    table = Table(title="Partner extracts")
-    for header in (
-        "source",
-        "partner",
-        "rows",
-        "rejected",
-        "person records",
-        "events",
-        "complete",
-        "valid",
-    ):
-        table.add_column(header, justify="left" if header in ("source", "partner") else "right")
+    table = Table(title="Partner extracts loaded")
+    for header in ("source", "file", "rows", "rejected", "people", "events", "complete", "valid"):
+        table.add_column(header, justify="left" if header in ("source", "file") else "right")
     for load in result.loads:
-        events = sum(n for t, n in load.rows_written.items() if t == "event")
         table.add_row(
             load.source,
-            result.partners.get(load.source, ""),
+            load.file.name,
             f"{load.rows_read:,}",
-            f"{load.rows_rejected:,} ({load.rows_rejected / max(load.rows_read, 1):.1%})",
+            f"{load.rows_rejected:,}",
             f"{load.rows_written.get('person_record', 0):,}",
-            f"{events:,}",
-            f"{load.completeness:.1%}",
-            f"{load.validity:.1%}",
+            f"{load.rows_written.get('event', 0):,}",
+            f"{load.completeness:.0%}",
+            f"{load.validity:.0%}",
         )
     console.print(table)
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in result.seconds.items())

@@ -297,7 +297,8 @@ def _checked_sql(spec: MappingSpec, plan: LoadPlan) -> str:
             (
                 f"{first} < __row",
                 f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, 'reason': "
-                f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || {key.value} || "
+                f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || "
+                f"{key.value} || "
                 f"' (first at row ' || {first} || ')'}}",
             )
         )

@@ -102,7 +102,8 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
         head = fh.read(3)
         if head == codecs.BOM_UTF8 and encoding != "utf-8":
             raise FileFormatError(
-                f"the file starts with a UTF-8 byte-order mark but the spec says encoding {encoding}; "
+                "the file starts with a UTF-8 byte-order mark but the spec says encoding "
+                f"{encoding}; "
                 "set file.encoding: utf-8",
                 file=path,
                 row=1,
@@ -231,7 +232,8 @@ def transcode_to_utf8(path: Path, encoding: str, out: Path) -> None:
             except UnicodeDecodeError as exc:
                 row = rows + block.count(b"\n", 0, exc.start)
                 raise FileFormatError(
-                    f"byte 0x{block[exc.start]:02X} is not defined in {encoding}; check file.encoding",
+                    f"byte 0x{block[exc.start]:02X} is not defined in {encoding}; "
+                    "check file.encoding",
                     file=path,
                     row=row,
                 ) from None

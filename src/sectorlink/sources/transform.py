@@ -351,12 +351,12 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         if plan.target.table.name == "person_record":
             _person_extras(b, plan)
 
-    problems = problems_sql(b.problems)
+    problem_list = problems_sql(b.problems)
     level1 = ",\n    ".join(b.level1)
     mid = ",\n    ".join(["l1.*", *level_mid])
     level2 = ",\n    ".join(["l2.*", *b.level2])
     sql = (
-        f"SELECT *, {problems} AS __problems FROM (\n"
+        f"SELECT *, {problem_list} AS __problems FROM (\n"
         f"  SELECT {level2} FROM (\n"
         f"    SELECT {mid} FROM (SELECT {level1} FROM {STAGING}) l1\n"
         f"  ) l2\n) l3"
