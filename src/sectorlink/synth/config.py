@@ -113,7 +113,9 @@ class MessConfig:
     movers: float = _rate(
         0.10, "Households that move to another address in the region during the timeline."
     )
-    twins: float = _rate(0.04, "Households with two or more children whose two eldest are twins.")
+    twins: float = _rate(
+        0.04, "Households with two or more children whose first two children are twins."
+    )
     namesake_child: float = _rate(
         0.05, "Households with a father and son where the son has his father's given name."
     )
