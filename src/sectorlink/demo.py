@@ -118,6 +118,7 @@ def run_demo(
     result.seconds["generate"] = time.perf_counter() - started
     manifest = json.loads((result.region_dir / "manifest.json").read_text())
     result.partners = {e["source"]: e.get("partner", e["source"]) for e in manifest["extracts"]}
+    # `partners` is keyed by source: a partner sending several files counts once.
 
     started = time.perf_counter()
     result.loads = ingest_region(result.region_dir, result.warehouse, hook)
@@ -135,7 +136,7 @@ def run_demo(
         result.report,
         title="sectorlink hub report",
         subtitle=f"Synthetic region of {people:,} people (seed {seed}): "
-        f"{len(result.loads)} partner extracts",
+        f"{len(result.loads)} extract files from {len(result.partners)} partners",
     )
     result.seconds["report"] = time.perf_counter() - started
     return result
