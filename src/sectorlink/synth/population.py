@@ -323,9 +323,8 @@ def build_people(
 
     counter = person_offset + np.arange(n)
     nhs = nhs_numbers(counter, id_perms[0]).astype(str)
-    age_now = age
-    ni = np.where(age_now >= 16, ni_numbers(counter, id_perms[1], rng), "")
-    mobile = np.where((age_now >= 12) & (rng.random(n) < 0.92), mobile_numbers(rng, n), "")
+    ni = np.where(age >= 16, ni_numbers(counter, id_perms[1], rng), "")
+    mobile = np.where((age >= 12) & (rng.random(n) < 0.92), mobile_numbers(rng, n), "")
     hh_landline = np.where(rng.random(len(hh)) < 0.45, landline_numbers(rng, len(hh)), "")
     landline = hh_landline[local_hh]
 

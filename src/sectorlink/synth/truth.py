@@ -19,8 +19,9 @@ from sectorlink.synth.config import lead_reference_value
 from sectorlink.synth.crisis import CRISIS_KINDS
 from sectorlink.synth.frames import Frame
 from sectorlink.synth.geography import CONDITIONS, TENURES, Region
-from sectorlink.synth.homelessness import homeless_on
 from sectorlink.synth.identifiers import format_ids
+from sectorlink.synth.mess import surname_text
+from sectorlink.synth.names import name_tables
 from sectorlink.synth.partners import ChunkContext
 from sectorlink.synth.partners import ae as ae_partner
 from sectorlink.synth.partners import ambulance as amb_partner
@@ -108,9 +109,6 @@ class TruthWriter:
 
     # --- people and records ---------------------------------------------------------------
     def _people(self, people: People, facts: ChunkFacts) -> None:
-        from sectorlink.synth.mess import surname_text
-        from sectorlink.synth.names import name_tables
-
         t = name_tables()
         registered = np.zeros(len(people), bool)
         registered[facts.gp_patients["pidx"]] = True
@@ -228,7 +226,6 @@ class TruthWriter:
         days = np.array(
             ["|".join(WEEKDAYS[d] for d in range(7) if hs.peak_days[i, d]) for i in range(len(hs))]
         )
-        n = len(hs)
         ids = np.concatenate([hs.hotspot_id, ["BACKGROUND", "ALL"]])
         totals = np.concatenate([c, c.sum(axis=1, keepdims=True)], axis=1)
         share = np.where(totals[1] > 0, totals[2] / np.maximum(totals[1], 1), np.nan)
@@ -264,7 +261,6 @@ class TruthWriter:
                 }
             )
         )
-        del n
 
     # --- lead -----------------------------------------------------------------------------
     def _lead(self, ctx: ChunkContext) -> None:
@@ -494,6 +490,3 @@ class TruthWriter:
     def close(self) -> None:
         for sink in self.sinks.values():
             sink.close()
-
-
-__all__ = ["ChunkFacts", "TruthWriter", "homeless_on"]
