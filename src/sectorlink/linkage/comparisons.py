@@ -32,13 +32,17 @@ class Level:
     sql: str
     label: str
     m: float | None = None
+    # default u, used only when there are too few records to sample u from
+    u: float | None = None
     tf_column: str | None = None
     null: bool = False
     contradiction_u: float | None = None
     # False: a contradiction level is trained like any other (see `build_comparisons`)
     strict: bool = True
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, defaults: bool = False) -> dict[str, Any]:
+        """The Splink level. ``defaults``: the untrained model (default m and u, no
+        term-frequency adjustment, whose frequencies mean nothing on a handful of rows)."""
         out: dict[str, Any] = {"sql_condition": self.sql, "label_for_charts": self.label}
         if self.null:
             out["is_null_level"] = True
@@ -52,7 +56,9 @@ class Level:
             out["fix_m_probability"] = True
         elif self.m is not None:
             out["m_probability"] = self.m
-        if self.tf_column:
+            if defaults and self.u is not None:
+                out["u_probability"] = self.u
+        if self.tf_column and not defaults:
             out["tf_adjustment_column"] = self.tf_column
             out["tf_adjustment_weight"] = 1.0
         return out
@@ -64,11 +70,11 @@ class Comparison:
     description: str
     levels: list[Level] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, defaults: bool = False) -> dict[str, Any]:
         return {
             "output_column_name": self.name,
             "comparison_description": self.description,
-            "comparison_levels": [lvl.as_dict() for lvl in self.levels],
+            "comparison_levels": [lvl.as_dict(defaults) for lvl in self.levels],
         }
 
     def default_m(self) -> list[float | None]:
@@ -87,8 +93,8 @@ def _swapped() -> str:
     return "given_name_l = family_name_r OR family_name_l = given_name_r"
 
 
-def _else(m: float) -> Level:
-    return Level("ELSE", "All other comparisons", m=m)
+def _else(m: float, u: float) -> Level:
+    return Level("ELSE", "All other comparisons", m=m, u=u)
 
 
 def clearly_different_given(d: Dialect, fields: Collection[str]) -> str:
@@ -123,12 +129,12 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
     jw = d.jaro_winkler("given_name_l", "given_name_r")
     levels = [
         Level(_null("given_name"), "given name missing", null=True),
-        Level(_eq("given_name"), "exact", m=0.82, tf_column="given_name"),
-        Level(_eq("given_canonical"), "same after nicknames (bob = robert)", m=0.05),
-        Level(f"{jw} >= 0.92", "Jaro-Winkler >= 0.92", m=0.05),
+        Level(_eq("given_name"), "exact", m=0.82, u=0.01, tf_column="given_name"),
+        Level(_eq("given_canonical"), "same after nicknames (bob = robert)", m=0.05, u=0.002),
+        Level(f"{jw} >= 0.92", "Jaro-Winkler >= 0.92", m=0.05, u=0.005),
     ]
     if "family_name" in fields:
-        levels.append(Level(_swapped(), "given and family names swapped", m=0.01))
+        levels.append(Level(_swapped(), "given and family names swapped", m=0.01, u=0.0001))
     if "middle_names" in fields:
         levels.append(
             Level(
@@ -136,6 +142,7 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
                 f"OR {d.first_word('middle_names_l')} = given_name_r",
                 "one's given name is the other's middle name",
                 m=0.01,
+                u=0.001,
             )
         )
     levels += [
@@ -144,9 +151,10 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
             "AND substr(given_name_l, 1, 1) = substr(given_name_r, 1, 1)",
             "initial agrees",
             m=0.01,
+            u=0.005,
         ),
-        Level(f"{jw} >= 0.8", "Jaro-Winkler >= 0.8", m=0.03),
-        _else(0.03),
+        Level(f"{jw} >= 0.8", "Jaro-Winkler >= 0.8", m=0.03, u=0.03),
+        _else(0.03, 0.95),
     ]
     return Comparison("given_name", "First given name", levels)
 
@@ -155,17 +163,18 @@ def family_name(d: Dialect, fields: Collection[str]) -> Comparison:
     jw = d.jaro_winkler("family_name_l", "family_name_r")
     levels = [
         Level(_null("family_name"), "family name missing", null=True),
-        Level(_eq("family_name"), "exact", m=0.85, tf_column="family_name"),
+        Level(_eq("family_name"), "exact", m=0.85, u=0.002, tf_column="family_name"),
         Level(
             f"{d.intersect_size('family_parts_l', 'family_parts_r')} >= 1",
             "shares a part of a double-barrelled name",
             m=0.03,
+            u=0.0001,
         ),
-        Level(f"{jw} >= 0.92", "Jaro-Winkler >= 0.92", m=0.05),
+        Level(f"{jw} >= 0.92", "Jaro-Winkler >= 0.92", m=0.05, u=0.002),
     ]
     if "given_name" in fields:
-        levels.append(Level(_swapped(), "given and family names swapped", m=0.01))
-    levels += [Level(f"{jw} >= 0.8", "Jaro-Winkler >= 0.8", m=0.02), _else(0.04)]
+        levels.append(Level(_swapped(), "given and family names swapped", m=0.01, u=0.0001))
+    levels += [Level(f"{jw} >= 0.8", "Jaro-Winkler >= 0.8", m=0.02, u=0.02), _else(0.04, 0.97)]
     return Comparison("family_name", "Family name", levels)
 
 
@@ -175,18 +184,20 @@ def middle_names(d: Dialect) -> Comparison:
         "Middle names",
         [
             Level(_null("middle_names"), "middle names missing", null=True),
-            Level(_eq("middle_names"), "exact", m=0.8, tf_column="middle_names"),
+            Level(_eq("middle_names"), "exact", m=0.8, u=0.01, tf_column="middle_names"),
             Level(
                 f"{d.first_word('middle_names_l')} = {d.first_word('middle_names_r')}",
                 "first middle name agrees",
                 m=0.08,
+                u=0.005,
             ),
             Level(
                 "substr(middle_names_l, 1, 1) = substr(middle_names_r, 1, 1)",
                 "initial agrees",
                 m=0.06,
+                u=0.06,
             ),
-            _else(0.06),
+            _else(0.06, 0.92),
         ],
     )
 
@@ -221,11 +232,12 @@ def birth(d: Dialect, fields: Collection[str]) -> Comparison:
             )
         )
     levels += [
-        Level(_eq("birth_date_text"), "exact date", m=0.85, tf_column="birth_date_text"),
+        Level(_eq("birth_date_text"), "exact date", m=0.85, u=5e-05, tf_column="birth_date_text"),
         Level(
             "birth_date_swapped_l = birth_date_text_r OR birth_date_text_l = birth_date_swapped_r",
             "day and month swapped",
             m=0.01,
+            u=1e-05,
         ),
         Level(
             # any single edit leaves the year or the month and day intact: a cheap test
@@ -235,27 +247,32 @@ def birth(d: Dialect, fields: Collection[str]) -> Comparison:
             f"AND {d.damerau_levenshtein('birth_date_text_l', 'birth_date_text_r')} <= 1",
             "one digit mistyped or two transposed",
             m=0.06,
+            u=0.0005,
         ),
-        Level(f"{both_days} AND {_eq('birth_year')}", "same year, different day", m=0.01),
+        Level(f"{both_days} AND {_eq('birth_year')}", "same year, different day", m=0.01, u=0.012),
         Level(
             f"NOT ({both_days}) AND {_eq('birth_year')}",
             "same year (a year-only date on one side)",
             m=0.03,
+            u=0.012,
         ),
         Level(
             f"NOT ({both_days}) AND {_gap()} = 0",
             "birth-year ranges overlap (an age on one side)",
             m=0.02,
+            u=0.025,
         ),
-        Level(f"{_gap()} <= 1", "birth years 1 apart", m=0.01),
-        Level(f"{_gap()} <= 3", "birth years 2-3 apart", m=0.005),
-        Level(f"{_gap()} < {BIRTH_YEAR_GAP_CONTRADICTION}", "birth years 4-14 apart", m=0.005),
+        Level(f"{_gap()} <= 1", "birth years 1 apart", m=0.01, u=0.03),
+        Level(f"{_gap()} <= 3", "birth years 2-3 apart", m=0.005, u=0.05),
+        Level(
+            f"{_gap()} < {BIRTH_YEAR_GAP_CONTRADICTION}", "birth years 4-14 apart", m=0.005, u=0.25
+        ),
         Level(
             f"{_gap()} >= {BIRTH_YEAR_GAP_CONTRADICTION} AND {no_id}",
             f"contradiction: birth years {BIRTH_YEAR_GAP_CONTRADICTION}+ apart",
             contradiction_u=0.5,
         ),
-        _else(1e-4),
+        _else(1e-4, 0.6),
     ]
     return Comparison("birth", "Date of birth, year of birth or age at an event", levels)
 
@@ -266,8 +283,8 @@ def sex() -> Comparison:
         "Sex",
         [
             Level(_null("sex"), "sex missing", null=True),
-            Level(_eq("sex"), "same", m=0.97),
-            _else(0.03),
+            Level(_eq("sex"), "same", m=0.97, u=0.5),
+            _else(0.03, 0.5),
         ],
     )
 
@@ -297,36 +314,44 @@ def location(d: Dialect, fields: Collection[str]) -> Comparison:
                 f"{_eq('address')} AND {_eq('postcode')}",
                 "same address and postcode",
                 m=0.6,
+                u=0.0001,
                 tf_column="address",
             ),
             Level(
                 f"{_eq('postcode')} AND {_eq('house_number')}",
                 "same postcode and house number",
                 m=0.05,
+                u=0.0001,
             ),
-            Level(f"{_eq('postcode')} AND {similar}", "same postcode, similar address", m=0.05),
+            Level(
+                f"{_eq('postcode')} AND {similar}",
+                "same postcode, similar address",
+                m=0.05,
+                u=0.0001,
+            ),
             Level(
                 _eq("address"),
                 "same address, postcode differs or missing",
                 m=0.03,
+                u=1e-05,
                 tf_column="address",
             ),
-            Level(_eq("postcode"), "same postcode", m=0.03, tf_column="postcode"),
-            Level(similar, "similar address", m=0.05),
+            Level(_eq("postcode"), "same postcode", m=0.03, u=0.001, tf_column="postcode"),
+            Level(similar, "similar address", m=0.05, u=0.0001),
         ]
     elif has_address:
         levels += [
-            Level(_eq("address"), "same address", m=0.6, tf_column="address"),
-            Level(similar, "similar address", m=0.15),
+            Level(_eq("address"), "same address", m=0.6, u=0.0001, tf_column="address"),
+            Level(similar, "similar address", m=0.15, u=0.001),
         ]
     else:
-        levels.append(Level(_eq("postcode"), "same postcode", m=0.6, tf_column="postcode"))
+        levels.append(Level(_eq("postcode"), "same postcode", m=0.6, u=0.001, tf_column="postcode"))
     if has_postcode:
         levels += [
-            Level(_eq("postcode_sector"), "same postcode sector", m=0.03),
-            Level(_eq("postcode_district"), "same postcode district", m=0.03),
+            Level(_eq("postcode_sector"), "same postcode sector", m=0.03, u=0.01),
+            Level(_eq("postcode_district"), "same postcode district", m=0.03, u=0.05),
         ]
-    levels.append(_else(0.13))
+    levels.append(_else(0.13, 0.9))
     return Comparison("location", "Address and postcode", levels)
 
 
@@ -336,7 +361,7 @@ def national_id(d: Dialect, column: str, label: str) -> Comparison:
     and only numbers further apart are a contradiction."""
     levels = [
         Level(_null(column), f"{label} missing", null=True),
-        Level(_eq(column), "same", m=0.99),
+        Level(_eq(column), "same", m=0.99, u=1e-06),
     ]
     if column != "nhs_number":
         levels.append(
@@ -344,6 +369,7 @@ def national_id(d: Dialect, column: str, label: str) -> Comparison:
                 f"{d.damerau_levenshtein(f'{column}_l', f'{column}_r')} <= 1",
                 "one digit apart (a typo?)",
                 m=0.005,
+                u=1e-05,
             )
         )
     levels.append(
@@ -358,9 +384,14 @@ def phone(d: Dialect) -> Comparison:
         "Phone number",
         [
             Level(_null("phone"), "phone missing", null=True),
-            Level(_eq("phone"), "same", m=0.7),
-            Level(f"{d.damerau_levenshtein('phone_l', 'phone_r')} <= 1", "one digit apart", m=0.05),
-            _else(0.25),
+            Level(_eq("phone"), "same", m=0.7, u=1e-05),
+            Level(
+                f"{d.damerau_levenshtein('phone_l', 'phone_r')} <= 1",
+                "one digit apart",
+                m=0.05,
+                u=0.0001,
+            ),
+            _else(0.25, 0.9999),
         ],
     )
 
@@ -376,12 +407,20 @@ def email(d: Dialect) -> Comparison:
         "Email address",
         [
             Level(_null("email"), "email missing", null=True),
-            Level(_eq("email"), "same", m=0.75),
+            Level(_eq("email"), "same", m=0.75, u=1e-06),
             Level(
-                f"{local.format(s='l')} = {local.format(s='r')}", "same name, other domain", m=0.05
+                f"{local.format(s='l')} = {local.format(s='r')}",
+                "same name, other domain",
+                m=0.05,
+                u=1e-05,
             ),
-            Level(f"{d.jaro_winkler('email_l', 'email_r')} >= 0.9", "Jaro-Winkler >= 0.9", m=0.05),
-            _else(0.15),
+            Level(
+                f"{d.jaro_winkler('email_l', 'email_r')} >= 0.9",
+                "Jaro-Winkler >= 0.9",
+                m=0.05,
+                u=0.0001,
+            ),
+            _else(0.15, 0.9999),
         ],
     )
 

@@ -52,7 +52,8 @@ IDENTIFYING = (
 )
 
 # A field with fewer values than this across all sources is left out of the model:
-# its m and u could not be estimated and it would only add noise.
+# its m and u could not be estimated and it would only add noise. (On tiny data the bar
+# is lower: two values are enough to compare.)
 MIN_VALUES = 5
 
 
@@ -65,7 +66,8 @@ class FieldProfile:
 
     @property
     def present(self) -> set[str]:
-        return {f for f, n in self.counts.items() if n >= MIN_VALUES}
+        bar = min(MIN_VALUES, max(2, self.records // 2))
+        return {f for f, n in self.counts.items() if n >= bar}
 
     @property
     def all_null(self) -> list[str]:

@@ -77,14 +77,17 @@ def plan_model(
     )
 
 
-def settings_dict(plan: ModelPlan, prior: float = 1e-4) -> dict[str, Any]:
+def settings_dict(
+    plan: ModelPlan, prior: float = 1e-4, *, defaults: bool = False
+) -> dict[str, Any]:
     """A Splink settings dictionary for the plan (dedupe over all sources at once, which
-    is link and dedupe in one: every pair within and across partners is a candidate)."""
+    is link and dedupe in one: every pair within and across partners is a candidate).
+    ``defaults``: the untrained model of documented default m and u probabilities."""
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
         "probability_two_random_records_match": prior,
-        "comparisons": [c.as_dict() for c in plan.comparisons],
+        "comparisons": [c.as_dict(defaults) for c in plan.comparisons],
         "blocking_rules_to_generate_predictions": [
             {"blocking_rule": sql} for sql in plan.blocking_sql
         ],

@@ -63,13 +63,12 @@ def write_outputs(
     verbose = copy.deepcopy(model)
     verbose["retain_matching_columns"] = True
     verbose["retain_intermediate_calculation_columns"] = True
+    examples: tuple[Linker, list[dict[str, Any]]] | None = None
     try:
-        examples = waterfall_examples(
-            con, Linker(frame, verbose, log_level=logging.WARNING), std_table
-        )
+        verbose_linker = Linker(frame, verbose, log_level=logging.WARNING)
+        examples = (verbose_linker, waterfall_examples(con, verbose_linker, std_table))
     except Exception as exc:  # examples are illustrations; never fail the run for them
         logger.warning("waterfall examples not drawn: %s", exc)
-        examples = []
     html = render_report(
         con,
         result=result,

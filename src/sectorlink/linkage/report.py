@@ -58,7 +58,9 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 
 
 def _splink_charts(
-    linker: Linker, predictions: SplinkDataFrame, examples: list[dict[str, Any]]
+    linker: Linker,
+    predictions: SplinkDataFrame,
+    examples: tuple[Linker, list[dict[str, Any]]] | None,
 ) -> dict[str, Any]:
     """Splink's charts as Vega-Lite specs; a chart that fails is left out (logged)."""
     charts: dict[str, Any] = {}
@@ -70,9 +72,10 @@ def _splink_charts(
         ),
         "Unlinkable records": linker.evaluation.unlinkables_chart,
     }
-    if examples:
+    if examples is not None and examples[1]:
+        verbose, records = examples
         makers["Waterfall: how example pairs were scored"] = lambda: (
-            linker.visualisations.waterfall_chart(examples, filter_nulls=True)
+            verbose.visualisations.waterfall_chart(records, filter_nulls=True)
         )
     for title, make in makers.items():
         try:
@@ -84,10 +87,11 @@ def _splink_charts(
 
 
 def waterfall_examples(
-    con: duckdb.DuckDBPyConnection, linker_for_examples: Linker, std_table: str
+    con: duckdb.DuckDBPyConnection, verbose: Linker, std_table: str
 ) -> list[dict[str, Any]]:
     """Score a few telling pairs again with every intermediate column kept: the
-    strongest link, one near the threshold, the strongest pair kept apart."""
+    strongest link, one just over the threshold, the strongest pairs kept apart.
+    ``verbose`` is a linker whose settings retain matching and intermediate columns."""
     picks = con.execute(
         """(SELECT unique_id_l, unique_id_r FROM sl_pairs ORDER BY match_weight DESC LIMIT 1)
            UNION ALL
@@ -104,12 +108,9 @@ def waterfall_examples(
             "ORDER BY unique_id"
         )
         rows = [dict(zip(pair.columns, r, strict=True)) for r in pair.fetchall()]
-        if len(rows) != 2:
-            continue
-        scored = linker_for_examples.inference.score_pair(
-            _model_record(rows[0]), _model_record(rows[1])
-        )
-        records.extend(scored.as_record_list())
+        if len(rows) == 2:
+            scored = verbose.inference.score_pair(_model_record(rows[0]), _model_record(rows[1]))
+            records.extend(scored.as_record_list())
     return records
 
 
@@ -126,7 +127,7 @@ def render_report(
     plan: ModelPlan,
     linker: Linker,
     predictions: SplinkDataFrame,
-    examples: list[dict[str, Any]],
+    examples: tuple[Linker, list[dict[str, Any]]] | None,
     evaluation: Evaluation | None,
 ) -> str:
     """The report as one HTML string (reads the published linkage tables)."""

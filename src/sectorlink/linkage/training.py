@@ -14,13 +14,16 @@ from typing import Any, Literal
 
 from splink import Linker
 
-from sectorlink.linkage.model import ModelPlan
+from sectorlink.linkage.model import ModelPlan, settings_dict
 
 logger = logging.getLogger(__name__)
 
 # Below this many records EM has too few matching pairs to learn from.
 MIN_RECORDS_FOR_EM = 400
-# u sampling: enough pairs for stable u on common levels, bounded for speed.
+# u sampling: about 50 pairs per record, at least 300k (stable u on small data) and at
+# most 2 million (the time it takes is then a few seconds, whatever the data size).
+U_PAIRS_PER_RECORD = 50
+U_MIN_PAIRS = 300_000
 U_MAX_PAIRS = 2_000_000
 # EM runs on at most this many blocked pairs per training rule.
 EM_MAX_PAIRS = 1_000_000
@@ -38,8 +41,9 @@ class TrainingReport:
 
 
 def default_prior(records: int) -> float:
-    """One expected match per record: n matching pairs out of n(n-1)/2."""
-    return min(0.5, 2.0 / max(records - 1, 1))
+    """About one other record of the same person per record (n/2 matching pairs out of
+    n(n-1)/2), capped at 0.1 so a handful of records does not make every pair likely."""
+    return min(0.1, 1.0 / max(records - 1, 1))
 
 
 def train(
@@ -50,18 +54,19 @@ def train(
     Returns the trained model as Splink's settings dictionary (what Splink saves as
     JSON) and what happened, for the run record and the report.
     """
-    total_pairs = records * (records - 1) // 2
-    u_pairs = int(min(U_MAX_PAIRS, max(total_pairs, 1)))
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=seed)
-
-    report = TrainingReport(mode="trained", prior=default_prior(records), u_pairs=u_pairs)
+    report = TrainingReport(mode="trained", prior=default_prior(records), u_pairs=0)
     if records < MIN_RECORDS_FOR_EM or not plan.training_rules:
         reason = (
-            f"only {records} records (EM needs at least {MIN_RECORDS_FOR_EM})"
+            f"only {records} records (training needs at least {MIN_RECORDS_FOR_EM})"
             if records < MIN_RECORDS_FOR_EM
             else "no field can anchor an EM training rule"
         )
-        return _use_defaults(linker, report, reason)
+        return _use_defaults(plan, report, reason)
+
+    total_pairs = records * (records - 1) // 2
+    wanted = min(U_MAX_PAIRS, max(U_MIN_PAIRS, U_PAIRS_PER_RECORD * records))
+    report.u_pairs = int(min(wanted, total_pairs))
+    linker.training.estimate_u_using_random_sampling(max_pairs=report.u_pairs, seed=seed)
 
     try:
         for description, rule in plan.training_rules:
@@ -74,7 +79,7 @@ def train(
             report.em_rules.append(description)
     except Exception as exc:  # Splink raises plain exceptions when a block is empty
         logger.warning("EM training failed: %s", exc)
-        return _use_defaults(linker, report, f"EM could not run ({exc.__class__.__name__}: {exc})")
+        return _use_defaults(plan, report, f"EM could not run ({exc.__class__.__name__}: {exc})")
 
     model = linker.misc.save_model_to_json()
     prior = float(model["probability_two_random_records_match"])
@@ -89,12 +94,10 @@ def train(
 
 
 def _use_defaults(
-    linker: Linker, report: TrainingReport, reason: str
+    plan: ModelPlan, report: TrainingReport, reason: str
 ) -> tuple[dict[str, Any], TrainingReport]:
     report.mode = "defaults"
     report.messages.append(
-        f"model not trained by EM: {reason}; using the documented default m probabilities"
+        f"model not trained: {reason}; using the documented default m and u probabilities"
     )
-    model = linker.misc.save_model_to_json()
-    model["probability_two_random_records_match"] = report.prior
-    return model, report
+    return settings_dict(plan, report.prior, defaults=True), report

@@ -1,0 +1,109 @@
+"""Connected components in SQL, and the splitting of clusters that contradict themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+from linkage_helpers import insert_records, person
+
+from sectorlink.identity import standardise
+from sectorlink.linkage.clustering import coherent_clusters, connected_components
+from sectorlink.linkage.fields import LINKAGE_FIELDS
+from sectorlink.model import model_ddl
+
+
+def clusters_of(con: duckdb.DuckDBPyConnection, table: str) -> list[set[int]]:
+    rows = con.execute(
+        f"SELECT list(unique_id ORDER BY unique_id) FROM {table} GROUP BY cluster_id ORDER BY 1"
+    ).fetchall()
+    return [set(r[0]) for r in rows]
+
+
+def test_connected_components_follow_long_chains() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE nodes AS SELECT range AS unique_id FROM range(1, 41)")
+    # a chain 1-2-...-30 written in a scrambled order, a pair 31-32, singletons 33..40
+    con.execute(
+        """CREATE TABLE edges AS
+           SELECT i AS unique_id_l, i + 1 AS unique_id_r FROM range(1, 30) t(i)
+           UNION ALL SELECT 32, 31 ORDER BY hash(unique_id_l)"""
+    )
+    connected_components(con, "nodes", "edges", "out")
+    groups = clusters_of(con, "out")
+    assert set(range(1, 31)) in groups
+    assert {31, 32} in groups
+    assert len(groups) == 2 + 8
+    assert con.execute("SELECT cluster_id FROM out WHERE unique_id = 17").fetchall() == [(1,)]
+
+
+def _std(rows: list[dict[str, object]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for statement in model_ddl():
+        con.execute(statement)
+    insert_records(con, rows)
+    con.execute(f"CREATE TABLE std AS {standardise(con).sql_query()}")
+    return con
+
+
+def test_a_chain_through_an_undated_record_is_split_on_the_birth_gap() -> None:
+    father = person("gp", "1", "john", "smith", dt.date(1955, 3, 1), postcode="NG1 5AB")
+    father_again = person("ae", "2", "john", "smith", dt.date(1955, 3, 1), postcode="NG1 5AB")
+    undated = person("police", "3", "john", "smith", None, postcode="NG1 5AB")
+    son = person("ae", "4", "john", "smith", dt.date(1988, 7, 9), postcode="NG1 5AB")
+    con = _std([father, father_again, undated, son])
+    ids = dict(con.execute("SELECT record_id, unique_id FROM std").fetchall())
+    con.execute("CREATE TABLE edges (unique_id_l BIGINT, unique_id_r BIGINT, match_weight DOUBLE)")
+    con.executemany(
+        "INSERT INTO edges VALUES (?, ?, ?)",
+        [
+            [ids["1"], ids["2"], 30.0],  # father's two records: strong
+            [ids["2"], ids["3"], 12.0],  # the undated record links to both
+            [ids["3"], ids["4"], 11.0],
+        ],
+    )
+    report = coherent_clusters(
+        con,
+        std="std",
+        edges="edges",
+        fields=set(LINKAGE_FIELDS),
+        threshold_weight=3.17,
+        out="out",
+    )
+    groups = clusters_of(con, "out")
+    assert report.incoherent_first_pass == 1
+    assert {ids["1"], ids["2"]} <= next(g for g in groups if ids["1"] in g)
+    assert ids["4"] not in next(g for g in groups if ids["1"] in g)
+    # the weakest link went first: the undated record stays with the father
+    assert {ids["1"], ids["2"], ids["3"]} in groups
+
+
+def test_coherent_clusters_are_left_alone() -> None:
+    rows = [person("gp", str(i), "ann", "lee", dt.date(1970, 1, 1)) for i in range(4)]
+    con = _std(rows)
+    con.execute(
+        """CREATE TABLE edges AS SELECT a.unique_id AS unique_id_l, b.unique_id AS unique_id_r,
+           20.0 AS match_weight FROM std a JOIN std b ON a.unique_id < b.unique_id"""
+    )
+    report = coherent_clusters(
+        con,
+        std="std",
+        edges="edges",
+        fields=set(LINKAGE_FIELDS),
+        threshold_weight=3.17,
+        out="out",
+    )
+    assert report.incoherent_first_pass == 0
+    assert len(clusters_of(con, "out")) == 1
+
+
+def test_links_below_the_threshold_do_not_join() -> None:
+    con = _std([person("gp", str(i), "ann", "lee") for i in range(3)])
+    con.execute(
+        "CREATE TABLE edges AS SELECT 1::BIGINT AS unique_id_l, 2::BIGINT AS unique_id_r, "
+        "1.0 AS match_weight"
+    )
+    coherent_clusters(
+        con, std="std", edges="edges", fields=set(LINKAGE_FIELDS), threshold_weight=3.17, out="out"
+    )
+    assert len(clusters_of(con, "out")) == 3
