@@ -161,9 +161,9 @@ class TruthWriter:
                 pa.table(
                     {
                         "source": fmt.text(np.full(len(record_ids), source)),
-                        "file": fmt.text(np.full(len(record_ids), key)),
                         "record_id": fmt.text(record_ids),
                         "person_id": person_ids(ctx.people.person_id[ids.person]),
+                        "file": fmt.text(np.full(len(record_ids), key)),
                         "mess": fmt.text(ids.mess_labels()),
                     }
                 )
