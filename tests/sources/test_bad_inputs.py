@@ -302,14 +302,20 @@ def test_large_file_streams_with_a_small_memory_limit(write, tmp_path):
 
 
 def test_windows_1252_file_with_euro_and_smart_quotes(write, warehouse, query):
-    spec = write("s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: cp1252}\nrecord_id: id"))
+    spec = write(
+        "s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: cp1252}\nrecord_id: id")
+    )
     text = "id,surname,dob,seen\n1,O\u2019Brien \u20ac,01/02/1980,03/04/2024\n"
     ingest(spec, write("d.csv", text, encoding="cp1252"), warehouse=warehouse)
     assert query("SELECT family_name FROM person_record") == [("O\u2019Brien \u20ac",)]
 
 
 def test_crlf_line_endings(write, warehouse, query):
-    ingest(write("s.yaml", GOOD_SPEC), write("d.csv", GOOD_CSV.replace("\n", "\r\n")), warehouse=warehouse)
+    ingest(
+        write("s.yaml", GOOD_SPEC),
+        write("d.csv", GOOD_CSV.replace("\n", "\r\n")),
+        warehouse=warehouse,
+    )
     assert query("SELECT record_id, family_name FROM person_record ORDER BY 1") == [
         ("1", "Smith"),
         ("2", "Jones"),
@@ -326,11 +332,17 @@ def test_corrupt_excel_and_parquet_and_missing_sheet(write, warehouse, tmp_path)
     from openpyxl import Workbook
 
     with pytest.raises(FileFormatError, match="not a readable Excel workbook"):
-        ingest(write("s.yaml", GOOD_SPEC), write("d.xlsx", b"PK\x03\x04 not really"), warehouse=warehouse)
+        ingest(
+            write("s.yaml", GOOD_SPEC),
+            write("d.xlsx", b"PK\x03\x04 not really"),
+            warehouse=warehouse,
+        )
     with pytest.raises(FileFormatError, match="not a readable Parquet file"):
         ingest(write("s.yaml", GOOD_SPEC), write("d.parquet", b"PAR1garbage"), warehouse=warehouse)
     wb = Workbook()
     wb.save(tmp_path / "x.xlsx")
-    spec = write("s2.yaml", GOOD_SPEC.replace("record_id: id", "file: {sheet: Clients}\nrecord_id: id"))
+    spec = write(
+        "s2.yaml", GOOD_SPEC.replace("record_id: id", "file: {sheet: Clients}\nrecord_id: id")
+    )
     with pytest.raises(FileFormatError, match="no sheet 'Clients'; sheets: Sheet"):
         ingest(spec, tmp_path / "x.xlsx", warehouse=warehouse)

@@ -499,3 +499,28 @@ def test_quality_report_completeness_and_validity(write, warehouse, query):
     assert query(
         "SELECT field, rows, present, valid FROM load_quality WHERE field = 'nhs_number'"
     ) == [("nhs_number", 3, 2, 2)]
+
+
+def test_approximate_birth_dates_keep_only_the_year(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: hmis
+        record_id: PersonalID
+        person:
+          local_person_id: PersonalID
+          birth_date: DOB
+          birth_date_quality: DOBDataQuality
+        """,
+    )
+    data = write("c.csv", "PersonalID,DOB,DOBDataQuality\n1,1980-01-01,2\n2,1975-06-30,1\n3,,99\n")
+    ingest(spec, data, warehouse=warehouse)
+    assert query(
+        "SELECT record_id, local_person_id, birth_date, birth_year, birth_date_quality "
+        "FROM person_record ORDER BY 1"
+    ) == [
+        ("1", "1", None, 1980, "approximate"),
+        ("2", "2", dt.date(1975, 6, 30), 1975, "full"),
+        ("3", "3", None, None, "unknown"),
+    ]

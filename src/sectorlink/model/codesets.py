@@ -287,6 +287,43 @@ PROPERTY_CONDITION = CodeSet(
     ),
 )
 
+BIRTH_DATE_QUALITY = CodeSet(
+    name="birth_date_quality",
+    description=(
+        "How exact a birth date is (after HUD HMIS 3.03 DOB data quality). An approximate "
+        "date keeps only its year: ingest moves it to birth_year and leaves birth_date empty."
+    ),
+    standard="HUD HMIS Data Standards FY2024 (3.03)",
+    codes=(
+        Code("full", "Full date of birth reported", ("1", "full dob reported", "exact")),
+        Code(
+            "approximate",
+            "Approximate or partial date of birth reported",
+            ("2", "approximate or partial dob reported", "partial", "estimated"),
+        ),
+        Code(
+            "unknown",
+            "Not known, refused or not collected",
+            ("8", "9", "99", "client doesn't know", "client refused", "data not collected"),
+        ),
+    ),
+)
+
+TENURE = CodeSet(
+    name="tenure",
+    description="Housing tenure of a property.",
+    codes=(
+        Code("owner_occupied", "Owner-occupied", ("owner", "owned", "oo")),
+        Code("private_rented", "Privately rented", ("private rent", "prs", "private")),
+        Code(
+            "social_rented",
+            "Socially rented (council or housing association)",
+            ("social rent", "council", "housing association", "ha", "la"),
+        ),
+        Code("other", "Other or unknown", ("unknown",)),
+    ),
+)
+
 CODE_SETS: dict[str, CodeSet] = {
     cs.name: cs
     for cs in (
@@ -304,6 +341,8 @@ CODE_SETS: dict[str, CodeSet] = {
         SUPPORT_TYPE,
         CONDITION,
         PROPERTY_CONDITION,
+        BIRTH_DATE_QUALITY,
+        TENURE,
     )
 }
 

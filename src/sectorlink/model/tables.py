@@ -31,6 +31,13 @@ PERSON_RECORD = Table(
     fields=(
         _key(),
         Field("record_id", "string", "The partner's identifier of this record.", required=True),
+        Field(
+            "local_person_id",
+            "string",
+            "The partner's own identifier of the person (hospital number, case number), which "
+            "may repeat across the partner's records of one person.",
+            identifier=True,
+        ),
         Field("full_name", "string", "The full name exactly as received.", identifier=True),
         Field(
             "title", "string", "Title (Mr, Ms, Dr...) when the partner sent one.", identifier=True
@@ -44,6 +51,12 @@ PERSON_RECORD = Table(
             "integer",
             "Year of birth: from the full date, or a partial date that gives the year only.",
             identifier=True,
+        ),
+        Field(
+            "birth_date_quality",
+            "string",
+            "How exact the birth date is, when the partner says.",
+            code_set="birth_date_quality",
         ),
         Field(
             "age_years", "integer", "Age in years at `age_at_date`, when no birth date was sent."
@@ -158,6 +171,7 @@ HOUSING_EPISODE = _detail(
     ),
     Field("move_in_date", "date", "Housing move-in date (3.20)."),
     Field("destination", "string", "Destination at exit (3.12).", code_set="hmis_living_situation"),
+    Field("reason", "string", "Reason for the episode as recorded (e.g. eviction, rent arrears)."),
 )
 
 LEAD_TEST = _detail(
@@ -247,6 +261,7 @@ PROPERTY = Table(
         Field("year_built", "integer", "Year the building was built."),
         Field("condition", "string", "Overall condition.", code_set="property_condition"),
         Field("rented", "boolean", "Privately or socially rented."),
+        Field("tenure", "string", "Tenure.", code_set="tenure"),
         *LINEAGE,
     ),
 )

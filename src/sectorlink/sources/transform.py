@@ -93,6 +93,7 @@ class _Builder:
         self.staged = staged
         self.level1: list[str] = [f"{STAGING}.*"]
         self.level2: list[str] = []
+        self.outer: list[str] = []  # adjustments that read level-2 values
         self.problems: list[tuple[str, Column, str]] = []
         self.code_columns: list[Column] = []
 
@@ -356,7 +357,7 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
     mid = ",\n    ".join(["l1.*", *level_mid])
     level2 = ",\n    ".join(["l2.*", *b.level2])
     sql = (
-        f"SELECT *, {problem_list} AS __problems FROM (\n"
+        f"SELECT *, {''.join(o + ', ' for o in b.outer)}{problem_list} AS __problems FROM (\n"
         f"  SELECT {level2} FROM (\n"
         f"    SELECT {mid} FROM (SELECT {level1} FROM {STAGING}) l1\n"
         f"  ) l2\n) l3"
@@ -420,9 +421,23 @@ def _event_extras(b: _Builder, plan: TargetPlan) -> None:
 
 
 def _person_extras(b: _Builder, plan: TargetPlan) -> None:
-    """birth_year from a full birth date or a year-only one, unless mapped directly."""
-    if "birth_year" in plan.columns or "birth_date" not in plan.columns:
+    """birth_year from a full or year-only birth date; approximate dates keep only the year."""
+    if "birth_date" not in plan.columns:
         return
+    if "birth_year" not in plan.columns:
+        _derive_birth_year(b, plan)
+    quality = plan.columns.get("birth_date_quality")
+    if quality is not None:
+        birth_date = plan.columns["birth_date"]
+        exact = f"{birth_date.value}_exact"
+        b.outer.append(
+            f"CASE WHEN {quality.value} = 'approximate' THEN NULL "
+            f"ELSE {birth_date.value} END AS {exact}"
+        )
+        birth_date.value = exact
+
+
+def _derive_birth_year(b: _Builder, plan: TargetPlan) -> None:
     raw = plan.columns["birth_date"].raw
     value = plan.columns["birth_date"].value
     b.level2.append(
