@@ -151,3 +151,19 @@ def test_injection_text_is_stored_verbatim(registry: Registry) -> None:
 def test_control_characters_are_refused(registry: Registry) -> None:
     with pytest.raises(InvalidInput, match="control characters"), registry.session() as s:
         create_organisation(s, name="Bad\x00Name", sector="community")
+
+
+def test_values_longer_than_their_columns_are_refused_not_crashed(registry: Registry) -> None:
+    _orgs(registry)
+    too_long = [
+        ({"name": "ß" * 200, "sector": "community"}, "organisation name is longer than 300"),
+        ({"name": "Ok", "sector": "community", "geography": "x" * 301}, "geography is longer"),
+    ]
+    for values, message in too_long:
+        with pytest.raises(InvalidInput, match=message), registry.session() as s:
+            create_organisation(s, **values)
+    weekly = "w" * 101
+    with pytest.raises(InvalidInput, match="longer than 100"), registry.session() as s:
+        create_dataset(s, source="d2", owner="Regional Analytics Hub", update_frequency=weekly)
+    with pytest.raises(InvalidInput, match="at most 100 long"), registry.session() as s:
+        create_dataset(s, source="d" * 101, owner="Regional Analytics Hub")

@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import random
 import re
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -29,7 +31,8 @@ from sectorlink.registry.models import AuditEntry
 
 GENESIS = "0" * 64
 OUTCOMES = ("allowed", "refused", "published", "withheld", "recorded")
-_APPEND_ATTEMPTS = 8
+_APPEND_ATTEMPTS = 20
+_LOCK_KEY = 0x5EC7011A  # pg_advisory_xact_lock key of the audit chain's head
 
 
 def _canonical(value: Any) -> str:
@@ -130,6 +133,9 @@ def _fit(value: str, limit: int) -> str:
 
 
 def _append_once(session: Session, values: Mapping[str, str]) -> AuditEntry:
+    if session.get_bind().dialect.name == "postgresql":
+        # Writers queue on one transaction-scoped lock instead of racing for the head.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
@@ -156,8 +162,9 @@ def append_audit_entry(
     """Write one entry at the end of the chain, in its own transaction, and return it.
 
     It commits on its own so that a refusal is recorded even though the caller's work
-    is about to fail. Two writers racing for the same sequence number collide on the
-    table's unique keys; the loser re-reads the head and tries again.
+    is about to fail. On PostgreSQL writers take turns on an advisory lock; anywhere,
+    two writers racing for the same sequence number collide on the table's unique keys
+    and the loser re-reads the head and tries again.
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {outcome!r}; expected one of {OUTCOMES}")
@@ -180,6 +187,7 @@ def append_audit_entry(
         except (IntegrityError, OperationalError):
             if attempt == _APPEND_ATTEMPTS - 1:
                 raise
+            time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # jitter breaks lockstep
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -78,7 +78,8 @@ def clean_text(value: str, what: str, *, max_length: int = 300) -> str:
         raise InvalidInput(f"{what} must not be empty")
     if _CONTROL.search(text):
         raise InvalidInput(f"{what} contains control characters: {value!r}")
-    if len(text) > max_length:
+    # The comparison key (case-folded: "ß" becomes "ss") must fit its column too.
+    if len(text) > max_length or len(text.casefold()) > max_length:
         raise InvalidInput(f"{what} is longer than {max_length} characters")
     return text
 
@@ -118,10 +119,10 @@ def normalise_condition(value: str) -> str:
 
 def normalise_source(value: str) -> str:
     text = value.strip()
-    if not SOURCE_PATTERN.match(text):
+    if not SOURCE_PATTERN.match(text) or len(text) > 100:
         raise InvalidInput(
-            f"data set source {value!r} must be lower-case letters, digits and _ "
-            "and start with a letter (the `source` of its mapping spec)"
+            f"data set source {value!r} must be lower-case letters, digits and _, start "
+            "with a letter and be at most 100 long (the `source` of its mapping spec)"
         )
     return text
 

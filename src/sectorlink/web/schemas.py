@@ -98,7 +98,7 @@ class DatasetCreate(_Strict):
     title: ShortText = ""
     sector: ShortText | None = None
     description: LongText = ""
-    update_frequency: ShortText = ""
+    update_frequency: Annotated[str, Field(max_length=100)] = ""
     coverage: ShortText = ""
     privacy_tier: ShortText = "identifiable"
     standard: ShortText = ""
@@ -110,7 +110,7 @@ class DatasetUpdate(_Strict):
     owner: Name | None = None
     sector: ShortText | None = None
     description: LongText | None = None
-    update_frequency: ShortText | None = None
+    update_frequency: Annotated[str, Field(max_length=100)] | None = None
     coverage: ShortText | None = None
     privacy_tier: ShortText | None = None
     standard: ShortText | None = None
