@@ -524,3 +524,26 @@ def test_approximate_birth_dates_keep_only_the_year(write, warehouse, query):
         ("2", "2", dt.date(1975, 6, 30), 1975, "full"),
         ("3", "3", None, None, "unknown"),
     ]
+
+
+def test_check_of_an_events_file_before_its_people_says_what_it_could_not_check(write, warehouse):
+    spec = write(
+        "c.yaml",
+        """\
+        spec_version: 1
+        source: gp_people
+        events:
+          - event_type: {value: clinical_condition}
+            event_id: cond_id
+            record_id: PatID
+            start_time: {column: date, formats: ["%Y%m%d"]}
+        """,
+    )
+    data = write("c.csv", "cond_id,PatID,date\nc1,P1,20200101\nc2,P9,20210101\n")
+    result = ingest(spec, data, warehouse=warehouse, check=True)
+    assert result.rows_rejected == 0
+    assert result.notes and "load the person file first" in result.notes[0]
+    # once people are loaded, the check does look for them
+    ingest(write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse)
+    result = ingest(spec, data, warehouse=warehouse, check=True)
+    assert result.rows_rejected == 1 and not result.notes

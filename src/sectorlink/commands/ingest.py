@@ -31,6 +31,8 @@ def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
         f"{'would write' if result.status == 'checked' else 'written'}: {written}"
         + (f"; replaced {result.rows_replaced:,}" if result.rows_replaced else "")
     )
+    for note in result.notes:
+        console.print(f"[yellow]Note:[/yellow] {note}")
     quality = Table(title="Quality per field", show_lines=False)
     for header in ("table", "field", "from column", "complete", "valid", "rule"):
         quality.add_column(header, justify="right" if header in ("complete", "valid") else "left")

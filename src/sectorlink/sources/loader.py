@@ -84,6 +84,8 @@ class LoadResult:
     unmapped: list[UnmappedCode] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     previous_load_id: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """Things the user should know that are not row problems (e.g. a check that was skipped)."""
 
     @property
     def completeness(self) -> float:
@@ -189,7 +191,21 @@ def _ingest(
             _missing_column(spec, staged, column, key_path)
     plan = build_plan(spec, staged)
     con.execute(f"CREATE TEMP TABLE {MAPPED} AS {plan.sql}")
-    con.execute(f"CREATE TEMP TABLE {CHECKED} AS {_checked_sql(spec, plan)}")
+    notes: list[str] = []
+    check_people = True
+    if check and spec.person is None and any(e.event.table.name == "event" for e in spec.events):
+        known = _scalar(
+            con, f"SELECT count(*) FROM person_record WHERE source = {lit(spec.source)}"
+        )
+        if known == 0:
+            # A check of an events file before its person file is loaded would reject every
+            # row; say what could not be checked instead.
+            check_people = False
+            notes.append(
+                f"the warehouse holds no person records of source {spec.source} yet, so events "
+                "were not checked against their person records; load the person file first"
+            )
+    con.execute(f"CREATE TEMP TABLE {CHECKED} AS {_checked_sql(spec, plan, check_people)}")
 
     load_id = f"{spec.source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     result = LoadResult(
@@ -199,6 +215,7 @@ def _ingest(
         load_id=None if check else load_id,
         rows_read=staged.rows,
         previous_load_id=str(previous[0]) if previous else None,
+        notes=notes,
     )
     result.rows_rejected = _scalar(con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) > 0")
     result.rows_written = {p.target.table.name: 0 for p in plan.targets}
@@ -277,7 +294,7 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
     )
 
 
-def _checked_sql(spec: MappingSpec, plan: LoadPlan) -> str:
+def _checked_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = True) -> str:
     """Add duplicate-key and unknown-person problems, which need the whole file in view."""
     windows: list[str] = []
     extra: list[tuple[str, str]] = []  # (condition, problem struct)
@@ -302,7 +319,7 @@ def _checked_sql(spec: MappingSpec, plan: LoadPlan) -> str:
                 f"' (first at row ' || {first} || ')'}}",
             )
         )
-        if p.target.table.name == "event" and spec.person is None:
+        if p.target.table.name == "event" and spec.person is None and check_people:
             rid = p.columns["record_id"]
             extra.append(
                 (
