@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -47,6 +46,7 @@ from sectorlink.registry.models import (
     ProjectOrganisation,
 )
 from sectorlink.registry.vocab import name_key
+from sectorlink.sources import MappingSpec, SourceError, load_spec
 
 HUB_NAME = "Regional Analytics Hub"
 HUB_PURPOSES = ("linkage", "analysis")
@@ -65,38 +65,9 @@ class RegionRegistration:
     created: list[str] = field(default_factory=list)
 
 
-def spec_fields(spec: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The (table, field) pairs of the common model that a mapping spec fills.
-
-    Read straight from the spec's YAML: the keys under `person`, each item of `events`
-    and its `detail` tables, and `tables`. Keys that are not model fields (`when`,
-    `detail`) are skipped; key fields the spec fills by default are included.
-    """
-    from sectorlink.model import get_table
-
-    pairs: list[tuple[str, str]] = []
-
-    def take(table: str, keys: Any, implied: tuple[str, ...] = ()) -> None:
-        try:
-            names = get_table(table).field_names
-        except KeyError:
-            return
-        for key in [*implied, *(keys if isinstance(keys, Mapping) else {})]:
-            if key in names and (table, key) not in pairs:
-                pairs.append((table, key))
-
-    if isinstance(spec.get("person"), Mapping):
-        take("person_record", spec["person"], ("record_id",))
-    for event in spec.get("events") or []:
-        if isinstance(event, Mapping):
-            take("event", event, ("event_id", "record_id"))
-            for table, keys in (event.get("detail") or {}).items():
-                take(str(table), keys, ("event_id",))
-    tables = spec.get("tables") or {}
-    if isinstance(tables, Mapping):
-        for table, keys in tables.items():
-            take(str(table), keys)
-    return pairs
+def spec_fields(spec: MappingSpec) -> list[tuple[str, str]]:
+    """The (table, field) pairs of the common model that a mapping spec fills."""
+    return spec.model_fields()
 
 
 def _standard(pairs: list[tuple[str, str]]) -> str:
@@ -132,16 +103,14 @@ def _read_manifest(manifest_path: Path) -> dict[str, Any]:
 
 def _by_source(
     folder: Path, extracts: list[dict[str, Any]]
-) -> dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
-    """Each source's extracts with their parsed specs, in manifest order."""
-    grouped: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+) -> dict[str, list[tuple[dict[str, Any], MappingSpec]]]:
+    """Each source's extracts with their validated specs, in manifest order."""
+    grouped: dict[str, list[tuple[dict[str, Any], MappingSpec]]] = {}
     for extract in extracts:
         try:
-            spec = yaml.safe_load((folder / extract["spec"]).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as error:
+            spec = load_spec(folder / extract["spec"])
+        except SourceError as error:
             raise InvalidInput(f"cannot read the spec of {extract['source']!r}: {error}") from None
-        if not isinstance(spec, dict):
-            raise InvalidInput(f"the spec of {extract['source']!r} is not a YAML mapping")
         grouped.setdefault(str(extract["source"]), []).append((extract, spec))
     return grouped
 
@@ -211,7 +180,7 @@ def register_region(
             owner = _organisation(session, first["partner"], first["sector"], geography, result)
             dataset = session.scalar(select(Dataset).where(Dataset.source == source))
             if dataset is None:
-                description = str(first.get("description") or spec.get("description") or "")
+                description = str(first.get("description") or spec.description or "")
                 dataset = create_dataset(
                     session,
                     source=source,

@@ -164,6 +164,17 @@ class MappingSpec:
         out.extend(self.tables)
         return out
 
+    def model_fields(self) -> list[tuple[str, str]]:
+        """The (table, field) pairs of the common model this spec fills, in spec order."""
+        pairs: list[tuple[str, str]] = []
+        for target in self.targets():
+            for name in (*target.table.primary_key, *target.fields):
+                if name in target.table.field_names and (target.table.name, name) not in pairs:
+                    pairs.append((target.table.name, name))
+            if target.attributes and (target.table.name, "attributes") not in pairs:
+                pairs.append((target.table.name, "attributes"))
+        return pairs
+
     def columns_used(self) -> dict[str, str]:
         """Every file column the spec reads, with the first key path that reads it."""
         used: dict[str, str] = {}
