@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sectorlink.governance import append_audit_entry
+from sectorlink.registry import HUB_NAME, Registry, open_registry, register_region
 from sectorlink.reports import ReportSection, render_report
+from sectorlink.reports.governance import governance_section
 from sectorlink.reports.quality import quality_section
 from sectorlink.sources import LoadResult, ingest, load_spec
 from sectorlink.warehouse import connect
@@ -35,6 +38,7 @@ class DemoResult:
     region_dir: Path
     warehouse: Path
     report: Path
+    registry_url: str
     loads: list[LoadResult] = field(default_factory=list)
     partners: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -68,9 +72,16 @@ def extracts_in_load_order(region_dir: Path) -> list[dict[str, str]]:
 
 
 def ingest_region(
-    region_dir: Path, warehouse: Path, hook: StepHook | None = None
+    region_dir: Path,
+    warehouse: Path,
+    hook: StepHook | None = None,
+    *,
+    registry: Registry | None = None,
 ) -> list[LoadResult]:
-    """Ingest every extract of a region (as listed in its manifest) into `warehouse`."""
+    """Ingest every extract of a region (as listed in its manifest) into `warehouse`.
+
+    With a registry, each load is recorded in its audit log as the hub receiving the data.
+    """
     extracts = extracts_in_load_order(region_dir)
     results = []
     con = connect(warehouse)
@@ -78,9 +89,24 @@ def ingest_region(
         for done, extract in enumerate(extracts):
             if hook:
                 hook(f"ingest {extract['source']}", done, len(extracts))
-            results.append(
-                ingest(region_dir / extract["spec"], region_dir / extract["file"], con=con)
-            )
+            result = ingest(region_dir / extract["spec"], region_dir / extract["file"], con=con)
+            results.append(result)
+            if registry is not None:
+                append_audit_entry(
+                    registry,
+                    actor="sectorlink ingest",
+                    organisation=HUB_NAME,
+                    action="ingest",
+                    purpose="linkage",
+                    datasets=[result.source],
+                    outcome="recorded",
+                    reason=f"{result.status} {extract['file']}",
+                    detail={
+                        "load_id": result.load_id,
+                        "rows_read": result.rows_read,
+                        "rows_rejected": result.rows_rejected,
+                    },
+                )
         if hook:
             hook("ingested", len(extracts), len(extracts))
     finally:
@@ -110,6 +136,7 @@ def run_demo(
         region_dir=out_dir / "region",
         warehouse=out_dir / "warehouse.duckdb",
         report=out_dir / "report.html",
+        registry_url=f"sqlite:///{out_dir / 'registry.db'}",
     )
     started = time.perf_counter()
     if hook:
@@ -121,7 +148,14 @@ def run_demo(
     # `partners` is keyed by source: a partner sending several files counts once.
 
     started = time.perf_counter()
-    result.loads = ingest_region(result.region_dir, result.warehouse, hook)
+    if hook:
+        hook("register partners, data sets and agreements", 0, 1)
+    registry = open_registry(result.registry_url)
+    register_region(registry, result.region_dir / "manifest.json")
+    result.seconds["register"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    result.loads = ingest_region(result.region_dir, result.warehouse, hook, registry=registry)
     result.seconds["ingest"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -131,6 +165,7 @@ def run_demo(
         sections.append(quality_section(con))
     finally:
         con.close()
+    sections.append(governance_section(registry))
     render_report(
         sections,
         result.report,

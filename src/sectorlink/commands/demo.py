@@ -33,6 +33,9 @@ def show_summary(result: DemoResult) -> None:
     console.print(f"Timings: {timings}")
     console.print(f"[bold]Region[/bold] (extracts, specs, truth): {result.region_dir}")
     console.print(f"[bold]Warehouse[/bold] (DuckDB): {result.warehouse}")
+    console.print(
+        f"[bold]Registry[/bold] (directory, agreements, audit log): {result.registry_url}"
+    )
     console.print(f"[bold]Report[/bold]: {result.report.resolve()}")
 
 
