@@ -187,7 +187,9 @@ def _link_with(
         )
     with timer("train"):
         trainer = Linker(frame, settings_dict(plan), log_level=logging.WARNING)
-        model, training = train(trainer, plan, profile.records, seed=seed)
+        model, training = train(
+            trainer, plan, profile.records, seed=seed, u_chunks=eng.u_sampling_chunks
+        )
         messages.extend(training.messages)
     with timer("predict"):
         linker = Linker(frame, model, log_level=logging.WARNING)

@@ -47,7 +47,7 @@ def default_prior(records: int) -> float:
 
 
 def train(
-    linker: Linker, plan: ModelPlan, records: int, *, seed: int = 42
+    linker: Linker, plan: ModelPlan, records: int, *, seed: int = 42, u_chunks: int = 10
 ) -> tuple[dict[str, Any], TrainingReport]:
     """Estimate u, then m and the prior; fall back to defaults when EM cannot be trusted.
 
@@ -66,7 +66,9 @@ def train(
     total_pairs = records * (records - 1) // 2
     wanted = min(U_MAX_PAIRS, max(U_MIN_PAIRS, U_PAIRS_PER_RECORD * records))
     report.u_pairs = int(min(wanted, total_pairs))
-    linker.training.estimate_u_using_random_sampling(max_pairs=report.u_pairs, seed=seed)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=report.u_pairs, seed=seed, num_chunks=u_chunks
+    )
 
     try:
         for description, rule in plan.training_rules:
