@@ -104,3 +104,15 @@ def test_a_shared_national_number_overrides_name_and_date_contradictions() -> No
 def test_ssn_one_digit_apart_is_a_typo_not_a_contradiction() -> None:
     assert kind(p("john", ssn="123-45-6780"), p("john", ssn="123-45-6781")) is None
     assert kind(p("john", ssn="123-45-6780"), p("john", ssn="223-55-6781")) == "ssn"
+
+
+def test_first_of_january_says_nothing_about_twins() -> None:
+    # 1 January is what many systems write for an unknown day and month
+    assert (
+        kind(p("oliver", born=dt.date(1980, 1, 1)), p("harriet", born=dt.date(1980, 1, 1))) is None
+    )
+
+
+def test_a_mistyped_year_is_not_a_birth_gap() -> None:
+    # 1853 keyed as 1823: thirty years apart, but one keystroke
+    assert kind(p("john", born=dt.date(1853, 3, 31)), p("john", born=dt.date(1823, 3, 31))) is None

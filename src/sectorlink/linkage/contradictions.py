@@ -11,8 +11,8 @@ from collections.abc import Collection
 from sectorlink.linkage.comparisons import (
     BIRTH_YEAR_GAP_CONTRADICTION,
     NATIONAL_IDS,
-    clearly_different_given,
-    same_national_id,
+    birth_gap_sql,
+    twins_sql,
 )
 from sectorlink.linkage.sql_dialect import Dialect
 
@@ -53,18 +53,10 @@ def contradiction_sql(fields: Collection[str], d: Dialect = DUCKDB) -> str:
         if col != "nhs_number":
             differ += f" AND {d.damerau_levenshtein(f'{col}_l', f'{col}_r')} > 1"
         cases.append(f"WHEN {differ} THEN '{col}'")
-    no_id = f"NOT {same_national_id(fields)}"
     if {"given_name", "birth_date_text"} <= set(fields):
-        same_day = (
-            "(birth_date_text_l = birth_date_text_r OR birth_date_swapped_l = birth_date_text_r "
-            "OR birth_date_text_l = birth_date_swapped_r)"
-        )
-        cases.append(
-            f"WHEN {same_day} AND {clearly_different_given(d, fields)} AND {no_id} THEN 'twins'"
-        )
+        cases.append(f"WHEN {twins_sql(d, fields)} THEN 'twins'")
     if "birth_year_min" in fields:
-        gap = "greatest(birth_year_min_l - birth_year_max_r, birth_year_min_r - birth_year_max_l)"
-        cases.append(f"WHEN {gap} >= {BIRTH_YEAR_GAP_CONTRADICTION} AND {no_id} THEN 'birth_gap'")
+        cases.append(f"WHEN {birth_gap_sql(d, fields)} THEN 'birth_gap'")
     if not cases:
         return "CAST(NULL AS VARCHAR)"
     return "CASE " + " ".join(cases) + " END"
