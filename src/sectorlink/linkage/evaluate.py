@@ -120,7 +120,7 @@ def evaluate(
             SELECT p.source, p.record_id, p.person_key, t.person_id
             FROM {PERSON_INDEX} p JOIN sl_truth t USING (source, record_id)"""
     )
-    overall, cross = _pair_scores(con)
+    overall, cross = pair_scores(con, "sl_eval")
     counts = con.execute(
         """SELECT count(*), count(DISTINCT person_key), count(DISTINCT person_id) FROM sl_eval"""
     ).fetchall()[0]
@@ -140,11 +140,14 @@ def evaluate(
     return result
 
 
-def _pair_scores(con: duckdb.DuckDBPyConnection) -> tuple[Scores, Scores]:
+def pair_scores(con: duckdb.DuckDBPyConnection, table: str) -> tuple[Scores, Scores]:
+    """Pairwise scores (all pairs, cross-source pairs) of ``table``(source, person_key,
+    person_id): any clustering against any truth, e.g. a plain Splink run's."""
+
     def pairs(group: str) -> tuple[float, float]:
         """All pairs and cross-source pairs inside the groups of ``group``."""
         row = con.execute(
-            f"""WITH g AS (SELECT {group}, source, count(*) AS n FROM sl_eval GROUP BY ALL),
+            f"""WITH g AS (SELECT {group}, source, count(*) AS n FROM {table} GROUP BY ALL),
                 t AS (SELECT sum(n) AS n, sum(n * n) AS n2_by_source FROM g GROUP BY {group})
                 SELECT coalesce(sum(n * (n - 1) / 2), 0),
                        coalesce(sum((n * n - n2_by_source) / 2), 0) FROM t"""

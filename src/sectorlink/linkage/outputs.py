@@ -65,7 +65,7 @@ def write_outputs(
     verbose["retain_intermediate_calculation_columns"] = True
     examples: tuple[Linker, list[dict[str, Any]]] | None = None
     try:
-        verbose_linker = Linker(frame, verbose, log_level=logging.WARNING)
+        verbose_linker = Linker(frame, verbose, log_level=logging.ERROR)
         examples = (verbose_linker, waterfall_examples(con, verbose_linker, std_table))
     except Exception as exc:  # examples are illustrations; never fail the run for them
         logger.warning("waterfall examples not drawn: %s", exc)

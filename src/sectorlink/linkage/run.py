@@ -186,13 +186,13 @@ def _link_with(
             con.sql(f"SELECT {', '.join(MODEL_COLUMNS)} FROM {STD_TABLE}").to_arrow_table()
         )
     with timer("train"):
-        trainer = Linker(frame, settings_dict(plan), log_level=logging.WARNING)
+        trainer = Linker(frame, settings_dict(plan), log_level=logging.ERROR)
         model, training = train(
             trainer, plan, profile.records, seed=seed, u_chunks=eng.u_sampling_chunks
         )
         messages.extend(training.messages)
     with timer("predict"):
-        linker = Linker(frame, model, log_level=logging.WARNING)
+        linker = Linker(frame, model, log_level=logging.ERROR)
         predictions = linker.inference.predict(
             threshold_match_probability=PAIR_FLOOR, warning_mode="never"
         )
