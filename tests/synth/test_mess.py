@@ -19,6 +19,8 @@ FULL_DOB_FILES = {"northgate_ed_attendances", "northshire_police_victims", "hmis
                   "asc_episodes", "csc_referrals", "riverside_gp_patients", "law_centre_mlp",
                   "lead_blood_tests"}  # fmt: skip
 AGE_COLUMN_FILES = {"northgate_ed_attendances", "northshire_police_victims"}
+LOCAL_ID = {"northgate_ed_attendances.csv": "HospitalNo", "asc_episodes.csv": "Person ID",
+            "csc_referrals.txt": "CHILD_ID"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def records(messy_region, reader) -> pd.DataFrame:
     for flag in ("typo_given", "typo_family", "nickname", "maiden_name", "middle_as_first",
                  "name_swap", "missing_dob", "year_only_dob", "day_month_swap",
                  "age_instead_of_dob", "missing_nhs", "invalid_nhs", "postcode_typo",
-                 "sex_missing", "no_fixed_abode", "duplicate_record"):  # fmt: skip
+                 "sex_missing", "no_fixed_abode", "duplicate_record", "new_local_id"):  # fmt: skip
         merged[flag] = merged["mess"].str.split("|").apply(lambda labels, f=flag: f in labels)
     return merged
 
@@ -164,3 +166,42 @@ def test_flags_show_in_the_ae_file(messy_region, reader, records):
     assert (surname[plain] == shown[plain]).all()
     typo = ae["typo_family"] & ~ae[["maiden_name", "name_swap"]].any(axis=1)
     assert (surname[typo] != shown[typo]).all()
+
+
+def test_local_person_ids_repeat_and_split_at_the_rate(messy_region, reader, records):
+    """A local person id (hospital number) repeats across one person's records, a repeat
+    record is registered under a new one at the configured rate, and no id ever covers
+    two people, so the truth still holds."""
+    repeats, split = 0, 0
+    for name, column in LOCAL_ID.items():
+        entry = next(e for e in messy_region.extracts if e.file.endswith(name))
+        _, rows = reader.rows(messy_region, entry)
+        spec = reader.spec(messy_region, entry)
+        assert spec["person"]["local_person_id"] == column
+        frame = pd.DataFrame(rows).merge(
+            records, left_on=spec["record_id"], right_on="record_id", validate="one_to_one"
+        )
+        assert (frame.groupby(column)["person_id"].nunique() == 1).all(), name
+        # Rows are in date order: a person's first record carries their own id.
+        first = frame.groupby("person_id")[column].first()
+        later = frame[frame.duplicated("person_id")]
+        own = later[column].to_numpy() == first.loc[later["person_id"]].to_numpy()
+        assert (own == ~later["new_local_id"].to_numpy()).all(), name
+        assert not frame[~frame.duplicated("person_id")]["new_local_id"].any()
+        repeats += len(later)
+        split += int(later["new_local_id"].sum())
+    assert repeats > 300
+    assert split / repeats == pytest.approx(0.3, abs=TOLERANCE)
+
+
+def test_hmis_says_how_good_each_birth_date_is(messy_region, reader, records):
+    entry = next(e for e in messy_region.extracts if e.file.endswith("hmis_Client.csv"))
+    _, rows = reader.rows(messy_region, entry)
+    hmis = pd.DataFrame(rows).merge(records, left_on="PersonalID", right_on="record_id")
+    year_only = hmis[hmis["year_only_dob"]]
+    assert (year_only["DOBDataQuality"] == "2").all()
+    assert year_only["DOB"].str.endswith("-01-01").all()
+    missing = hmis[hmis["missing_dob"]]
+    assert (missing["DOB"] == "").all() and missing["DOBDataQuality"].isin(["8", "9", "99"]).all()
+    rest = hmis[~hmis["year_only_dob"] & ~hmis["missing_dob"]]
+    assert (rest["DOBDataQuality"] == "1").all() and (rest["DOB"] != "").all()

@@ -196,3 +196,123 @@ def test_clean_config_writes_clean_records(tmp_path, reader):
     # whatever the rates: those are facts of their lives, not errors of the record.
     labels = {r["mess"] for r in reader.truth(manifest, "person_records")}
     assert labels <= {"", "no_fixed_abode", "shared_phone", "no_fixed_abode|shared_phone"}
+
+
+@pytest.mark.parametrize(("people", "seed"), [(1, 0), (7, 1), (200, 0), (200, 1), (200, 2)])
+def test_small_regions_write_rows_in_every_file(tmp_path, reader, people, seed):
+    manifest = generate_region(tmp_path, people=people, seed=seed, progress=False)
+    for entry in manifest.extracts:
+        _, rows = reader.rows(manifest, entry)  # the rows ingest loads, without any reject
+        assert rows, f"{entry.file} has a header and no rows at {people} people, seed {seed}"
+
+
+def _formats(spec: dict, column: str) -> list[str]:
+    """The date formats the spec reads `column` with (the default ISO date if none)."""
+    found: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("column") == column and "formats" in node:
+                found.extend(node["formats"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec)
+    return found or ["%Y-%m-%d"]
+
+
+def _parse(value: str, formats: list[str]) -> dt.datetime | None:
+    for f in formats:
+        try:
+            return dt.datetime.strptime(value, f)
+        except ValueError:
+            continue
+    return None
+
+
+def _record_column(spec: dict) -> str:
+    """The spec's record id column; an events-only file's person reference; a table's key."""
+    if "record_id" in spec:
+        return str(spec["record_id"])
+    if "events" in spec:
+        return str(spec["events"][0]["record_id"])
+    table = next(iter(spec["tables"].values()))
+    return str(table.get("inspection_id", table["property_id"]))
+
+
+def _events_only(spec: dict) -> bool:
+    return "events" in spec and "person" not in spec
+
+
+def test_expected_rejects_show_in_the_files(messy_region, reader):
+    expected = reader.truth(messy_region, "expected_rejects")
+    by_file = {Path(e.file).name: e for e in messy_region.extracts}
+    sources = {e.source for e in messy_region.extracts}
+    person_ids = {
+        (r["source"], r["record_id"]) for r in reader.truth(messy_region, "person_records")
+    }
+    checked = Counter()
+    for name, entry in by_file.items():
+        rejects = [r for r in expected if r["file"] == name]
+        if not rejects:
+            continue
+        spec = reader.spec(messy_region, entry)
+        _, raw = reader.rows(messy_region, entry, raw=True)
+        rejected_rows = {int(r["source_row"]) for r in rejects}
+        for r in rejects:
+            assert r["source"] == entry.source in sources
+            row = raw[int(r["source_row"]) - 2]
+            cell = row[r["column"]]
+            assert r["record_id"] == row[_record_column(spec)]
+            kind = r["kind"]
+            if kind == "invalid_date":
+                assert cell and _parse(cell, _formats(spec, r["column"])) is None, (name, cell)
+            elif kind == "future_date":
+                parsed = _parse(cell, _formats(spec, r["column"]))
+                assert parsed is not None and parsed.year >= 2040, (name, cell)
+            elif kind == "missing_record_id":
+                assert cell == ""
+            elif kind == "resent_row":
+                earlier = [
+                    i + 2
+                    for i, other in enumerate(raw[: int(r["source_row"]) - 2])
+                    if other[r["column"]] == cell
+                ]
+                assert earlier and earlier[0] not in rejected_rows, (name, r)
+            else:
+                assert kind == "orphan_event"
+                assert (entry.source, cell) not in person_ids
+            checked[kind] += 1
+    assert set(checked) == {
+        "invalid_date", "future_date", "missing_record_id", "resent_row", "orphan_event",
+    }  # fmt: skip
+
+
+REJECT_RATES = {"invalid_date": 0.02, "future_date": 0.02, "missing_record_id": 0.02,
+                "resent_row": 0.03, "orphan_event": 0.04}  # fmt: skip
+
+
+def test_reject_rates_come_out_as_configured(messy_region, reader):
+    """Each kind adds about rate x rows to every file it can apply to."""
+    expected = Counter(
+        (r["file"], r["kind"]) for r in reader.truth(messy_region, "expected_rejects")
+    )
+    rejected = Counter(r["file"] for r in reader.truth(messy_region, "expected_rejects"))
+    for kind, rate in REJECT_RATES.items():
+        files = [
+            Path(e.file).name
+            for e in messy_region.extracts
+            if kind != "orphan_event" or _events_only(reader.spec(messy_region, e))
+        ]
+        if kind in ("invalid_date", "future_date"):
+            files = [f for f in files if f != "lead_properties.csv"]
+        if kind == "future_date":
+            files = [f for f in files if f != "hmis_Client.csv"]
+        base = sum(e.rows - rejected[Path(e.file).name] for e in messy_region.extracts
+                   if Path(e.file).name in files)  # fmt: skip
+        added = sum(expected[(f, kind)] for f in files)
+        assert base > 500
+        assert added / base == pytest.approx(rate, abs=4 * (rate / base) ** 0.5), kind

@@ -109,6 +109,22 @@ class MessConfig:
         0.04,
         "A second registration of the same person under a new id, at partners with client lists.",
     )
+    new_local_id: float = _rate(
+        0.03,
+        "A repeat record registered under a new local person id (a second hospital number).",
+    )
+    # row level: rows ingest must reject, added on top of a file's rows (per row it sends)
+    invalid_date: float = _rate(0.003, "A row with a date that does not exist (31/02/1985).")
+    future_date: float = _rate(
+        0.002, "A row whose event date lies in the future: a typo in the year (2052 for 2025)."
+    )
+    missing_record_id: float = _rate(0.002, "A row without its record id.")
+    resent_row: float = _rate(
+        0.004, "A row the partner's system sent twice (same id, identical or slightly changed)."
+    )
+    orphan_event: float = _rate(
+        0.003, "In an events-only file, an event whose person is missing from the person file."
+    )
     # population level
     movers: float = _rate(
         0.10, "Households that move to another address in the region during the timeline."

@@ -28,7 +28,7 @@ ERAS = np.array(
     [(1860, 1918), (1919, 1944), (1945, 1964), (1965, 1979), (1980, 1999), (2000, 2019)]
 )
 CONDITIONS = np.array(["good", "fair", "poor", "dilapidated"])
-TENURES = np.array(["owner", "private_rented", "social_rented"])
+TENURES = np.array(["owner_occupied", "private_rented", "social_rented"])  # model codes (tenure)
 
 # Lead hazard: logistic model over documented factors (docs/synthetic-region.md).
 HAZARD_INTERCEPT = -5.0

@@ -57,7 +57,7 @@ def add_tests(people: People, region: Region, streams: Streams, rng: np.random.G
     contamination = np.where(
         capillary & (rng.random(len(pidx)) < 0.08), rng.uniform(1, 4, len(pidx)), 0.0
     )
-    result = _measure(true_level + contamination, rng)
+    result = measure(true_level + contamination, rng)
     # Venous confirmation of a raised capillary result, two to eight weeks later.
     confirm = capillary & (result >= lead_reference_value(date))
     c_date = date[confirm] + rng.integers(14, 60, int(confirm.sum()))
@@ -74,14 +74,14 @@ def add_tests(people: People, region: Region, streams: Streams, rng: np.random.G
             "sample": np.concatenate(
                 [np.where(capillary, v.CAPILLARY, v.VENOUS), np.full(len(c), v.VENOUS)]
             ),
-            "result": np.concatenate([result, _measure(true_level[c], rng)]),
+            "result": np.concatenate([result, measure(true_level[c], rng)]),
             "address": np.concatenate([address, address[c]]),
             "true_level": all_true,
         },
     )
 
 
-def _measure(level: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def measure(level: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A lab result: some noise, reported to one decimal, floored at the detection limit."""
     return np.round(np.maximum(level + rng.normal(0, 0.2, len(level)), 0.5), 1)
 
@@ -104,7 +104,7 @@ def add_triggered_inspections(region: Region, streams: Streams, rng: np.random.G
     ok = date <= END
     address = lead["address"][r][ok]
     streams.add(
-        "inspection", _inspection_rows(region, address, date[ok], np.ones(len(address), bool), rng)
+        "inspection", inspection_rows(region, address, date[ok], np.ones(len(address), bool), rng)
     )
 
 
@@ -118,12 +118,12 @@ def history_inspections(region: Region, rng: np.random.Generator) -> Frame:
     span = (END - HISTORY_START).astype(np.int64)
     date = HISTORY_START + rng.integers(0, span, len(address))
     lead_check = rng.random(len(address)) < 0.25
-    return _inspection_rows(
+    return inspection_rows(
         region, address, date, lead_check, rng, violations=region.past_violations[address]
     )
 
 
-def _inspection_rows(
+def inspection_rows(
     region: Region,
     address: np.ndarray,
     date: np.ndarray,

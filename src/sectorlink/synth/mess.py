@@ -45,6 +45,7 @@ MESS_FLAGS = (
     "invalid_ni",
     "shared_phone",
     "duplicate_record",
+    "new_local_id",
 )
 
 

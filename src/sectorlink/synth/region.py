@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -16,7 +17,7 @@ from rich.progress import (
 )
 
 import sectorlink
-from sectorlink.synth import crisis, homelessness, lead, mlp, services, violence
+from sectorlink.synth import crisis, floor, homelessness, lead, mlp, services, violence
 from sectorlink.synth import vocab as v
 from sectorlink.synth.config import (
     CHUNK_PEOPLE,
@@ -31,6 +32,7 @@ from sectorlink.synth.identifiers import IdPermutation
 from sectorlink.synth.manifest import ExtractInfo, RegionManifest
 from sectorlink.synth.partners import PARTNERS, ChunkContext, FileLayout, FinalContext, IdSpace
 from sectorlink.synth.population import build_people, ni_capacity, plan_households
+from sectorlink.synth.rejects import add_reject_rows
 from sectorlink.synth.rng import stream
 from sectorlink.synth.streams import Streams
 from sectorlink.synth.truth import ChunkFacts, TruthWriter
@@ -159,6 +161,7 @@ def generate_region(
     hotspots = violence.build_hotspots(region, int(people), stream(seed, "hotspots"))
     gp_rng = stream(seed, "gp-catchment")
     catchment = gp_rng.random(len(region.nb_code)) < GP_CATCHMENT_SHARE
+    floor.ensure_catchment(catchment, region, plan)
     deprivation = region.addr_deprivation(np.arange(region.n_addresses))
     id_perms = (
         IdPermutation(10**8, stream(seed, "nhs")),
@@ -166,15 +169,35 @@ def generate_region(
     )
     id_space = IdSpace(seed)
     layouts = [(p, f) for p in PARTNERS for f in p.files]
+    by_key = {f.key: (p, f) for p, f in layouts}
     sinks = {f.key: _sink(f, extracts_dir) for _, f in layouts}
     truth = TruthWriter(out, region, hotspots)
     lead_referenced = np.zeros(region.n_addresses, bool)
     chunks = plan.chunks(CHUNK_PEOPLE)
+    seen = dict.fromkeys(floor.FEEDS, 0)
+
+    def write(key: str, table: pa.Table, chunk: int) -> None:
+        """Write a table to its extract, with the rows ingest must reject added."""
+        partner, layout = by_key[key]
+        if layout.rejects is not None:
+            table, expected = add_reject_rows(
+                table,
+                layout.rejects,
+                source=partner.source,
+                file=layout.file,
+                mess=mess,
+                rng=stream(seed, f"rejects:{key}", chunk),
+                id_space=id_space,
+                first_row=sinks[key].rows + 2,
+            )
+            truth.write_rejects(expected)
+        sinks[key].write(table)
 
     with _Progress(progress, len(chunks) + 2) as bar:
         person_offset = 0
         assault_offset = 0
         for i, hh_range in enumerate(chunks):
+            last = i == len(chunks) - 1
             folk = build_people(
                 plan,
                 hh_range,
@@ -189,6 +212,10 @@ def generate_region(
             episodes = homelessness.episodes(folk, cohort, stream(seed, "homeless", i))
             homelessness.add_enrolments(episodes, streams, stream(seed, "hmis", i))
             homelessness.add_prevention(folk, episodes, streams, stream(seed, "prevention", i))
+            if last:
+                episodes = floor.ensure_outreach(
+                    folk, cohort, episodes, streams, stream(seed, "floor", i), seen["hmis_outreach"]
+                )
             homelessness.add_homeless_ae(episodes, streams, stream(seed, "homeless-ae", i))
             assaults = violence.generate_assaults(
                 folk, region, hotspots, streams, stream(seed, "violence", i), assault_offset
@@ -213,6 +240,10 @@ def generate_region(
             lead.add_triggered_inspections(region, streams, lrng)
             _add_gp_lead_codes(streams, registered, lrng)
             mlp.add_screenings(folk, patients, region, streams, stream(seed, "mlp", i))
+            if last:
+                floor.top_up(folk, region, streams, patients, seen, stream(seed, "floor-top", i))
+            for name, rows in floor.count(streams, patients).items():
+                seen[name] += rows
             _clamp_times(streams)
             ae = streams.get("ae")
             ae["homeless"] = homelessness.homeless_on(
@@ -232,7 +263,7 @@ def generate_region(
             for partner in PARTNERS:
                 partner.render(ctx)
             for key, table in ctx.tables.items():
-                sinks[key].write(table)
+                write(key, table, i)
             truth.write_chunk(ctx, ChunkFacts(plan, hh_range, assaults, cohort, episodes, patients))
             person_offset += len(folk)
             bar.advance(f"people {person_offset:,}/{people:,}")
@@ -243,14 +274,19 @@ def generate_region(
             id_space=id_space,
             extras={
                 "lead_referenced": lead_referenced,
-                "history_inspections": lead.history_inspections(region, stream(seed, "history")),
+                "history_inspections": floor.ensure_inspection(
+                    lead.history_inspections(region, stream(seed, "history")),
+                    seen["inspection"],
+                    region,
+                    stream(seed, "floor-inspection"),
+                ),
             },
         )
         for partner in PARTNERS:
             if partner.finish is not None:
                 partner.finish(final)
         for key, table in final.tables.items():
-            sinks[key].write(table)
+            write(key, table, len(chunks))
         for sink in sinks.values():
             sink.close()
         truth.write_hotspots()

@@ -30,6 +30,7 @@ from sectorlink.synth.partners import law_centre as mlp_partner
 from sectorlink.synth.partners import lead_programme as lead_partner
 from sectorlink.synth.partners import police as police_partner
 from sectorlink.synth.population import HouseholdPlan, People
+from sectorlink.synth.rejects import empty_truth
 from sectorlink.synth.violence import Hotspots
 from sectorlink.synth.writers import CsvSink
 
@@ -46,6 +47,7 @@ TRUTH_FILES = {
     "homeless_episodes": "homeless_episodes.csv",
     "homeless_ae": "homeless_ae.csv",
     "mlp": "mlp.csv",
+    "expected_rejects": "expected_rejects.csv",
 }
 ROLES = ("head", "partner", "other_adult", "child")
 KINDS = (
@@ -91,11 +93,17 @@ class TruthWriter:
         self.region = region
         self.hotspots = hotspots
         self.sinks = {name: CsvSink(self.dir / file) for name, file in TRUTH_FILES.items()}
+        self.sinks["expected_rejects"].write(empty_truth())  # the header, even with none
         # Per hotspot (last slot: everywhere else): assaults, A&E, A&E unreported, police.
         self.hot_counts = np.zeros((4, len(hotspots) + 1), dtype=np.int64)
 
     def paths(self) -> dict[str, str]:
         return {name: f"truth/{file}" for name, file in TRUTH_FILES.items()}
+
+    def write_rejects(self, expected: pa.Table) -> None:
+        """Rows of one extract table that ingest must reject (see rejects.py)."""
+        if expected.num_rows:
+            self.sinks["expected_rejects"].write(expected)
 
     def write_chunk(self, ctx: ChunkContext, facts: ChunkFacts) -> None:
         people = ctx.people

@@ -13,6 +13,7 @@ from sectorlink.synth import fmt
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "advice_northshire"
 KEY = "citizens_advice_cases"
@@ -105,6 +106,12 @@ PARTNER = Partner(
             encoding="latin-1",
             crlf=True,
             description="Benefits and debt advice contacts; year of birth only.",
+            rejects=RejectTargets(
+                record="CaseNo",
+                fresh=(IdColumn("CaseNo", KEY, "CA-", 7),),
+                event_date=DateColumn("ContactDate", "%d/%m/%Y"),
+                changed="FinancialGain",
+            ),
         ),
     ),
     render=render,

@@ -14,10 +14,12 @@ from sectorlink.synth import fmt
 from sectorlink.synth import vocab as v
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import NO_ADDRESS, Habits
-from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner, local_person_ids
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "ae_northgate"
 KEY = "northgate_ed_attendances"
+HOSPITAL_NUMBERS = "northgate_hospital_numbers"
 HABITS = Habits(nhs=True, age_column=True)
 DT = "%d/%m/%Y %H:%M"
 CATEGORY = ("Illness", "Injury", "Assault", "Self harm", "MH Crisis")
@@ -38,6 +40,7 @@ SPEC = {
     "file": {"format": "csv", "delimiter": ";", "encoding": "latin-1"},
     "record_id": "AttendanceNo",
     "person": {
+        "local_person_id": "HospitalNo",
         "full_name": {"column": "PatientName", "split": "surname_comma_forename"},
         "birth_date": {"column": "DOB", "formats": ["%d/%m/%Y"]},
         "age_years": "AgeOnArrival",
@@ -94,6 +97,9 @@ def render(ctx: ChunkContext) -> None:
     day = f["arrival"].astype("datetime64[D]")
     nfa = f["homeless"] & (rng.random(n) < 0.6)
     who = ctx.identities(f["pidx"], day, HABITS, homeless=nfa)
+    hospital_no, who.flags["new_local_id"] = local_person_ids(
+        ctx, HOSPITAL_NUMBERS, f["pidx"], ctx.mess.new_local_id, "K", 7
+    )
     ctx.record(SOURCE, KEY, ids, who)
     ctx.link("ae_nfa", order, who.flags["no_fixed_abode"])
     region = ctx.region
@@ -115,6 +121,7 @@ def render(ctx: ChunkContext) -> None:
     ctx.tables[KEY] = pa.table(
         {
             "AttendanceNo": fmt.text(ids),
+            "HospitalNo": fmt.text(hospital_no),
             "PatientName": fmt.full_name(who, "surname_comma", upper_surname=True),
             "DOB": fmt.dob(who, "%d/%m/%Y"),
             "AgeOnArrival": fmt.age(who),
@@ -152,6 +159,13 @@ PARTNER = Partner(
             delimiter=";",
             encoding="latin-1",
             crlf=True,
+            rejects=RejectTargets(
+                record="AttendanceNo",
+                fresh=(IdColumn("AttendanceNo", KEY, "NGH", 8),),
+                birth_date=DateColumn("DOB", "%d/%m/%Y"),
+                event_date=DateColumn("ArrivalDT", DT),
+                changed="PresentingComplaint",
+            ),
         ),
     ),
     render=render,

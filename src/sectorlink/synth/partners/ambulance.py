@@ -14,6 +14,7 @@ from sectorlink.synth import fmt
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "ambulance_westmoor"
 KEY = "westmoor_ambulance_incidents"
@@ -92,6 +93,12 @@ PARTNER = Partner(
             spec=SPEC,
             bom=True,
             quote_all=True,
+            rejects=RejectTargets(
+                record="IncidentID",
+                fresh=(IdColumn("IncidentID", KEY, "WMAS-", 9),),
+                event_date=DateColumn("CallReceived", ISO),
+                changed="Priority",
+            ),
         ),
     ),
     render=render,

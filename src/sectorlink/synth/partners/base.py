@@ -19,6 +19,7 @@ from sectorlink.synth.geography import Region
 from sectorlink.synth.identifiers import IdPermutation, format_ids
 from sectorlink.synth.mess import Habits, Identities, make_identities
 from sectorlink.synth.population import People
+from sectorlink.synth.rejects import RejectTargets
 from sectorlink.synth.rng import stream
 from sectorlink.synth.streams import Streams
 
@@ -55,6 +56,8 @@ class FileLayout:
     """Excel only: text of a first sheet before the data (so the spec must name the sheet)."""
     person_records: bool = True
     """Whether each row is a person record (listed in truth/person_records.csv)."""
+    rejects: RejectTargets | None = None
+    """Where rows that ingest must reject carry their defect (None: the file gets none)."""
 
 
 class IdSpace:
@@ -63,16 +66,33 @@ class IdSpace:
     def __init__(self, seed: int) -> None:
         self.seed = seed
         self.counters: dict[str, int] = {}
+        self.tails: dict[str, int] = {}
         self.perms: dict[str, IdPermutation] = {}
 
-    def next(self, key: str, n: int, modulus: int) -> np.ndarray:
+    def _perm(self, key: str, modulus: int) -> IdPermutation:
         if key not in self.perms:
             self.perms[key] = IdPermutation(modulus, stream(self.seed, f"ids:{key}"))
-        start = self.counters.get(key, 0)
-        if start + n > modulus:
+        return self.perms[key]
+
+    def _check(self, key: str, modulus: int) -> None:
+        if self.counters.get(key, 0) + self.tails.get(key, 0) > modulus:
             raise ValueError(f"id space of {key!r} exhausted ({modulus} ids)")
+
+    def next(self, key: str, n: int, modulus: int) -> np.ndarray:
+        perm = self._perm(key, modulus)
+        start = self.counters.get(key, 0)
         self.counters[key] = start + n
-        return self.perms[key](np.arange(start, start + n))
+        self._check(key, modulus)
+        return perm(np.arange(start, start + n))
+
+    def tail(self, key: str, n: int, modulus: int) -> np.ndarray:
+        """`n` ids from the far end of the space: never issued by `next`, and drawing them
+        leaves the ids `next` issues unchanged (rows that ingest rejects use these)."""
+        perm = self._perm(key, modulus)
+        start = self.tails.get(key, 0)
+        self.tails[key] = start + n
+        self._check(key, modulus)
+        return perm(modulus - 1 - np.arange(start, start + n))
 
 
 @dataclass
@@ -159,3 +179,26 @@ def with_duplicates(
     all_dates = np.concatenate([dates, later[dup]])
     flag = np.concatenate([np.zeros(len(pidx), bool), np.ones(int(dup.sum()), bool)])
     return all_pidx, all_dates, flag
+
+
+def local_person_ids(
+    ctx: ChunkContext, key: str, pidx: np.ndarray, rate: float, prefix: str, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A partner's own person id on each of its records (rows in date order), and a flag.
+
+    Each person gets one id, repeated on all their records, except that a repeat record
+    (not the person's first in the file) is registered under a new id at `rate`: a
+    duplicate registration at the front desk. The new id is used on that record only.
+    """
+    n = len(pidx)
+    people, first = np.unique(pidx, return_index=True)
+    repeat = np.ones(n, bool)
+    repeat[first] = False
+    new = repeat & (ctx.rng.random(n) < rate)
+    own = ctx.ids(key, len(people), prefix, width)
+    extra = ctx.ids(key, int(new.sum()), prefix, width)
+    out = own[np.searchsorted(people, pidx)] if n else own
+    if new.any():
+        out = out.copy()
+        out[new] = extra
+    return out, new

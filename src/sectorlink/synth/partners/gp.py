@@ -16,6 +16,7 @@ from sectorlink.synth.config import END
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import NO_ADDRESS, Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner, with_duplicates
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 from sectorlink.synth.textops import replace
 
 SOURCE = "gp_riverside"
@@ -41,6 +42,7 @@ PATIENT_SPEC = {
     "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
     "record_id": "PatientID",
     "person": {
+        "local_person_id": "PatientID",
         "title": "Title",
         "given_name": "FirstName",
         "middle_names": "MiddleNames",
@@ -167,6 +169,13 @@ PARTNER = Partner(
             file="riverside_gp_patients.csv",
             spec=PATIENT_SPEC,
             description="Patients registered at the network's practices, one row per registration.",
+            rejects=RejectTargets(
+                record="PatientID",
+                fresh=(IdColumn("PatientID", PATIENTS, "", 9),),
+                birth_date=DateColumn("DateOfBirth", "%Y-%m-%d"),
+                event_date=DateColumn("RegisteredDate", "%Y-%m-%d"),
+                changed="Telephone",
+            ),
         ),
         FileLayout(
             key=CONDITIONS,
@@ -175,6 +184,13 @@ PARTNER = Partner(
             person_records=False,
             description="Long-term and mental-health conditions from the disease registers; "
             "refers to patients by PatientID.",
+            rejects=RejectTargets(
+                record="PatientID",
+                fresh=(IdColumn("ConditionID", CONDITIONS, "C", 9),),
+                event_date=DateColumn("DateRecorded", "%Y%m%d"),
+                person_ref=IdColumn("PatientID", PATIENTS, "", 9),
+                changed="Severity",
+            ),
         ),
     ),
     render=render,

@@ -4,7 +4,8 @@ Column names and codes follow the HUD HMIS CSV specification (PersonalID, EntryD
 LivingSituation 3.917 codes, ...), adapted for the UK: a National Insurance number in
 place of the SSN, the legacy HMIS Gender codes (0 = female, 1 = male, which the spec must
 map because the built-in crosswalk reads 0 as 'not known'). A birth date known only by
-year is exported as 1 January with DOBDataQuality 2, as HMIS does.
+year is exported as 1 January with DOBDataQuality 2, as HMIS does; the spec maps the
+quality flag, so the hub keeps only the year of those dates.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sectorlink.synth.config import END
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner, with_duplicates
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "hmis_northshire"
 CLIENTS = "hmis_client"
@@ -32,6 +34,8 @@ PROJECT_ID[[v.HMIS_ES, v.HMIS_TH, v.HMIS_OUTREACH, v.HMIS_PREVENTION, v.HMIS_RRH
     "NS-HP-01",
     "NS-RRH-01",
 ]
+DOB_MISSING = np.array(["8", "9", "99"])
+DOB_MISSING_P = np.array([0.3, 0.1, 0.6])
 LOCATIONS = np.array(
     [
         "Bus station",
@@ -48,10 +52,12 @@ CLIENT_SPEC = {
     "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
     "record_id": "PersonalID",
     "person": {
+        "local_person_id": "PersonalID",
         "given_name": "FirstName",
         "middle_names": "MiddleName",
         "family_name": "LastName",
         "birth_date": "DOB",
+        "birth_date_quality": "DOBDataQuality",
         "sex": {"column": "Gender", "codes": {"0": "F", "1": "M", "99": "U"}},
         "ni_number": "NINumber",
         "phone": "Phone",
@@ -67,7 +73,7 @@ ENROLMENT_SPEC = {
             "event_id": "EnrollmentID",
             "start_time": "EntryDate",
             "end_time": "ExitDate",
-            "attributes": ["ProjectID", "ReasonForPresentation"],
+            "attributes": ["ProjectID"],
             "detail": {
                 "housing_episode": {
                     "project_type": "ProjectType",
@@ -76,6 +82,7 @@ ENROLMENT_SPEC = {
                     "prior_living_situation": "LivingSituation",
                     "move_in_date": "MoveInDate",
                     "destination": "Destination",
+                    "reason": "ReasonForPresentation",
                 }
             },
         },
@@ -132,7 +139,10 @@ def render(ctx: ChunkContext) -> None:
     enrol_client = np.where(use_second, client_ids[np.maximum(second[own], 0)], client_ids[own])
 
     year_only = who.birth_year >= 0
-    dob_quality = np.select([year_only, np.isnat(who.dob)], ["2", "99"], "1")
+    # DOB data quality (3.03): 1 full, 2 partial; a missing date says why (8 client doesn't
+    # know, 9 refused, 99 not collected).
+    missing = DOB_MISSING[rng.choice(len(DOB_MISSING), len(pidx), p=DOB_MISSING_P)]
+    dob_quality = np.select([year_only, np.isnat(who.dob)], ["2", missing], "1")
     postcode = np.where(rng.random(len(pidx)) < 0.7, who.postcode, "")
     created = dates.astype("datetime64[s]") + rng.integers(8 * 3600, 18 * 3600, len(pidx)).astype(
         "timedelta64[s]"
@@ -211,6 +221,12 @@ PARTNER = Partner(
             file="hmis_Client.csv",
             spec=CLIENT_SPEC,
             description="HMIS clients, one row per client registration (HMIS Client.csv).",
+            rejects=RejectTargets(
+                record="PersonalID",
+                fresh=(IdColumn("PersonalID", CLIENTS, "", 7),),
+                birth_date=DateColumn("DOB", "%Y-%m-%d"),
+                changed="Phone",
+            ),
         ),
         FileLayout(
             key=ENROLMENTS,
@@ -219,6 +235,13 @@ PARTNER = Partner(
             person_records=False,
             description="HMIS project enrolments (HMIS Enrollment.csv with the project type "
             "and a reason for presentation); refers to clients by PersonalID.",
+            rejects=RejectTargets(
+                record="PersonalID",
+                fresh=(IdColumn("EnrollmentID", ENROLMENTS, "", 8),),
+                event_date=DateColumn("EntryDate", "%Y-%m-%d"),
+                person_ref=IdColumn("PersonalID", CLIENTS, "", 7),
+                changed="ExitDate",
+            ),
         ),
         FileLayout(
             key=CONTACTS,
@@ -227,6 +250,13 @@ PARTNER = Partner(
             person_records=False,
             description="Street outreach contacts recording the current living situation "
             "(HMIS 4.12).",
+            rejects=RejectTargets(
+                record="PersonalID",
+                fresh=(IdColumn("CurrentLivingSitID", CONTACTS, "CLS", 8),),
+                event_date=DateColumn("InformationDate", "%Y-%m-%d"),
+                person_ref=IdColumn("PersonalID", CLIENTS, "", 7),
+                changed="LocationDetails",
+            ),
         ),
     ),
     render=render,

@@ -14,6 +14,7 @@ from sectorlink.synth import fmt
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "mlp_lawcentre"
 KEY = "law_centre_mlp"
@@ -149,6 +150,13 @@ PARTNER = Partner(
             cover_sheet=COVER,
             description="Medical-legal partnership: I-HELP screenings, referrals, legal intake "
             "and outcomes, one row per screening (Excel).",
+            rejects=RejectTargets(
+                record="Screen ID",
+                fresh=(IdColumn("Screen ID", KEY, "MLP-", 6),),
+                birth_date=DateColumn("DOB", US),
+                event_date=DateColumn("Screen Date", US),
+                changed="Phone",
+            ),
         ),
     ),
     render=render,

@@ -16,6 +16,7 @@ from sectorlink.synth.frames import Frame, take
 from sectorlink.synth.mess import NO_ADDRESS, Habits, surname_text
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, FinalContext, Partner
 from sectorlink.synth.population import CHILD
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "lead_northshire"
 TESTS = "lead_blood_tests"
@@ -26,6 +27,8 @@ SAMPLE = ("CAP", "VEN")
 # Indexed like geography.CONDITIONS and geography.TENURES.
 CONDITION = ("Good", "Fair", "Poor", "Very poor")
 TENURE = ("Owner occupied", "Private rented", "Social rented")
+TENURE_UNKNOWN = 0.04
+"""Share of properties whose tenure the programme does not know (left empty)."""
 
 TEST_SPEC = {
     "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
@@ -70,6 +73,14 @@ PROPERTY_SPEC = {
                 "column": "Tenure",
                 "true_values": ["Private rented", "Social rented"],
                 "false_values": ["Owner occupied"],
+            },
+            "tenure": {
+                "column": "Tenure",
+                "codes": {
+                    "Owner occupied": "owner_occupied",
+                    "Private rented": "private_rented",
+                    "Social rented": "social_rented",
+                },
             },
         }
     },
@@ -178,6 +189,7 @@ def finish(ctx: FinalContext) -> None:
     region = ctx.region
     a = np.flatnonzero(referenced)
     year = np.where(ctx.rng.random(len(a)) < 0.05, -1, region.year_built[a])
+    tenure = np.where(ctx.rng.random(len(a)) < TENURE_UNKNOWN, -1, region.tenure[a])
     ctx.tables[PROPERTIES] = pa.table(
         {
             "UPRN": fmt.text(region.addr_uprn[a].astype(str)),
@@ -189,7 +201,7 @@ def finish(ctx: FinalContext) -> None:
             "LSOA": fmt.text(region.sa_code[region.addr_sa[a]]),
             "YearBuilt": fmt.number(year),
             "Condition": fmt.choose(region.condition[a], CONDITION),
-            "Tenure": fmt.choose(region.tenure[a], TENURE),
+            "Tenure": fmt.choose(tenure, TENURE),
         }
     )
 
@@ -206,6 +218,13 @@ PARTNER = Partner(
             crlf=True,
             description="Blood lead tests of young children, one row per specimen, with the "
             "home's UPRN.",
+            rejects=RejectTargets(
+                record="SpecimenID",
+                fresh=(IdColumn("SpecimenID", TESTS, "PB", 8),),
+                birth_date=DateColumn("ChildDOB", "%d/%m/%Y"),
+                event_date=DateColumn("SampleDate", "%Y%m%d"),
+                changed="ParentGuardian",
+            ),
         ),
         FileLayout(
             key=PROPERTIES,
@@ -214,6 +233,7 @@ PARTNER = Partner(
             person_records=False,
             description="Properties known to the programme (tested children's homes and "
             "inspected homes): age, condition, tenure, location.",
+            rejects=RejectTargets(record="UPRN", changed="Condition"),
         ),
         FileLayout(
             key=INSPECTIONS,
@@ -222,6 +242,12 @@ PARTNER = Partner(
             person_records=False,
             description="Housing (HHSRS) and lead-hazard inspections since 2012, one row per "
             "inspection.",
+            rejects=RejectTargets(
+                record="InspectionRef",
+                fresh=(IdColumn("InspectionRef", INSPECTIONS, "INSP", 7),),
+                event_date=DateColumn("InspectionDate", "%d/%m/%Y"),
+                changed="Outcome",
+            ),
         ),
     ),
     render=render,

@@ -15,6 +15,7 @@ from sectorlink.synth import vocab as v
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import NO_ADDRESS, Habits
 from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 SOURCE = "police_northshire"
 VICTIMS = "northshire_police_victims"
@@ -144,6 +145,13 @@ PARTNER = Partner(
             description="Victims of recorded crime, one row per victim per crime.",
             spec=VICTIM_SPEC,
             delimiter="\t",
+            rejects=RejectTargets(
+                record="VictimRef",
+                fresh=(IdColumn("VictimRef", VICTIMS, "V", 8),),
+                birth_date=DateColumn("DateOfBirth", "%Y%m%d"),
+                event_date=DateColumn("ReportedDate", "%Y%m%d"),
+                changed="ContactNumber",
+            ),
         ),
         FileLayout(
             key=INCIDENTS,
@@ -152,6 +160,13 @@ PARTNER = Partner(
             "victims file by VictimRef.",
             spec=INCIDENT_SPEC,
             person_records=False,
+            rejects=RejectTargets(
+                record="VictimRef",
+                fresh=(IdColumn("IncidentNo", INCIDENTS, "INC/", 8),),
+                event_date=DateColumn("OffenceDateTime", "%d/%m/%Y %H:%M"),
+                person_ref=IdColumn("VictimRef", VICTIMS, "V", 8),
+                changed="LocationType",
+            ),
         ),
     ),
     render=render,

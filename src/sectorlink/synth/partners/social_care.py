@@ -13,10 +13,12 @@ import pyarrow as pa
 from sectorlink.synth import fmt
 from sectorlink.synth.frames import take
 from sectorlink.synth.mess import NO_ADDRESS, Habits
-from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner
+from sectorlink.synth.partners.base import ChunkContext, FileLayout, Partner, local_person_ids
+from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 
 ASC_SOURCE, CSC_SOURCE = "asc_northshire", "csc_northshire"
 ASC, CSC = "asc_episodes", "csc_referrals"
+ASC_PEOPLE, CSC_CHILDREN = "asc_person_ids", "csc_child_ids"
 ASC_HABITS = Habits(nhs=True)
 CSC_HABITS = Habits(nhs=True)
 ASC_SERVICE = ("Assessment", "Safeguarding (S42)", "Long-term support")
@@ -36,6 +38,7 @@ ASC_SPEC = {
     "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
     "record_id": "Episode Ref",
     "person": {
+        "local_person_id": "Person ID",
         "full_name": {"column": "Client Name", "split": "title_forename_middle_surname"},
         "birth_date": {"column": "Date of Birth", "formats": [MON]},
         "sex": "Gender",
@@ -71,6 +74,7 @@ CSC_SPEC = {
     "file": {"format": "csv", "delimiter": "|", "encoding": "utf-8"},
     "record_id": "REFERRAL_ID",
     "person": {
+        "local_person_id": "CHILD_ID",
         "given_name": "CHILD_FORENAME",
         "family_name": "CHILD_SURNAME",
         "birth_date": {"column": "CHILD_DOB", "formats": ["%d/%m/%Y"]},
@@ -105,6 +109,9 @@ def render_asc(ctx: ChunkContext) -> None:
     ids = ctx.ids(ASC, len(order), "ASC", 7)
     ctx.link("asc", order, ids)
     who = ctx.identities(f["pidx"], f["start"], ASC_HABITS)
+    person_no, who.flags["new_local_id"] = local_person_ids(
+        ctx, ASC_PEOPLE, f["pidx"], ctx.mess.new_local_id, "", 7
+    )
     ctx.record(ASC_SOURCE, ASC, ids, who)
     region = ctx.region
     known = who.address != NO_ADDRESS
@@ -112,6 +119,7 @@ def render_asc(ctx: ChunkContext) -> None:
     ctx.tables[ASC] = pa.table(
         {
             "Episode Ref": fmt.text(ids),
+            "Person ID": fmt.text(person_no),
             "Client Name": fmt.full_name(who, "title_first"),
             "Date of Birth": fmt.dob(who, MON, year_only="jan1"),
             "Gender": fmt.text(np.select([who.sex == "M", who.sex == "F"], ["Male", "Female"], "")),
@@ -135,6 +143,9 @@ def render_csc(ctx: ChunkContext) -> None:
     ids = ctx.ids(CSC, len(order), "CR", 8)
     ctx.link("csc", order, ids)
     who = ctx.identities(f["pidx"], f["start"], CSC_HABITS)
+    child_no, who.flags["new_local_id"] = local_person_ids(
+        ctx, CSC_CHILDREN, f["pidx"], ctx.mess.new_local_id, "", 8
+    )
     ctx.record(CSC_SOURCE, CSC, ids, who)
     region = ctx.region
     known = who.address != NO_ADDRESS
@@ -146,6 +157,7 @@ def render_csc(ctx: ChunkContext) -> None:
     ctx.tables[CSC] = pa.table(
         {
             "REFERRAL_ID": fmt.text(ids),
+            "CHILD_ID": fmt.text(child_no),
             "CHILD_FORENAME": fmt.text(np.char.upper(who.given)),
             "CHILD_SURNAME": fmt.text(np.char.upper(who.family)),
             "CHILD_DOB": fmt.dob(who, "%d/%m/%Y"),
@@ -172,6 +184,13 @@ ASC_PARTNER = Partner(
             spec=ASC_SPEC,
             description="Adult social care episodes: assessments, safeguarding enquiries, "
             "long-term support; one row per episode.",
+            rejects=RejectTargets(
+                record="Episode Ref",
+                fresh=(IdColumn("Episode Ref", ASC, "ASC", 7),),
+                birth_date=DateColumn("Date of Birth", MON),
+                event_date=DateColumn("Start Date", MON),
+                changed="End Date",
+            ),
         ),
     ),
     render=render_asc,
@@ -188,6 +207,13 @@ CSC_PARTNER = Partner(
             delimiter="|",
             description="Children's social care referrals and their outcome category (early "
             "help, child in need, child protection, looked after).",
+            rejects=RejectTargets(
+                record="REFERRAL_ID",
+                fresh=(IdColumn("REFERRAL_ID", CSC, "CR", 8),),
+                birth_date=DateColumn("CHILD_DOB", "%d/%m/%Y"),
+                event_date=DateColumn("REFERRAL_DATE", "%d/%m/%Y"),
+                changed="CLOSURE_DATE",
+            ),
         ),
     ),
     render=render_csc,
