@@ -26,8 +26,11 @@ def test_manifest_has_the_contract_keys(region, reader):
     assert data["generated_with"].startswith("sectorlink ")
     start, end = dt.date.fromisoformat(data["start_date"]), dt.date.fromisoformat(data["end_date"])
     assert start < end < dt.date(2026, 11, 22)
+    expected = Counter(r["file"] for r in reader.truth(region, "expected_rejects"))
     for entry in data["extracts"]:
-        assert {"source", "partner", "sector", "spec", "file", "description"} <= set(entry)
+        assert {"source", "partner", "sector", "spec", "file", "description", "rows",
+                "expected_rejects"} <= set(entry)  # fmt: skip
+        assert entry["expected_rejects"] == expected[Path(entry["file"]).name]
         assert entry["sector"] in SECTORS
         assert (region.out_dir / entry["spec"]).is_file() and entry["spec"].startswith("specs/")
         assert (region.out_dir / entry["file"]).is_file() and entry["file"].startswith("extracts/")
@@ -181,6 +184,7 @@ def test_cli_refuses_a_non_empty_folder_then_forces(tmp_path):
         app, ["synth", "--out", str(tmp_path), "-n", "60", "--force", "--rate", "typo=0.2"]
     )
     assert done.exit_code == 0, done.output
+    assert "to reject" in done.output and "expected_rejects.csv" in " ".join(done.output.split())
     assert manifest_json_from(tmp_path)["mess"]["typo"] == 0.2
 
 

@@ -36,13 +36,20 @@ def synth(
     except ValueError as exc:
         fail(str(exc))
     table = Table(title=f"{manifest.people:,} people, seed {manifest.seed}, {out}")
-    for column in ("source", "sector", "file", "rows"):
-        table.add_column(column, justify="right" if column == "rows" else "left")
+    for column in ("source", "sector", "file", "rows", "to reject"):
+        table.add_column(column, justify="right" if column in ("rows", "to reject") else "left")
     for extract in manifest.extracts:
-        table.add_row(extract.source, extract.sector, Path(extract.file).name, f"{extract.rows:,}")
+        table.add_row(
+            extract.source,
+            extract.sector,
+            Path(extract.file).name,
+            f"{extract.rows:,}",
+            f"{extract.expected_rejects:,}",
+        )
     console.print(table)
     console.print(
-        f"Specs in {out / 'specs'}, truth in {out / 'truth'}, map in {out / 'geography'}."
+        f"Specs in {out / 'specs'}, truth in {out / 'truth'}, map in {out / 'geography'}. "
+        "Rows planted for ingest to reject are listed in truth/expected_rejects.csv."
     )
 
 

@@ -54,8 +54,10 @@ class MessConfig:
 
     Record-level rates apply to each person record a partner sends, among the records
     the mess can apply to (a nickname needs a name that has one; a maiden name needs a
-    woman who changed her surname). Population-level rates shape the people themselves.
-    docs/synthetic-region.md lists each with what exactly it does.
+    woman who changed her surname). Row-level rates add, per row a file sends, rows that
+    ingest must reject (listed in truth/expected_rejects.csv). Population-level rates
+    shape the people themselves. docs/synthetic-region.md lists each with what exactly
+    it does.
     """
 
     # record level: names

@@ -19,6 +19,9 @@ class ExtractInfo:
     file: str
     description: str
     rows: int = 0
+    """Data rows written, the rows planted for ingest to reject included."""
+    expected_rejects: int = 0
+    """How many of them ingest must reject (listed in truth/expected_rejects.csv)."""
 
 
 @dataclass(frozen=True)

@@ -175,6 +175,7 @@ def generate_region(
     lead_referenced = np.zeros(region.n_addresses, bool)
     chunks = plan.chunks(CHUNK_PEOPLE)
     seen = dict.fromkeys(floor.FEEDS, 0)
+    rejected = dict.fromkeys(by_key, 0)
 
     def write(key: str, table: pa.Table, chunk: int) -> None:
         """Write a table to its extract, with the rows ingest must reject added."""
@@ -191,6 +192,7 @@ def generate_region(
                 first_row=sinks[key].rows + 2,
             )
             truth.write_rejects(expected)
+            rejected[key] += expected.num_rows
         sinks[key].write(table)
 
     with _Progress(progress, len(chunks) + 2) as bar:
@@ -316,6 +318,7 @@ def generate_region(
                 file=f"extracts/{layout.file}",
                 description=layout.description,
                 rows=sinks[layout.key].rows,
+                expected_rejects=rejected[layout.key],
             )
         )
     manifest = RegionManifest(
