@@ -346,3 +346,11 @@ def test_corrupt_excel_and_parquet_and_missing_sheet(write, warehouse, tmp_path)
     )
     with pytest.raises(FileFormatError, match="no sheet 'Clients'; sheets: Sheet"):
         ingest(spec, tmp_path / "x.xlsx", warehouse=warehouse)
+
+
+def test_a_column_empty_on_every_row_loads_and_reports_zero_completeness(write, warehouse):
+    data = write("d.csv", "id,surname,dob,seen\n1,Smith,,03/04/2024\n2,Jones,,07/08/2024\n")
+    result = ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert result.rows_rejected == 0
+    dob = next(q for q in result.quality if q.field == "birth_date")
+    assert (dob.rows, dob.present, dob.valid) == (2, 0, 0)

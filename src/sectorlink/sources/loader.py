@@ -407,15 +407,15 @@ def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQualit
             ):
                 continue
             rule = RULES.get(col.field.name)
-            valid = f"{col.value} IS NOT NULL"
+            valid = f"{col.value} IS NOT NULL"  # count_if needs a true/false, never NULL
             if rule is not None and col.field.type == "string":
                 valid += f" AND {rule[1](col.value)}"
             if col.field.name == "birth_date":  # a year-only birth date is a valid partial date
-                valid = f"({valid} OR regexp_full_match({col.raw}, '[0-9]{{4}}'))"
+                valid = f"({valid} OR coalesce(regexp_full_match({col.raw}, '[0-9]{{4}}'), false))"
             selects += [
                 f"count_if({p.applies})",
                 f"count_if({p.applies} AND {col.raw} IS NOT NULL)",
-                f"count_if({p.applies} AND {valid})",
+                f"count_if(coalesce({p.applies} AND {valid}, false))",
             ]
             measures.append((col, p, rule[0] if rule else None))
     if not selects:
