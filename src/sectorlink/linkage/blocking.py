@@ -65,13 +65,11 @@ CANDIDATES: tuple[Candidate, ...] = (
     ),
     Candidate("family name + postcode", _same("family_name", "postcode")),
     Candidate("given name (canonical) + postcode", _same("given_canonical", "postcode")),
-    Candidate("postcode + house number", _same("postcode", "house_number")),
     Candidate(
         "name sounds + postcode district",
         _same("given_soundex", "family_soundex", "postcode_district"),
     ),
     Candidate("given name (canonical) + family name", _same("given_canonical", "family_name")),
-    Candidate("address + given name sound", _same("address", "given_soundex")),
     Candidate(
         "given and family names swapped",
         (("given_name", "family_name"), ("family_name", "given_name")),
@@ -116,7 +114,7 @@ def count_pairs(con: duckdb.DuckDBPyConnection, table: str, rule: Candidate) -> 
 def pair_budget(n_records: int) -> int:
     """Most pairs one rule may create: linear in the records, with a floor for small
     data where every pair is cheap."""
-    return max(1_000_000, 40 * n_records)
+    return max(1_000_000, 10 * n_records)
 
 
 def choose_blocking_rules(

@@ -20,6 +20,10 @@ from sectorlink.linkage.errors import LinkageError
 from sectorlink.linkage.sql_dialect import Dialect, EngineName
 
 INPUT_TABLE = "sl_linkage_input"
+# Memory for Splink's own DuckDB (scoring), and for the warehouse connection while
+# linking (standardised records, clusters, keys); together they stay under 8 GiB.
+ENGINE_MEMORY = "4GB"
+WAREHOUSE_MEMORY = "2GB"
 
 
 class Engine(Protocol):
@@ -50,9 +54,9 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         self.con.execute(f"SET temp_directory = '{self._tmp.name}'")
         self.con.execute("SET preserve_insertion_order = false")
-        limit = memory_limit or os.environ.get("SECTORLINK_LINKAGE_MEMORY")
-        if limit:
-            self.con.execute(f"SET memory_limit = '{limit}'")
+        # Bounded so a region of millions fits a laptop: past it DuckDB spills to disk.
+        limit = memory_limit or os.environ.get("SECTORLINK_LINKAGE_MEMORY", ENGINE_MEMORY)
+        self.con.execute(f"SET memory_limit = '{limit}'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.db_api = DuckDBAPI(self.con)

@@ -22,7 +22,7 @@ from splink import Linker
 from sectorlink.identity import identifier_quality, standardise
 from sectorlink.linkage.clustering import ClusterReport, coherent_clusters
 from sectorlink.linkage.contradictions import contradiction_sql, pair_projection
-from sectorlink.linkage.engines import Engine, make_engine
+from sectorlink.linkage.engines import WAREHOUSE_MEMORY, Engine, make_engine
 from sectorlink.linkage.fields import FieldProfile, check_linkable, profile_fields
 from sectorlink.linkage.keys import assign_keys
 from sectorlink.linkage.model import MODEL_COLUMNS, ModelPlan, plan_model, settings_dict
@@ -118,6 +118,8 @@ def link(
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     timer = _Timer()
+    memory = scalar(con, "SELECT current_setting('memory_limit')")
+    con.execute(f"SET memory_limit = '{WAREHOUSE_MEMORY}'")
     try:
         ensure_tables(con)
         drop_staging(con)
@@ -147,6 +149,7 @@ def link(
         return result
     finally:
         con.execute(f"DROP TABLE IF EXISTS {STD_TABLE}")
+        con.execute(f"SET memory_limit = '{memory}'")
         if own:
             con.close()
 

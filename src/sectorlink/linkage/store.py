@@ -68,7 +68,7 @@ APPENDED_DDL: dict[str, str] = {
         engine VARCHAR NOT NULL,
         records BIGINT NOT NULL,
         sources INTEGER NOT NULL,
-        pairs_scored BIGINT NOT NULL,
+        pairs_kept BIGINT NOT NULL,
         links BIGINT NOT NULL,
         persons BIGINT NOT NULL,
         threshold_probability DOUBLE NOT NULL,
