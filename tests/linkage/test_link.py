@@ -170,7 +170,10 @@ def test_all_null_columns_are_left_out(warehouse) -> None:
 def test_truth_with_unknown_records_is_reported(linked_region, tmp_path: Path) -> None:
     warehouse, truth, _ = linked_region
     extra = tmp_path / "truth.csv"
-    extra.write_text(truth.read_text() + "nosuch,extract,R1,P1,\n")
+    text = truth.read_text()
+    header = text.splitlines()[0].split(",")
+    values = {"source": "nosuch", "record_id": "R1", "person_id": "P1"}
+    extra.write_text(text + ",".join(values.get(c, "") for c in header) + "\n")
     con = duckdb.connect(str(warehouse))
     ev = evaluate(con, extra)
     assert ev.unknown_truth_records == 1
