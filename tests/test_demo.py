@@ -30,6 +30,12 @@ def test_demo_runs_the_whole_flow(tmp_path):
     sources = {e["source"] for e in manifest["extracts"]}
     loaded = {r[0] for r in con.execute("SELECT DISTINCT source FROM load").fetchall()}
     assert loaded == sources
+    for table, key in (("person_record", "record_id"), ("event", "event_id")):
+        # keys are kept unique by ingest, not by an index
+        repeated = con.execute(
+            f"SELECT count(*) - count(DISTINCT (source, {key})) FROM {table}"
+        ).fetchone()
+        assert repeated == (0,)
     people = con.execute("SELECT count(*) FROM person_record").fetchone()
     assert people is not None and people[0] > 1_500  # repeat records across partners
 

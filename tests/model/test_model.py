@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from sectorlink.model import (
     CODE_SETS,
     TABLES,
+    create_table_sql,
     data_model_markdown,
     export_schemas,
     fold_code,
@@ -19,19 +21,18 @@ from sectorlink.model import (
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_ddl_creates_every_table_with_its_primary_key():
+def test_ddl_creates_every_table_and_can_declare_its_key():
     con = duckdb.connect()
     for statement in model_ddl():
         con.execute(statement)
     names = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
     assert names == set(TABLES)
-    con.execute("INSERT INTO person_record (source, record_id) VALUES ('a', '1')")
-    try:
-        con.execute("INSERT INTO person_record (source, record_id) VALUES ('a', '1')")
-    except duckdb.ConstraintException:
-        pass
-    else:
-        raise AssertionError("primary key not enforced")
+    con.execute(create_table_sql(TABLES["person_record"], name="keyed", primary_key=True))
+    con.execute("INSERT INTO keyed (source, record_id) VALUES ('a', '1')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO keyed (source, record_id) VALUES ('a', '1')")
+    with pytest.raises(duckdb.ConstraintException):  # required fields are NOT NULL
+        con.execute("INSERT INTO person_record (source) VALUES ('a')")
 
 
 def test_identifiers_live_only_in_person_record():

@@ -11,13 +11,27 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def create_table_sql(table: Table, *, name: str | None = None, if_not_exists: bool = True) -> str:
+def create_table_sql(
+    table: Table,
+    *,
+    name: str | None = None,
+    if_not_exists: bool = True,
+    primary_key: bool = False,
+) -> str:
+    """CREATE TABLE for a model table.
+
+    The warehouse declares no PRIMARY KEY by default: DuckDB backs one with an in-memory
+    index that slows bulk loads several-fold and holds gigabytes at a million people.
+    Keys are kept unique by ingest instead (duplicates in a file are rejected; an id sent
+    again replaces the earlier row), and tests check that no key repeats.
+    """
     columns = []
     for f in table.fields:
         not_null = " NOT NULL" if f.required else ""
         columns.append(f"    {quote_ident(f.name)} {DUCKDB_TYPES[f.type]}{not_null}")
-    key = ", ".join(quote_ident(k) for k in table.primary_key)
-    columns.append(f"    PRIMARY KEY ({key})")
+    if primary_key:
+        key = ", ".join(quote_ident(k) for k in table.primary_key)
+        columns.append(f"    PRIMARY KEY ({key})")
     guard = "IF NOT EXISTS " if if_not_exists else ""
     body = ",\n".join(columns)
     return f"CREATE TABLE {guard}{quote_ident(name or table.name)} (\n{body}\n)"

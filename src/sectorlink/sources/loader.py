@@ -26,7 +26,7 @@ from sectorlink.sources.validity import RULES
 from sectorlink.warehouse import DEFAULT_WAREHOUSE, connect, ensure_schema
 
 MAPPED = "__mapped"
-CHECKED = "__checked"
+EXTRA = "__extra"
 SAMPLE_REJECTS = 20
 
 
@@ -146,7 +146,7 @@ def ingest(
     try:
         return _ingest(con, spec, path, check=check, replace=replace)
     finally:
-        for name in (CHECKED, MAPPED, "__staging_raw"):
+        for name in (EXTRA, MAPPED, "__staging_raw"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute("DROP VIEW IF EXISTS __staging")
         if own_connection:
@@ -205,7 +205,13 @@ def _ingest(
                 f"the warehouse holds no person records of source {spec.source} yet, so events "
                 "were not checked against their person records; load the person file first"
             )
-    con.execute(f"CREATE TEMP TABLE {CHECKED} AS {_checked_sql(spec, plan, check_people)}")
+    extra = _extra_problems_sql(spec, plan, check_people)
+    if extra is not None:
+        con.execute(f"CREATE TEMP TABLE {EXTRA} AS {extra}")
+        con.execute(
+            f"UPDATE {MAPPED} SET __problems = list_concat({MAPPED}.__problems, e.problems) "
+            f"FROM {EXTRA} e WHERE {MAPPED}.__row = e.__row"
+        )
 
     load_id = f"{spec.source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
     result = LoadResult(
@@ -217,19 +223,19 @@ def _ingest(
         previous_load_id=str(previous[0]) if previous else None,
         notes=notes,
     )
-    result.rows_rejected = _scalar(con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) > 0")
+    result.rows_rejected = _scalar(con, f"SELECT count(*) FROM {MAPPED} WHERE len(__problems) > 0")
     result.rows_written = {p.target.table.name: 0 for p in plan.targets}
     for p in plan.targets:
         result.rows_written[p.target.table.name] += _scalar(
-            con, f"SELECT count(*) FROM {CHECKED} WHERE len(__all) = 0 AND {p.applies}"
+            con, f"SELECT count(*) FROM {MAPPED} WHERE len(__problems) = 0 AND {p.applies}"
         )
     result.quality = _quality(con, plan)
     result.unmapped = _unmapped(con, plan)
     result.rejects = [
         Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
         for r in con.execute(
-            f"SELECT __row, p.target, p.column_name, p.reason FROM {CHECKED}, unnest(__all) t(p) "
-            f"ORDER BY __row LIMIT {SAMPLE_REJECTS}"
+            f"SELECT __row, p.target, p.column_name, p.reason "
+            f"FROM {MAPPED}, unnest(__problems) t(p) ORDER BY __row LIMIT {SAMPLE_REJECTS}"
         ).fetchall()
     ]
     if check:
@@ -294,10 +300,13 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
     )
 
 
-def _checked_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = True) -> str:
-    """Add duplicate-key and unknown-person problems, which need the whole file in view."""
-    windows: list[str] = []
-    extra: list[tuple[str, str]] = []  # (condition, problem struct)
+def _extra_problems_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = True) -> str | None:
+    """Duplicate-key and unknown-person problems, which need the whole file in view.
+
+    They are found on narrow projections (keys and row numbers) and return one row per
+    affected file row, so the wide mapped table is never copied to add them.
+    """
+    parts: list[str] = []
     for p in plan.targets:
         if p.target.table.kind == "detail":
             continue  # one detail row per event: its key is the event's
@@ -305,41 +314,33 @@ def _checked_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = True) -
         if not keys:
             continue
         key = keys[0]
-        first = f"__first_{p.index}"
-        windows.append(
-            f"CASE WHEN {p.applies} AND {key.value} IS NOT NULL THEN "
-            f"min(__row) OVER (PARTITION BY {p.applies}, {key.value}) END AS {first}"
+        struct = (
+            f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, 'reason': "
+            f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || m.{key.value} || "
+            f"' (first at row ' || d.first_row || ')'}}"
         )
-        extra.append(
-            (
-                f"{first} < __row",
-                f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, 'reason': "
-                f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || "
-                f"{key.value} || "
-                f"' (first at row ' || {first} || ')'}}",
-            )
+        parts.append(
+            f"SELECT m.__row, {struct} AS p FROM {MAPPED} m JOIN ("
+            f"SELECT {key.value} AS k, min(__row) AS first_row FROM {MAPPED} "
+            f"WHERE {p.applies} AND {key.value} IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d "
+            f"ON m.{key.value} = d.k WHERE m.{p.applies} AND m.__row > d.first_row"
         )
         if p.target.table.name == "event" and spec.person is None and check_people:
             rid = p.columns["record_id"]
-            extra.append(
-                (
-                    f"{p.applies} AND {rid.value} IS NOT NULL AND {rid.value} NOT IN "
-                    f"(SELECT record_id FROM person_record WHERE source = {lit(spec.source)})",
-                    f"{{'target': {lit(rid.label)}, 'column_name': {lit(rid.column_label)}, "
-                    f"'reason': {lit(rid.column_label + ': no person record ')} || {rid.value} || "
-                    f"{lit(' from source ' + spec.source + ' is in the warehouse')}}}",
-                )
+            struct = (
+                f"{{'target': {lit(rid.label)}, 'column_name': {lit(rid.column_label)}, "
+                f"'reason': {lit(rid.column_label + ': no person record ')} || {rid.value} || "
+                f"{lit(' from source ' + spec.source + ' is in the warehouse')}}}"
             )
-    inner = f"SELECT *{''.join(', ' + w for w in windows)} FROM {MAPPED}"
-    if not extra:
-        return f"SELECT *, __problems AS __all FROM ({inner})"
-    items = ", ".join(f"CASE WHEN {cond} THEN {struct} END" for cond, struct in extra)
-    any_extra = " OR ".join(f"coalesce({cond}, false)" for cond, _ in extra)
-    checks = f"list_filter([{items}], lambda x: x IS NOT NULL)"
-    return (
-        f"SELECT *, CASE WHEN {any_extra} THEN list_concat(__problems, {checks}) "
-        f"ELSE __problems END AS __all FROM ({inner})"
-    )
+            parts.append(
+                f"SELECT __row, {struct} AS p FROM {MAPPED} WHERE {p.applies} AND "
+                f"{rid.value} IS NOT NULL AND {rid.value} NOT IN "
+                f"(SELECT record_id FROM person_record WHERE source = {lit(spec.source)})"
+            )
+    if not parts:
+        return None
+    union = " UNION ALL ".join(f"({part})" for part in parts)
+    return f"SELECT __row, list(p ORDER BY p.target) AS problems FROM ({union}) GROUP BY __row"
 
 
 def _insert_columns(p: TargetPlan) -> list[Column]:
@@ -350,11 +351,11 @@ def _write_targets(
     con: duckdb.DuckDBPyConnection, spec: MappingSpec, plan: LoadPlan, load_id: str
 ) -> int:
     replaced = 0
-    good = "len(__all) = 0"
+    good = "len(__problems) = 0"
     for p in plan.targets:
         table = p.target.table
         key = p.key_columns[0]
-        selection = f"SELECT {key.value} FROM {CHECKED} WHERE {good} AND {p.applies}"
+        selection = f"SELECT {key.value} FROM {MAPPED} WHERE {good} AND {p.applies}"
         # A record or event sent again in a later file replaces the earlier row.
         if table.kind != "detail":
             replaced += _scalar(
@@ -376,7 +377,7 @@ def _write_targets(
         names = ", ".join(["source", *[c.field.name for c in columns], "load_id", "source_row"])
         values = ", ".join([lit(spec.source), *[c.value for c in columns], lit(load_id), "__row"])
         con.execute(
-            f"INSERT INTO {table.name} ({names}) SELECT {values} FROM {CHECKED} "
+            f"INSERT INTO {table.name} ({names}) SELECT {values} FROM {MAPPED} "
             f"WHERE {good} AND {p.applies}"
         )
     return replaced
@@ -392,7 +393,7 @@ def _write_rejects(
     )
     con.execute(
         f"INSERT INTO rejects SELECT {lit(load_id)}, {lit(spec.source)}, {lit(str(staged.path))}, "
-        f"__row, p.target, p.column_name, p.reason, {raw} FROM {CHECKED}, unnest(__all) t(p)"
+        f"__row, p.target, p.column_name, p.reason, {raw} FROM {MAPPED}, unnest(__problems) t(p)"
     )
 
 
@@ -420,7 +421,7 @@ def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQualit
             measures.append((col, p, rule[0] if rule else None))
     if not selects:
         return []
-    row = con.execute(f"SELECT {', '.join(selects)} FROM {CHECKED}").fetchone()
+    row = con.execute(f"SELECT {', '.join(selects)} FROM {MAPPED}").fetchone()
     assert row is not None
     out = []
     for i, (col, _p, rule_name) in enumerate(measures):
@@ -455,7 +456,7 @@ def _unmapped(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[UnmappedCo
     for col in plan.code_columns:
         p = plan.targets[col.target_index]
         rows = con.execute(
-            f"SELECT {col.raw}, count(*), min(__row) FROM {CHECKED} WHERE {p.applies} AND "
+            f"SELECT {col.raw}, count(*), min(__row) FROM {MAPPED} WHERE {p.applies} AND "
             f"{col.raw} IS NOT NULL AND {col.value} IS NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"
         ).fetchall()
         out += [
