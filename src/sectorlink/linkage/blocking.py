@@ -65,11 +65,14 @@ CANDIDATES: tuple[Candidate, ...] = (
     ),
     Candidate("family name + postcode", _same("family_name", "postcode")),
     Candidate("given name (canonical) + postcode", _same("given_canonical", "postcode")),
+    # the address beyond the names: what is left when names and dates were mistyped
+    Candidate("postcode + house number", _same("postcode", "house_number")),
     Candidate(
         "name sounds + postcode district",
         _same("given_soundex", "family_soundex", "postcode_district"),
     ),
     Candidate("given name (canonical) + family name", _same("given_canonical", "family_name")),
+    Candidate("address + given name sound", _same("address", "given_soundex")),
     Candidate(
         "given and family names swapped",
         (("given_name", "family_name"), ("family_name", "given_name")),

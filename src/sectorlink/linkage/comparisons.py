@@ -332,15 +332,16 @@ def location(d: Dialect, fields: Collection[str]) -> Comparison:
         "(" + " AND ".join(f"{c}_{side} IS NULL" for c in cols) + ")" for side in ("l", "r")
     )
     levels = [Level(null_sql, "no address or postcode", null=True)]
-    similar = ""
+    similar = similar_text = ""
     if has_address:
         # The same house number first: cheap, and it keeps the costly token overlap for
-        # the few pairs where it can matter (a typo in the street or the postcode).
-        similar = (
-            f"{_eq('house_number')} AND "
+        # the few pairs where it can matter (a typo in the street or the postcode). With
+        # the same postcode, the same house number is already its own level above.
+        similar_text = (
             f"({d.token_jaccard('address_tokens_l', 'address_tokens_r')} >= 0.6 "
             f"OR {d.jaro_winkler('address_l', 'address_r')} >= 0.92)"
         )
+        similar = f"{_eq('house_number')} AND {similar_text}"
     if has_address and has_postcode:
         levels += [
             Level(
@@ -351,14 +352,15 @@ def location(d: Dialect, fields: Collection[str]) -> Comparison:
                 tf_column="address",
             ),
             Level(
-                f"{_eq('postcode')} AND {_eq('house_number')}",
-                "same postcode and house number",
+                # a house number that differs is a neighbour, not a typo
+                f"{_eq('postcode')} AND coalesce({_eq('house_number')}, true) AND {similar_text}",
+                "same postcode, similar address",
                 m=0.05,
                 u=0.0001,
             ),
             Level(
-                f"{_eq('postcode')} AND {similar}",
-                "same postcode, similar address",
+                f"{_eq('postcode')} AND {_eq('house_number')}",
+                "same postcode and house number",
                 m=0.05,
                 u=0.0001,
             ),
