@@ -41,10 +41,24 @@ def test_demo_runs_the_whole_flow(tmp_path):
 
     registry = open_registry(result.registry_url)
     assert verify_audit_log(registry).ok
-    ingests = [e for e in read_audit_log(registry, limit=1000) if e.action == "ingest"]
+    entries = read_audit_log(registry, limit=1000)
+    ingests = [e for e in entries if e.action == "ingest"]
     assert len(ingests) == len(result.loads)
+    # the person-level read for linkage passed the access check and is in the audit log
+    reads = [e for e in entries if e.action == "read_identifiers"]
+    assert [(e.purpose, e.outcome) for e in reads] == [("linkage", "allowed")]
+    assert set(reads[0].datasets) == {
+        s
+        for s in sources
+        if s in {r.source for r in result.loads if r.rows_written.get("person_record")}
+    }
+
+    assert result.linkage is not None and result.evaluation is not None
+    assert result.linkage.persons > 0
+    assert result.evaluation.overall.f1 > 0.9  # a floor for the demo, not the accuracy target
 
     html = result.report.read_text()
     assert "Ingest and data quality" in html and "Directory and governance" in html
+    assert "Person linkage" in html and "linkage_report.html" in html
     assert "chain verified" in html
     assert any(step.startswith("ingest ") for step in steps)

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sectorlink.governance import append_audit_entry
+from sectorlink.governance import append_audit_entry, authorise
+from sectorlink.linkage import Evaluation, LinkResult, evaluate, link
 from sectorlink.registry import HUB_NAME, Registry, open_registry, register_region
 from sectorlink.reports import ReportSection, render_report
 from sectorlink.reports.governance import governance_section
+from sectorlink.reports.linkage import linkage_section
 from sectorlink.reports.quality import quality_section
 from sectorlink.sources import LoadResult, ingest, load_spec
 from sectorlink.warehouse import connect
@@ -40,6 +42,8 @@ class DemoResult:
     report: Path
     registry_url: str
     loads: list[LoadResult] = field(default_factory=list)
+    linkage: LinkResult | None = None
+    evaluation: Evaluation | None = None
     partners: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -114,6 +118,40 @@ def ingest_region(
     return results
 
 
+def link_region(
+    warehouse: Path, region_dir: Path, registry: Registry, out_dir: Path
+) -> tuple[LinkResult, Evaluation]:
+    """Link the region's person records as the hub, under its agreements, and score the result.
+
+    Reading identifiers for linkage is a person-level read: it passes the access check
+    (and is audited) before the warehouse is opened for it.
+    """
+    con = connect(warehouse, read_only=True)
+    try:
+        sources = [
+            r[0]
+            for r in con.execute("SELECT DISTINCT source FROM person_record ORDER BY 1").fetchall()
+        ]
+    finally:
+        con.close()
+    authorise(
+        registry,
+        organisation=HUB_NAME,
+        purpose="linkage",
+        datasets=sources,
+        action="read_identifiers",
+        actor="sectorlink link",
+    )
+    truth = region_dir / "truth" / "person_records.csv"
+    result = link(warehouse, out_dir=out_dir, truth=truth)
+    con = connect(warehouse, read_only=True)
+    try:
+        evaluation = evaluate(con, truth)
+    finally:
+        con.close()
+    return result, evaluation
+
+
 def run_demo(
     out_dir: Path = DEFAULT_OUT,
     *,
@@ -159,12 +197,21 @@ def run_demo(
     result.seconds["ingest"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    if hook:
+        hook("link person records across partners", 0, 1)
+    result.linkage, result.evaluation = link_region(
+        result.warehouse, result.region_dir, registry, out_dir / "linkage"
+    )
+    result.seconds["link"] = time.perf_counter() - started
+
+    started = time.perf_counter()
     sections: list[ReportSection] = []
     con = connect(result.warehouse, read_only=True)
     try:
         sections.append(quality_section(con))
     finally:
         con.close()
+    sections.append(linkage_section(result.linkage, result.evaluation, report_dir=out_dir))
     sections.append(governance_section(registry))
     render_report(
         sections,
