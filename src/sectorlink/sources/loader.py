@@ -19,7 +19,7 @@ import duckdb
 
 from sectorlink.model import DETAIL_TABLES
 from sectorlink.sources.errors import SpecError
-from sectorlink.sources.readers import StagedFile, stage_file
+from sectorlink.sources.readers import STAGING, StagedFile, stage_file
 from sectorlink.sources.spec import MappingSpec, load_spec
 from sectorlink.sources.transform import Column, LoadPlan, TargetPlan, build_plan, lit
 from sectorlink.sources.validity import RULES
@@ -223,13 +223,7 @@ def _ingest(
         previous_load_id=str(previous[0]) if previous else None,
         notes=notes,
     )
-    result.rows_rejected = _scalar(con, f"SELECT count(*) FROM {MAPPED} WHERE len(__problems) > 0")
-    result.rows_written = {p.target.table.name: 0 for p in plan.targets}
-    for p in plan.targets:
-        result.rows_written[p.target.table.name] += _scalar(
-            con, f"SELECT count(*) FROM {MAPPED} WHERE len(__problems) = 0 AND {p.applies}"
-        )
-    result.quality = _quality(con, plan)
+    _count_rows(con, plan, result)
     result.unmapped = _unmapped(con, plan)
     result.rejects = [
         Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
@@ -386,20 +380,26 @@ def _write_targets(
 def _write_rejects(
     con: duckdb.DuckDBPyConnection, spec: MappingSpec, staged: StagedFile, load_id: str
 ) -> None:
+    # The mapped table holds no source text: rejected rows' text is read back by row number.
     raw = (
         "json_object("
-        + ", ".join(f"{lit(name)}, {col}" for name, col in staged.columns.items())
+        + ", ".join(f"{lit(name)}, s.{col}" for name, col in staged.columns.items())
         + ")"
+    )
+    problems = (
+        f"SELECT __row, unnest(__problems) AS p, generate_subscripts(__problems, 1) AS i "
+        f"FROM {MAPPED} WHERE len(__problems) > 0"
     )
     con.execute(
         f"INSERT INTO rejects SELECT {lit(load_id)}, {lit(spec.source)}, {lit(str(staged.path))}, "
-        f"__row, p.target, p.column_name, p.reason, {raw} FROM {MAPPED}, unnest(__problems) t(p)"
+        f"m.__row, m.p.target, m.p.column_name, m.p.reason, {raw} "
+        f"FROM ({problems}) m JOIN {STAGING} s ON s.__row = m.__row ORDER BY m.__row, m.i"
     )
 
 
-def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQuality]:
-    measures: list[tuple[Column, TargetPlan, str | None]] = []
-    selects: list[str] = []
+def _quality_measures(plan: LoadPlan) -> list[tuple[Column, TargetPlan, str | None, str]]:
+    """(column, target, rule name, SQL saying the value is valid) for each measured field."""
+    measures = []
     for p in plan.targets:
         for col in p.columns.values():
             if col.field.type in ("json", "string_list") or col.field.name in (
@@ -408,26 +408,50 @@ def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQualit
             ):
                 continue
             rule = RULES.get(col.field.name)
-            valid = f"{col.value} IS NOT NULL"  # count_if needs a true/false, never NULL
+            valid = f"{col.value} IS NOT NULL"
             if rule is not None and col.field.type == "string":
-                valid += f" AND {rule[1](col.value)}"
+                # A rule is false or NULL on a NULL value (the count coalesces NULL to
+                # false); prefixing `IS NOT NULL AND` made the NHS rule 4x slower in DuckDB.
+                valid = rule[1](col.value)
             if col.field.name == "birth_date":  # a year-only birth date is a valid partial date
                 valid = f"({valid} OR coalesce(regexp_full_match({col.raw}, '[0-9]{{4}}'), false))"
-            selects += [
-                f"count_if({p.applies})",
-                f"count_if({p.applies} AND {col.raw} IS NOT NULL)",
-                f"count_if(coalesce({p.applies} AND {valid}, false))",
-            ]
-            measures.append((col, p, rule[0] if rule else None))
-    if not selects:
-        return []
-    row = con.execute(f"SELECT {', '.join(selects)} FROM {MAPPED}").fetchone()
+            measures.append((col, p, rule[0] if rule else None, valid))
+    return measures
+
+
+def _count_rows(con: duckdb.DuckDBPyConnection, plan: LoadPlan, result: LoadResult) -> None:
+    """Rejected rows, rows written per table and the quality report, in one pass.
+
+    The flags are computed in a projection below the aggregate, so a rule that repeats a
+    subexpression (the digits of an NHS number) has it computed once per row.
+    """
+    flags = ["len(__problems) > 0 AS __rejected"]
+    counts = ["count_if(__rejected)"]
+    for p in plan.targets:
+        flags.append(p.applies)
+        counts.append(f"count_if(NOT __rejected AND {p.applies})")
+    measures = _quality_measures(plan)
+    for i, (col, p, _rule, valid) in enumerate(measures):
+        flags += [f"{col.present} AS __present_{i}", f"{valid} AS __valid_{i}"]
+        counts += [
+            f"count_if({p.applies})",
+            f"count_if({p.applies} AND __present_{i})",
+            f"count_if(coalesce({p.applies} AND __valid_{i}, false))",  # never NULL
+        ]
+    row = con.execute(
+        f"SELECT {', '.join(counts)} FROM (SELECT {', '.join(flags)} FROM {MAPPED})"
+    ).fetchone()
     assert row is not None
-    out = []
-    for i, (col, _p, rule_name) in enumerate(measures):
-        n_rows, n_present, n_valid = (int(x) for x in row[3 * i : 3 * i + 3])
+    values = [int(x) for x in row]
+    result.rows_rejected = values[0]
+    offset = 1 + len(plan.targets)
+    result.rows_written = {p.target.table.name: 0 for p in plan.targets}
+    for p, written in zip(plan.targets, values[1:offset], strict=True):
+        result.rows_written[p.target.table.name] += written
+    for i, (col, _p, rule_name, _valid) in enumerate(measures):
+        n_rows, n_present, n_valid = values[offset + 3 * i : offset + 3 * i + 3]
         code_rule = f"code set {col.field.code_set}" if col.field.code_set else None
-        out.append(
+        result.quality.append(
             FieldQuality(
                 col.table,
                 col.field.name,
@@ -438,7 +462,6 @@ def _quality(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[FieldQualit
                 rule_name or code_rule or _type_rule(col),
             )
         )
-    return out
 
 
 def _type_rule(col: Column) -> str | None:

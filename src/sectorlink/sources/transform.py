@@ -55,6 +55,7 @@ class Column:
     raw: str  # name of the raw-text column (level 1)
     value: str  # name of the typed value column (level 2)
     derived_from: str | None = None  # e.g. given_name split from full_name
+    present: str = ""  # SQL on the mapped table: the raw value was there (set by build_plan)
 
     @property
     def label(self) -> str:
@@ -93,7 +94,7 @@ class _Builder:
         self.staged = staged
         self.level1: list[str] = [f"{STAGING}.*"]
         self.level2: list[str] = []
-        self.outer: list[str] = []  # adjustments that read level-2 values
+        self.outer: dict[str, str] = {}  # name -> adjustment that reads level-2 values
         self.problems: list[tuple[str, Column, str]] = []
         self.code_columns: list[Column] = []
 
@@ -356,13 +357,49 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
     level1 = ",\n    ".join(b.level1)
     mid = ",\n    ".join(["l1.*", *level_mid])
     level2 = ",\n    ".join(["l2.*", *b.level2])
+    outer = [f"{sql} AS {name}" for name, sql in b.outer.items()]
+    kept = ", ".join([*_mapped_columns(plans, set(b.outer)), *outer])
     sql = (
-        f"SELECT *, {''.join(o + ', ' for o in b.outer)}{problem_list} AS __problems FROM (\n"
+        f"SELECT {kept}, {problem_list} AS __problems FROM (\n"
         f"  SELECT {level2} FROM (\n"
         f"    SELECT {mid} FROM (SELECT {level1} FROM {STAGING}) l1\n"
         f"  ) l2\n) l3"
     )
     return LoadPlan(sql=sql, targets=plans, code_columns=b.code_columns)
+
+
+def _mapped_columns(plans: list[TargetPlan], outer: set[str]) -> list[str]:
+    """The columns the mapped table keeps, and how each column's presence is read from them.
+
+    Only what later steps read is stored (a wide table is slow to build and to scan): row
+    numbers, the `w_*` flags, typed values, and the raw text only where it is reported
+    (unmapped codes, year-only birth dates). Other raw values keep a presence flag, or none
+    where the typed value is empty exactly when the raw text is (plain strings). Rejected
+    rows' original text is read back from the staging table by row number.
+    """
+    kept = ["__row"]
+    seen = set(outer)  # computed at the outer level itself
+
+    def keep(name: str, sql: str | None = None) -> None:
+        if name not in seen:
+            seen.add(name)
+            kept.append(name if sql is None else f"{sql} AS {name}")
+
+    for plan in plans:
+        keep(plan.applies)
+        for col in plan.columns.values():
+            keep(col.value)
+            f = col.field
+            if col.raw == col.value or (f.type == "string" and f.code_set is None):
+                col.present = f"{col.value} IS NOT NULL"
+            elif f.code_set is not None or f.name == "birth_date":
+                keep(col.raw)
+                col.present = f"{col.raw} IS NOT NULL"
+            else:
+                flag = f"p_{col.raw}"
+                keep(flag, f"{col.raw} IS NOT NULL")
+                col.present = flag
+    return kept
 
 
 PROBLEM_TYPE = "STRUCT(target VARCHAR, column_name VARCHAR, reason VARCHAR)"
@@ -430,9 +467,8 @@ def _person_extras(b: _Builder, plan: TargetPlan) -> None:
     if quality is not None:
         birth_date = plan.columns["birth_date"]
         exact = f"{birth_date.value}_exact"
-        b.outer.append(
-            f"CASE WHEN {quality.value} = 'approximate' THEN NULL "
-            f"ELSE {birth_date.value} END AS {exact}"
+        b.outer[exact] = (
+            f"CASE WHEN {quality.value} = 'approximate' THEN NULL ELSE {birth_date.value} END"
         )
         birth_date.value = exact
 

