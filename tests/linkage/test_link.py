@@ -195,3 +195,29 @@ def test_truth_without_required_columns_is_an_error(linked_region, tmp_path: Pat
     wrong.write_text("source,id,person\nx,1,2\n")
     with pytest.raises(TruthFileError, match="lacks column"):
         evaluate(duckdb.connect(str(warehouse)), wrong)
+
+
+def test_the_saved_model_opens_in_splink(linked_region) -> None:
+    import logging
+
+    import duckdb as ddb
+    from splink import DuckDBAPI, Linker
+
+    from sectorlink.identity import standardise
+    from sectorlink.linkage.model import MODEL_COLUMNS
+
+    warehouse, _, result = linked_region
+    con = ddb.connect(str(warehouse), read_only=True)
+    records = con.sql(
+        f"SELECT {', '.join(MODEL_COLUMNS)} FROM ({standardise(con).sql_query()}) LIMIT 200"
+    ).to_arrow_table()
+    scratch = ddb.connect()
+    scratch.register("records_arrow", records)
+    scratch.execute("CREATE TABLE records AS SELECT * FROM records_arrow")
+    linker = Linker(
+        DuckDBAPI(scratch).register("records"),
+        str(result.outputs["model"]),
+        log_level=logging.ERROR,
+    )
+    scored = linker.inference.predict().as_duckdbpyrelation()
+    assert "match_weight" in scored.columns

@@ -54,6 +54,7 @@ class DuckDBEngine:
         self.con = duckdb.connect()
         self.con.execute(f"SET temp_directory = '{self._tmp.name}'")
         self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
         # Bounded so a region of millions fits a laptop: past it DuckDB spills to disk.
         limit = memory_limit or os.environ.get("SECTORLINK_LINKAGE_MEMORY", ENGINE_MEMORY)
         self.con.execute(f"SET memory_limit = '{limit}'")

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 import splink
 from splink import Linker
 
@@ -331,8 +330,3 @@ def _stage_run(
             splink.__version__,
         ],
     )
-
-
-def standardised_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """The standardised records the model sees (for inspection and tests)."""
-    return con.sql(_std_sql(con)).to_arrow_table()
