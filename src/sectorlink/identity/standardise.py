@@ -223,10 +223,14 @@ def standardise(
 ) -> duckdb.DuckDBPyRelation:
     """Standardised identifiers of every row of ``source``, as a lazy DuckDB relation.
 
+    ``source`` is a table, view or parenthesised query with the ``person_record``
+    columns; the relation has the columns of :data:`STANDARD_COLUMNS`, one row per
+    source row. The reference tables are registered on ``con`` as temporary tables.
+
     Example:
-        >>> con = duckdb.connect()
-        >>> _ = con.execute("CREATE TABLE person_record AS SELECT 'a' AS source, ...")
-        >>> standardise(con).df()  # doctest: +SKIP
+        >>> con = sectorlink.warehouse.connect("hub.duckdb")  # doctest: +SKIP
+        >>> standardise(con).filter("nhs_number IS NULL").count("*")  # doctest: +SKIP
+        >>> standardise(con, "(SELECT * FROM person_record WHERE source = 'ae')")  # doctest: +SKIP
     """
     register_reference_tables(con)
     return con.sql(standardised_sql(source))

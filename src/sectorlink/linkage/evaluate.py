@@ -93,7 +93,21 @@ def load_truth(con: duckdb.DuckDBPyConnection, path: Path | str, table: str = "s
 def evaluate(
     warehouse: duckdb.DuckDBPyConnection, truth: Path | str, *, with_errors: bool = True
 ) -> Evaluation:
-    """Score the published person index against ``truth``."""
+    """Score the published person index against ``truth``.
+
+    Args:
+        warehouse: connection to the warehouse holding ``person_index``.
+        truth: CSV with columns source, record_id, person_id (others are ignored).
+        with_errors: also classify wrong and missed links (enumerates error pairs).
+
+    Raises:
+        TruthFileError: no index yet, a malformed truth file, or one naming no
+            record of the index.
+
+    Example:
+        >>> ev = evaluate(duckdb.connect("hub.duckdb"), "truth.csv")  # doctest: +SKIP
+        >>> ev.overall.f1, ev.cross_source.f1, ev.errors[0].kind  # doctest: +SKIP
+    """
     con = warehouse
     if not table_exists(con, PERSON_INDEX) or not scalar(
         con, f"SELECT count(*) FROM {PERSON_INDEX}"
