@@ -1,4 +1,7 @@
-"""link() end to end on a small synthetic region, and on the bad inputs of issue 4."""
+"""link() end to end on a small synthetic region, and on the bad inputs of issue 4.
+
+Tests on the region are marked slow (each links ~2,000 records in a few seconds).
+"""
 
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ def linked_region(region: tuple[Path, Path], tmp_path_factory: pytest.TempPathFa
     return copy, truth, result
 
 
+@pytest.mark.slow
 def test_region_links_accurately(linked_region) -> None:
     warehouse, truth, result = linked_region
     con = duckdb.connect(str(warehouse))
@@ -46,6 +50,7 @@ def test_region_links_accurately(linked_region) -> None:
     assert len(result.sources) >= 5
 
 
+@pytest.mark.slow
 def test_outputs_are_written(linked_region) -> None:
     _, _, result = linked_region
     csv = result.outputs["person_index_csv"]
@@ -69,6 +74,7 @@ def test_outputs_are_written(linked_region) -> None:
     assert '"comparisons"' in model and '"m_probability"' in model
 
 
+@pytest.mark.slow
 def test_warehouse_tables_are_filled(linked_region) -> None:
     warehouse, _, result = linked_region
     con = duckdb.connect(str(warehouse), read_only=True)
@@ -84,6 +90,7 @@ def test_warehouse_tables_are_filled(linked_region) -> None:
     assert sizes_ok == [(True,)]
 
 
+@pytest.mark.slow
 def test_a_second_run_keeps_every_key(region_copy) -> None:
     warehouse, _ = region_copy
     link(warehouse)
@@ -99,6 +106,7 @@ def test_a_second_run_keeps_every_key(region_copy) -> None:
     assert second.key_events == {}
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_leaves_the_previous_index(region_copy, monkeypatch) -> None:
     warehouse, _ = region_copy
     first = link(warehouse)
@@ -167,6 +175,7 @@ def test_all_null_columns_are_left_out(warehouse) -> None:
     assert any("no values in" in m and "nhs_number" in m for m in result.messages)
 
 
+@pytest.mark.slow
 def test_truth_with_unknown_records_is_reported(linked_region, tmp_path: Path) -> None:
     warehouse, truth, _ = linked_region
     extra = tmp_path / "truth.csv"
@@ -180,6 +189,7 @@ def test_truth_with_unknown_records_is_reported(linked_region, tmp_path: Path) -
     assert ev.unknown_examples == ["nosuch:R1"]
 
 
+@pytest.mark.slow
 def test_truth_naming_no_known_record_is_an_error(linked_region, tmp_path: Path) -> None:
     warehouse, _, _ = linked_region
     wrong = tmp_path / "truth.csv"
@@ -189,6 +199,7 @@ def test_truth_naming_no_known_record_is_an_error(linked_region, tmp_path: Path)
         evaluate(con, wrong)
 
 
+@pytest.mark.slow
 def test_truth_without_required_columns_is_an_error(linked_region, tmp_path: Path) -> None:
     warehouse, _, _ = linked_region
     wrong = tmp_path / "truth.csv"
@@ -197,6 +208,7 @@ def test_truth_without_required_columns_is_an_error(linked_region, tmp_path: Pat
         evaluate(duckdb.connect(str(warehouse)), wrong)
 
 
+@pytest.mark.slow
 def test_the_saved_model_opens_in_splink(linked_region) -> None:
     import logging
 
