@@ -1,15 +1,14 @@
 """SQL predicates for the validity of identifiers, used by the quality report.
 
-Each takes an SQL expression (text) and returns an SQL boolean expression. They check
-shape and check digits only. National identifiers reuse the identity package's rules (one
-copy of each rule): a value is valid when linkage would keep it.
+Each takes an SQL expression (text) and returns an SQL boolean expression. Every rule is
+the identity package's (one copy of each rule): a value is valid when linkage would keep it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sectorlink.identity import national_ids
+from sectorlink.identity import national_ids, postcodes
 
 
 def nhs_number_valid(expr: str) -> str:
@@ -30,22 +29,19 @@ def ssn_valid(expr: str) -> str:
 
 
 def postcode_valid(expr: str) -> str:
-    """A UK postcode shape, or a US ZIP/ZIP+4."""
-    v = f"upper(trim({expr}))"
-    return (
-        f"(regexp_full_match({v}, '[A-Z]{{1,2}}[0-9][A-Z0-9]? ?[0-9][A-Z]{{2}}') "
-        f"OR regexp_full_match({v}, '[0-9]{{5}}(-[0-9]{{4}})?'))"
-    )
+    """A UK postcode or a US ZIP/ZIP+4, in the identity package's shapes (spacing ignored)."""
+    compact = postcodes.compact(expr)
+    return f"({postcodes.is_uk(compact)} OR {postcodes.is_us(compact)})"
 
 
 def email_valid(expr: str) -> str:
-    return f"regexp_full_match(trim({expr}), '[^@\\s]+@[^@\\s]+\\.[^@\\s]+')"
+    """An address the identity package keeps (local part, @, a domain with a dot)."""
+    return f"({national_ids.email(expr)} IS NOT NULL)"
 
 
 def phone_valid(expr: str) -> str:
-    """10 or 11 digits once spaces, brackets and a leading +44 or +1 are taken off."""
-    d = f"regexp_replace(regexp_replace({expr}, '[^0-9+]', '', 'g'), '^\\+(44|1)', '0')"
-    return f"regexp_full_match({d}, '[0-9]{{10,11}}')"
+    """10 or 11 national digits, not a filler such as 07777777777 (the identity rule)."""
+    return f"({national_ids.phone(expr)} IS NOT NULL)"
 
 
 RULES: dict[str, tuple[str, Callable[[str], str]]] = {
