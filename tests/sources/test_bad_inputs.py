@@ -354,3 +354,13 @@ def test_a_column_empty_on_every_row_loads_and_reports_zero_completeness(write, 
     assert result.rows_rejected == 0
     dob = next(q for q in result.quality if q.field == "birth_date")
     assert (dob.rows, dob.present, dob.valid) == (2, 0, 0)
+
+
+def test_folders_and_unreadable_files_get_clear_errors(write, warehouse, tmp_path):
+    spec = write("s.yaml", GOOD_SPEC)
+    with pytest.raises(FileFormatError, match="this is a folder"):
+        ingest(spec, tmp_path, warehouse=warehouse)
+    with pytest.raises(SpecError, match="this is a folder"):
+        load_spec(tmp_path)
+    with pytest.raises(FileFormatError, match="file not found"):
+        ingest(spec, tmp_path / "nope.csv", warehouse=warehouse)

@@ -20,7 +20,7 @@ from typing import Literal
 import duckdb
 
 from sectorlink.model import DETAIL_TABLES
-from sectorlink.sources.errors import SpecError
+from sectorlink.sources.errors import FileFormatError, SpecError
 from sectorlink.sources.readers import STAGING, StagedFile, stage_file
 from sectorlink.sources.spec import MappingSpec, load_spec
 from sectorlink.sources.transform import Column, LoadPlan, TargetPlan, build_plan, lit
@@ -170,11 +170,14 @@ def _ingest(
     con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, check: bool, replace: bool
 ) -> LoadResult:
     if not path.exists():
-        from sectorlink.sources.errors import FileFormatError
-
         raise FileFormatError("file not found", file=path)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    sha = file_sha256(path)
+    if path.is_dir():
+        raise FileFormatError("this is a folder; give the extract file itself", file=path)
+    try:
+        sha = file_sha256(path)
+    except OSError as exc:
+        raise FileFormatError(f"cannot read the file: {exc.strerror}", file=path) from None
     previous = con.execute(
         "SELECT load_id FROM load WHERE source = ? AND file_sha256 = ? AND superseded_by IS NULL",
         [spec.source, sha],

@@ -610,6 +610,10 @@ def load_spec(path: Path | str) -> MappingSpec:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("spec file not found", file=path) from None
+    except IsADirectoryError:
+        raise SpecError("this is a folder; give the spec's YAML file", file=path) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read the spec: {exc.strerror}", file=path) from None
     except UnicodeDecodeError as exc:
         raise SpecError(f"spec is not UTF-8 text ({exc.reason})", file=path) from None
     return parse_spec(text, path)
