@@ -9,28 +9,11 @@ import duckdb
 import pytest
 
 from sectorlink.identity import STANDARD_COLUMNS, identifier_quality, standardise
+from sectorlink.identity.standardise import SOURCE_COLUMNS
 from sectorlink.model import model_ddl
 
-FIELDS = (
-    "source",
-    "record_id",
-    "full_name",
-    "given_name",
-    "middle_names",
-    "family_name",
-    "birth_date",
-    "birth_year",
-    "age_years",
-    "age_at_date",
-    "sex",
-    "address",
-    "postcode",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-)
+# Rows are built in the order standardise() reads them.
+FIELDS = SOURCE_COLUMNS
 
 
 @pytest.fixture
