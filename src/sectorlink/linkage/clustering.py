@@ -11,7 +11,7 @@ its records stand alone. All steps are SQL over the edge table.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import duckdb
@@ -28,6 +28,10 @@ LADDER = tuple(2.0 * step for step in range(1, 16))
 MAX_CHECKED_CLUSTER = 1_000
 # Label propagation rounds (pointer jumping halves chains each round).
 MAX_CC_ROUNDS = 64
+
+# A contradiction rule: SQL over ``col_l``/``col_r`` columns giving the kind of
+# contradiction or NULL, and the SELECT list that exposes those columns for two aliases.
+ContradictionRules = tuple[str, Callable[[str, str], str]]
 
 
 @dataclass
@@ -89,10 +93,11 @@ def incoherent_clusters(
     std: str,
     fields: Collection[str],
     only: str | None = None,
+    rules: ContradictionRules | None = None,
 ) -> list[int]:
     """Cluster ids holding a contradicting pair (or too big to check); with ``only``
     (a table of unique_id), just the clusters of those records."""
-    rule = contradiction_sql(fields)
+    rule, projection = rules or (contradiction_sql(fields), pair_projection)
     scope = f"WHERE unique_id IN (SELECT unique_id FROM {only})" if only else ""
     rows = con.execute(
         f"""
@@ -107,7 +112,7 @@ def incoherent_clusters(
             WHERE z.n BETWEEN 2 AND {MAX_CHECKED_CLUSTER}
         ),
         pairs AS (
-            SELECT a.cluster_id, {pair_projection("a", "b")}
+            SELECT a.cluster_id, {projection("a", "b")}
             FROM members a JOIN members b
               ON a.cluster_id = b.cluster_id AND a.unique_id < b.unique_id
         )
@@ -129,9 +134,13 @@ def coherent_clusters(
     threshold_weight: float,
     out: str,
     check: bool = True,
+    rules: ContradictionRules | None = None,
 ) -> ClusterReport:
     """Cluster ``std``'s records through ``edges`` (unique_id_l, unique_id_r, match_weight)
-    into ``out``(unique_id, cluster_id), splitting incoherent clusters."""
+    into ``out``(unique_id, cluster_id), splitting incoherent clusters.
+
+    ``rules`` replaces the plain-text contradiction rules (an engine whose records hold
+    other columns, such as encodings, brings its own)."""
     report = ClusterReport(threshold_weight)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE sl_links AS
@@ -143,20 +152,20 @@ def coherent_clusters(
     if not check:
         return report
     report.clusters_checked = int(scalar(con, f"SELECT count(DISTINCT cluster_id) FROM {out}") or 0)
-    bad = incoherent_clusters(con, out, std, fields)
+    bad = incoherent_clusters(con, out, std, fields, rules=rules)
     report.incoherent_first_pass = len(bad)
     for extra in LADDER:
         if not bad:
             break
         weight = threshold_weight + extra
         _recluster(con, out, bad, f"match_weight >= {weight}")
-        bad_after = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes")
+        bad_after = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes", rules=rules)
         report.splits[f"weight >= {weight:g}"] = len(bad)
         bad = bad_after
     if bad:
         report.splits["best link only"] = len(bad)
         _recluster(con, out, bad, "is_best")
-        bad = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes")
+        bad = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes", rules=rules)
     if bad:
         report.left_incoherent = len(bad)
         report.splits["records alone"] = len(bad)
