@@ -1,0 +1,204 @@
+"""Encode a partner's person records into keyed Bloom filters and keyed exact tokens.
+
+The records go through the same mapping (``sources.loader.ingest``) and the same
+standardisation (``identity.standardise``) as plain ingest; only then are identifiers
+turned into tokens (in SQL), each distinct token hashed once (in Python), and record
+filters built on packed 64-bit words (numpy and a compiled loop). The output holds only
+the contract's columns: source, record_id, ``bf_<field>`` and ``tok_<name>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hmac
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sectorlink.identity.standardise import standardise, standardised_sql
+from sectorlink.pprl import bloom
+from sectorlink.pprl.keys import LinkageKey
+from sectorlink.pprl.schema import EncodingSchema, FieldSpec, load_schema
+from sectorlink.pprl.tokens import EXACT_TOKENS, STD_TABLE, exact_tokens_sql, field_tokens_sql
+
+ENCODED_FORMAT = "sectorlink-pprl/1"
+METADATA_KEY = b"sectorlink.pprl"
+TOKEN_BYTES = 16
+
+
+class EncodeError(Exception):
+    """Encoding cannot go ahead; the message says what and where (never the key)."""
+
+
+def field_key(key: LinkageKey, field_name: str) -> bytes:
+    return key.derive(f"bloom:{field_name}")
+
+
+def token_key(key: LinkageKey, token: str) -> bytes:
+    """The key of an exact token's group (a date and its swap share one, for instance)."""
+    return key.derive(f"token:{EXACT_TOKENS[token][1]}")
+
+
+def _hash_column(values: pa.ChunkedArray | pa.Array, key: bytes) -> pa.Array:
+    """Hex of HMAC-SHA256 (first 16 bytes) of each value, hashing each distinct value once."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    encoded = pc.dictionary_encode(values)
+    distinct = encoded.dictionary.to_pylist()
+    hashed = pa.array(
+        [hmac.digest(key, str(v).encode(), "sha256")[:TOKEN_BYTES].hex() for v in distinct],
+        type=pa.string(),
+    )
+    return pc.take(hashed, encoded.indices)
+
+
+def _to_binary(filters: bloom.Words, present: np.ndarray) -> pa.Array:
+    n, words = filters.shape
+    data = np.ascontiguousarray(filters.astype("<u8", copy=False)).view(np.uint8)
+    validity = pa.py_buffer(np.packbits(present, bitorder="little").tobytes())
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(words * 8),
+        n,
+        [validity, pa.py_buffer(data.tobytes())],
+        null_count=int(n - present.sum()),
+    )
+
+
+def _encode_field(
+    con: duckdb.DuckDBPyConnection, key: LinkageKey, spec: FieldSpec, hash_name: str, n: int
+) -> pa.Array:
+    h = spec.hardening
+    pairs = con.sql(field_tokens_sql(spec.name, h.salt)).to_arrow_table()
+    rows = pairs.column("row").to_numpy().astype(np.int64)
+    tokens = pairs.column("token").combine_chunks()
+    encoded = pc.dictionary_encode(tokens)
+    positions = bloom.token_positions(
+        encoded.dictionary.to_pylist(), field_key(key, spec.name), spec.bits, spec.k, hash_name
+    )
+    ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    filters, present = bloom.record_filters(n, rows, ids, positions, spec.bits)
+    if h.balance:
+        filters = bloom.balance(filters, key.derive(f"balance:{spec.name}"))
+    if h.xor_fold:
+        filters = bloom.xor_fold(filters)
+    if h.diffusion:
+        filters = bloom.diffuse(filters, key.derive(f"diffusion:{spec.name}"), h.diffusion)
+    # a record without the field stays NULL, not an all-zero (or half-set) filter
+    filters[~present] = 0
+    return _to_binary(filters, present)
+
+
+def metadata(
+    schema: EncodingSchema, key: LinkageKey, records: int, sources: list[str]
+) -> dict[str, object]:
+    return {
+        "format": ENCODED_FORMAT,
+        "schema_name": schema.name,
+        "schema_fingerprint": schema.fingerprint(key),
+        "hash": schema.hash,
+        "fields": {
+            n: {"bits": f.output_bits, "k": f.k, "hardening": f.hardening.to_dict()}
+            for n, f in schema.fields.items()
+        },
+        "tokens": list(schema.tokens),
+        "records": records,
+        "sources": sources,
+    }
+
+
+def encode_records(
+    con: duckdb.DuckDBPyConnection,
+    key: LinkageKey,
+    schema: EncodingSchema,
+    *,
+    table: str = "person_record",
+) -> pa.Table:
+    """Encode every row of `table` (person_record columns) already in `con`.
+
+    Returns one row per record in (source, record_id) order: ``source``, ``record_id``,
+    ``bf_<field>`` (FIXED_SIZE_BINARY of the field's output bits / 8, NULL when the record
+    has no value) and ``tok_<name>`` (hex keyed tokens, NULL when missing), with the
+    encoding's metadata (format, schema fingerprint, field lengths) under the schema
+    metadata key ``sectorlink.pprl``.
+
+    Example:
+        >>> key = LinkageKey.from_bytes(secrets.token_bytes(32))  # doctest: +SKIP
+        >>> encoded = encode_records(con, key, load_schema())  # doctest: +SKIP
+    """
+    standardise(con, table)  # registers the reference tables the SQL needs
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS {standardised_sql(table)}")
+    try:
+        base = con.sql(exact_tokens_sql(list(schema.tokens))).to_arrow_table()
+        n = base.num_rows
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {
+            "source": base.column("source").cast(pa.string()),
+            "record_id": base.column("record_id").cast(pa.string()),
+        }
+        for name, spec in schema.fields.items():
+            columns[f"bf_{name}"] = _encode_field(con, key, spec, schema.hash, n)
+        for token in schema.tokens:
+            columns[f"tok_{token}"] = _hash_column(base.column(token), token_key(key, token))
+        sources = sorted(set(columns["source"].to_pylist())) if n else []
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {STD_TABLE}")
+    out = pa.table(columns)
+    meta = json.dumps(metadata(schema, key, n, sources), sort_keys=True)
+    return out.replace_schema_metadata({METADATA_KEY: meta.encode()})
+
+
+def read_metadata(path: Path) -> dict[str, object]:
+    """The encoding metadata of an encoded Parquet file."""
+    meta = pq.read_schema(path).metadata or {}
+    if METADATA_KEY not in meta:
+        raise EncodeError(f"{path}: not a sectorlink encoded file (no {METADATA_KEY.decode()})")
+    data: dict[str, object] = json.loads(meta[METADATA_KEY])
+    return data
+
+
+def write_atomic(table: pa.Table, out: Path) -> None:
+    """Write Parquet to a temporary file in the target folder, then rename it into place:
+    the target holds the whole file or is left as it was."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise EncodeError(f"{out}: the output folder {folder} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise EncodeError(f"{out}: cannot write in {folder}: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        os.replace(tmp, out)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise EncodeError(f"{out}: cannot write the output: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+@dataclass
+class EncodeSummary:
+    out: Path
+    records: int
+    fingerprint: str
+    fields: dict[str, int]
+    tokens: list[str]
+    load: object = None
+    """The ingest LoadResult of the extract (rows read, rejects, quality)."""
+    events: dict[str, Path] = field(default_factory=dict)
+
+
+def default_schema() -> EncodingSchema:
+    return load_schema(None)
