@@ -4,14 +4,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The tests also need the spark extra and Java (the DuckDB/Spark agreement test); the
+# demo does not, so `make demo` stays light.
+SPARK_STAMP := $(VENV)/.spark-stamp
 
-.PHONY: setup demo test lint docs clean
+.PHONY: setup setup-spark demo test lint docs clean
 
 $(STAMP): pyproject.toml scripts/setup.sh
 	PYTHON=$(PYTHON) bash scripts/setup.sh
 	touch $(STAMP)
 
+$(SPARK_STAMP): $(STAMP) scripts/install-java.sh
+	PYTHON=$(PYTHON) bash scripts/setup.sh --spark
+	touch $(SPARK_STAMP)
+
 setup: $(STAMP)
+
+setup-spark: $(SPARK_STAMP)
 
 demo: setup
 	$(BIN)/sectorlink demo
@@ -21,7 +30,7 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+test: lint setup-spark
 	bash scripts/test.sh
 
 docs: setup

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Create .venv and install sectorlink with its pinned dependencies; install the few
 # system packages the project needs when they are missing. Safe to run again.
+#
+#   bash scripts/setup.sh           # .[dev]: what `make demo` needs
+#   bash scripts/setup.sh --spark   # also the spark extra and Java 17 (what `make test` needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
+spark=0
+for arg in "$@"; do
+  case "$arg" in
+    --spark) spark=1 ;;
+    *) echo "setup.sh: unknown option $arg (expected --spark)" >&2; exit 2 ;;
+  esac
+done
 
 need_apt=()
 # libgomp1: OpenMP runtime used by compiled numerical kernels (numba threading layer, LightGBM).
@@ -21,5 +31,19 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[dev]'
-echo "sectorlink installed in .venv"
+if [ "$spark" = 1 ]; then
+  .venv/bin/python -m pip install -q -e '.[dev,spark]'
+  # PySpark needs a Java runtime. In CI a missing Java is an error (the Spark test must
+  # run there); on a laptop without root the Spark test skips and says why.
+  if ! bash scripts/install-java.sh; then
+    if [ "${CI:-}" = true ]; then
+      echo "setup.sh: Java could not be installed, and CI needs it for the Spark test" >&2
+      exit 1
+    fi
+    echo "setup.sh: without Java the Spark test will be skipped" >&2
+  fi
+  echo "sectorlink installed in .venv, with the spark extra"
+else
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "sectorlink installed in .venv"
+fi
