@@ -39,6 +39,8 @@ class Level:
     contradiction_u: float | None = None
     # False: a contradiction level is trained like any other (see `build_comparisons`)
     strict: bool = True
+    # the contradiction's kind (a key of `contradictions.KINDS`), for contradiction levels
+    kind: str | None = None
 
     def as_dict(self, defaults: bool = False) -> dict[str, Any]:
         """The Splink level. ``defaults``: the untrained model (default m and u, no
@@ -262,6 +264,7 @@ def birth(d: Dialect, fields: Collection[str]) -> Comparison:
                 twins_sql(d, fields),
                 "contradiction: same birth date, clearly different first names (twins)",
                 contradiction_u=5e-5,
+                kind="twins",
             )
         )
     levels += [
@@ -304,6 +307,7 @@ def birth(d: Dialect, fields: Collection[str]) -> Comparison:
             birth_gap_sql(d, fields),
             f"contradiction: birth years {BIRTH_YEAR_GAP_CONTRADICTION}+ apart",
             contradiction_u=0.5,
+            kind="birth_gap",
         ),
         _else(1e-4, 0.6),
     ]
@@ -408,7 +412,12 @@ def national_id(d: Dialect, column: str, label: str) -> Comparison:
             )
         )
     levels.append(
-        Level("ELSE", f"contradiction: two different valid {label}s", contradiction_u=0.99)
+        Level(
+            "ELSE",
+            f"contradiction: two different valid {label}s",
+            contradiction_u=0.99,
+            kind=column,
+        )
     )
     return Comparison(column, label, levels)
 

@@ -43,19 +43,23 @@ KINDS = {
 DUCKDB = Dialect("duckdb")
 
 
-def contradiction_sql(fields: Collection[str], d: Dialect = DUCKDB) -> str:
-    """SQL over ``col_l``/``col_r`` columns: the kind of the first contradiction, or NULL."""
+def contradiction_sql(
+    fields: Collection[str], d: Dialect = DUCKDB, *, kinds: Collection[str] | None = None
+) -> str:
+    """SQL over ``col_l``/``col_r`` columns: the kind of the first contradiction, or NULL.
+    ``kinds``: only these kinds (keys of :data:`KINDS`); default all."""
+    wanted = set(KINDS) if kinds is None else set(kinds)
     cases: list[str] = []
     for col in NATIONAL_IDS:
-        if col not in fields:
+        if col not in fields or col not in wanted:
             continue
         differ = f"{col}_l <> {col}_r"
         if col != "nhs_number":
             differ += f" AND {d.damerau_levenshtein(f'{col}_l', f'{col}_r')} > 1"
         cases.append(f"WHEN {differ} THEN '{col}'")
-    if {"given_name", "birth_date_text"} <= set(fields):
+    if {"given_name", "birth_date_text"} <= set(fields) and "twins" in wanted:
         cases.append(f"WHEN {twins_sql(d, fields)} THEN 'twins'")
-    if "birth_year_min" in fields:
+    if "birth_year_min" in fields and "birth_gap" in wanted:
         cases.append(f"WHEN {birth_gap_sql(d, fields)} THEN 'birth_gap'")
     if not cases:
         return "CAST(NULL AS VARCHAR)"

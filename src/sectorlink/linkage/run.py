@@ -8,7 +8,7 @@ import logging
 import math
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,10 +20,16 @@ from splink import Linker
 
 from sectorlink.identity import identifier_quality, standardise
 from sectorlink.linkage.clustering import ClusterReport, coherent_clusters
-from sectorlink.linkage.contradictions import contradiction_sql, pair_projection
+from sectorlink.linkage.contradictions import KINDS, contradiction_sql, pair_projection
 from sectorlink.linkage.engines import WAREHOUSE_MEMORY, Engine, make_engine
 from sectorlink.linkage.fields import FieldProfile, check_linkable, profile_fields
 from sectorlink.linkage.keys import assign_keys
+from sectorlink.linkage.learned import (
+    LearnedContradiction,
+    learn_contradictions,
+    learnable_positions,
+    neutral_model,
+)
 from sectorlink.linkage.model import MODEL_COLUMNS, ModelPlan, plan_model, settings_dict
 from sectorlink.linkage.sqlutil import scalar
 from sectorlink.linkage.store import (
@@ -63,6 +69,8 @@ class LinkResult:
     timings: dict[str, float]
     messages: list[str] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
+    # twins and birth-gap contradictions: learned share among matches and weight applied
+    contradictions: list[LearnedContradiction] = field(default_factory=list)
 
 
 @dataclass
@@ -193,8 +201,11 @@ def _link_with(
             trainer, plan, profile.records, seed=seed, u_chunks=eng.u_sampling_chunks
         )
         messages.extend(training.messages)
+    # Twins and birth-gap levels are scored neutral and learned from the scored pairs
+    # (see `learned`), except on the untrained default model of a handful of records.
+    positions = learnable_positions(plan) if strict and training.mode == "trained" else {}
     with timer("predict"):
-        linker = Linker(frame, model, log_level=logging.ERROR)
+        linker = Linker(frame, neutral_model(model, positions), log_level=logging.ERROR)
         predictions = linker.inference.predict(
             threshold_match_probability=PAIR_FLOOR, warning_mode="never"
         )
@@ -206,6 +217,17 @@ def _link_with(
         )
         con.execute("CREATE OR REPLACE TEMP TABLE sl_pairs AS SELECT * FROM sl_pairs_arrow")
         con.unregister("sl_pairs_arrow")
+        model, learned = learn_contradictions(
+            con,
+            std=STD_TABLE,
+            pairs="sl_pairs",
+            fields=plan.fields,
+            model=model,
+            positions=positions,
+            floor=PAIR_FLOOR,
+        )
+        messages.extend(c.message() for c in learned)
+        strict_kinds = set(KINDS) - {c.kind for c in learned if not c.strict}
         clustering = coherent_clusters(
             con,
             std=STD_TABLE,
@@ -214,6 +236,7 @@ def _link_with(
             threshold_weight=probability_to_weight(threshold),
             out="sl_clusters",
             check=strict,
+            rules=(contradiction_sql(plan.fields, kinds=strict_kinds), pair_projection),
         )
     with timer("keys"):
         create_staging(con)
@@ -223,7 +246,7 @@ def _link_with(
                 FROM sl_clusters c JOIN {STD_TABLE} s USING (unique_id)"""
         )
         key_events = assign_keys(con, "sl_cluster_records", run_id)
-        _stage_pairs(con, run_id, plan, strict)
+        _stage_pairs(con, run_id, plan, strict_kinds if strict else set())
         _stage_quality(con, run_id)
     persons = int(
         scalar(con, f"SELECT count(DISTINCT person_key) FROM {staging('person_index')}") or 0
@@ -235,7 +258,7 @@ def _link_with(
         records=profile.records,
         sources=profile.sources,
         persons=persons,
-        pairs_kept=pairs.num_rows,
+        pairs_kept=int(scalar(con, "SELECT count(*) FROM sl_pairs") or 0),
         links=links,
         threshold_probability=threshold,
         training=training,
@@ -243,6 +266,7 @@ def _link_with(
         key_events=key_events,
         timings=timer.timings,
         messages=messages,
+        contradictions=learned,
     )
     _stage_run(con, result, started, plan, model)
     with timer("publish"):
@@ -267,11 +291,12 @@ def _link_with(
 
 
 def _stage_pairs(
-    con: duckdb.DuckDBPyConnection, run_id: str, plan: ModelPlan, strict: bool
+    con: duckdb.DuckDBPyConnection, run_id: str, plan: ModelPlan, kinds: Collection[str]
 ) -> None:
     """Kept pairs with their sources, whether they ended in one cluster, and the
-    contradiction between them (if any) for the report's error examples."""
-    rule = contradiction_sql(plan.fields) if strict else "CAST(NULL AS VARCHAR)"
+    strong contradiction between them (of ``kinds``, if any) for the report's error
+    examples."""
+    rule = contradiction_sql(plan.fields, kinds=kinds) if kinds else "CAST(NULL AS VARCHAR)"
     con.execute(
         f"""INSERT INTO {staging(LINKAGE_PAIRS)}
             SELECT '{run_id}', source_l, record_id_l, source_r, record_id_r,

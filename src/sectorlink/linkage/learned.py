@@ -1,0 +1,156 @@
+"""Contradictions that the data may overrule: twins and a wide birth-year gap.
+
+Different valid national identifiers always contradict (a check digit or a validated
+format stands behind them). The other two rules read names and dates, and whether they
+contradict depends on how a data set's errors are made: in the hub's extracts a true
+match almost never has the same birth date with clearly different first names, or birth
+years 15+ apart, so those patterns mean two people; in data whose errors replace a whole
+name or date (FEBRL's generator) a few percent of true matches show them.
+
+So their m is learned: the pairs are scored with both levels neutral (m = u), then one
+EM step on the scored pairs estimates each pattern's share among matches, the sum of
+match probabilities of the pairs showing it over the sum over all pairs. A share below
+:data:`NOISE_RATE` keeps the strong contradiction (weight
+:data:`~sectorlink.linkage.comparisons.CONTRADICTION_WEIGHT`, and clusters are split on
+it); a larger share trains the level, its weight bounded to at most 0 (a contradiction
+never counts for a link) and at least the strong weight, and clusters are not split on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from sectorlink.linkage.comparisons import CONTRADICTION_WEIGHT, birth_gap_sql, twins_sql
+from sectorlink.linkage.contradictions import DUCKDB, pair_projection
+from sectorlink.linkage.model import ModelPlan
+
+# Contradiction kinds whose weight may be learned.
+LEARNABLE = ("twins", "birth_gap")
+# Share of matching pairs showing a pattern at or above which it is noise, not a
+# contradiction. Measured: twins, synthetic region well under 0.1%, FEBRL4 about 5%;
+# birth gap, FEBRL4 about 6% but the region also about 4% (with the gap neutral, a
+# parent and child sharing name and address score like a match), so on the region the
+# birth gap is trained too (weight about -4) and the twins rule stays strong.
+NOISE_RATE = 0.01
+
+# (comparison index, level index) in the Splink settings, per learnable kind.
+Positions = dict[str, tuple[int, int]]
+
+
+@dataclass
+class LearnedContradiction:
+    kind: str
+    # estimated share of matching pairs that show the pattern
+    rate: float
+    u: float
+    weight: float
+    strict: bool
+
+    def message(self) -> str:
+        share = f"{self.rate:.2%} of matching pairs"
+        if self.strict:
+            return f"{self.kind}: {share} show it; applied as a strong contradiction"
+        return (
+            f"{self.kind}: {share} show it (at least {NOISE_RATE:.0%}): trained, "
+            f"weight {self.weight:.2f}, not a reason to split clusters"
+        )
+
+
+def learnable_positions(plan: ModelPlan) -> Positions:
+    """Where the strict, learnable contradiction levels sit in the plan's comparisons."""
+    out: Positions = {}
+    for ci, comparison in enumerate(plan.comparisons):
+        for li, level in enumerate(comparison.levels):
+            if level.kind in LEARNABLE and level.contradiction_u is not None and level.strict:
+                out[level.kind] = (ci, li)
+    return out
+
+
+def _level(model: dict[str, Any], position: tuple[int, int]) -> dict[str, Any]:
+    ci, li = position
+    level: dict[str, Any] = model["comparisons"][ci]["comparison_levels"][li]
+    return level
+
+
+def neutral_model(model: dict[str, Any], positions: Positions) -> dict[str, Any]:
+    """A copy of the trained model with the learnable levels at weight 0 (m = u)."""
+    out = copy.deepcopy(model)
+    for position in positions.values():
+        level = _level(out, position)
+        level["m_probability"] = level["u_probability"]
+    return out
+
+
+def pattern_sql(kind: str, fields: Collection[str]) -> str:
+    """SQL over ``col_l``/``col_r``: the pair falls in the ``kind`` level."""
+    if kind == "twins":
+        return twins_sql(DUCKDB, fields)
+    if kind == "birth_gap":
+        return birth_gap_sql(DUCKDB, fields)
+    raise ValueError(f"no learnable contradiction {kind!r}; choose from {', '.join(LEARNABLE)}")
+
+
+def learn_contradictions(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    std: str,
+    pairs: str,
+    fields: Collection[str],
+    model: dict[str, Any],
+    positions: Positions,
+    floor: float,
+) -> tuple[dict[str, Any], list[LearnedContradiction]]:
+    """Estimate each learnable contradiction on ``pairs`` (scored by
+    :func:`neutral_model`), add its weight to the pairs' match weights in place (pairs
+    falling under ``floor`` probability are dropped) and return the model with the
+    learned levels (what was applied) and what was learned."""
+    if not positions:
+        return model, []
+    kinds = list(positions)
+    flags = ", ".join(f"coalesce({pattern_sql(k, fields)}, false) AS is_{k}" for k in kinds)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_pair_patterns AS
+            SELECT unique_id_l, unique_id_r, match_probability, {flags}
+            FROM (
+                SELECT p.unique_id_l, p.unique_id_r, p.match_probability,
+                       {pair_projection("a", "b")}
+                FROM {pairs} p
+                JOIN {std} a ON a.unique_id = p.unique_id_l
+                JOIN {std} b ON b.unique_id = p.unique_id_r
+            )"""
+    )
+    sums = ", ".join(f"sum(match_probability) FILTER (WHERE is_{k})" for k in kinds)
+    row = con.execute(f"SELECT sum(match_probability), {sums} FROM sl_pair_patterns").fetchall()[0]
+    total = float(row[0] or 0.0)
+    learned_model = copy.deepcopy(model)
+    learned: list[LearnedContradiction] = []
+    for kind, share in zip(kinds, row[1:], strict=True):
+        rate = float(share or 0.0) / total if total > 0 else 0.0
+        level = _level(learned_model, positions[kind])
+        u = float(level["u_probability"])
+        strict = rate < NOISE_RATE
+        weight = (
+            CONTRADICTION_WEIGHT
+            if strict
+            else min(0.0, max(CONTRADICTION_WEIGHT, math.log2(rate / u)))
+        )
+        level["m_probability"] = u * 2.0**weight
+        learned.append(LearnedContradiction(kind, rate, u, weight, strict))
+        if weight != 0.0:
+            con.execute(
+                f"""UPDATE {pairs} SET match_weight = {pairs}.match_weight + {weight!r},
+                        match_probability = 1.0 / (1.0 + pow(2.0, -({pairs}.match_weight
+                                                                   + {weight!r})))
+                    FROM sl_pair_patterns f
+                    WHERE f.is_{kind} AND f.unique_id_l = {pairs}.unique_id_l
+                      AND f.unique_id_r = {pairs}.unique_id_r"""
+            )
+    con.execute(f"DELETE FROM {pairs} WHERE match_probability < {floor!r}")
+    con.execute("DROP TABLE IF EXISTS sl_pair_patterns")
+    return learned_model, learned
