@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-from numba import config, njit, prange, types
+from numba import config, get_num_threads, njit, prange, types
 from numba.extending import intrinsic
 
 __all__ = ["as_words", "dice_all_pairs", "dice_pairs", "popcounts"]
@@ -42,8 +42,12 @@ Scores = npt.NDArray[np.float32]
 # under nnan LLVM may fold a select of NaN away. The other flags are harmless here.
 _FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
-# Candidate buffers for dice_all_pairs hold one (row, b) cell per pair of a block of rows;
-# this caps them (int32 + int32 per cell) so memory stays bounded whatever the sizes.
+# dice_all_pairs keeps up to _HITS hits per row of a in a fixed buffer, for up to
+# _CALL_GROUPS groups of rows per parallel call: few calls (each a barrier, costly on a
+# loaded machine) and bounded memory. Rows with more hits are redone with a buffer as wide
+# as their range of b, at most _BLOCK_CELLS cells (int32 + int32 each) at a time.
+_HITS = 16
+_CALL_GROUPS = 16_384
 _BLOCK_CELLS = 8_000_000
 
 
@@ -96,47 +100,91 @@ def _dice_pairs_kernel(
             out[k] = np.float32(2.0 * np.float64(c) / np.float64(pa + pb))
 
 
+# dice_all_pairs works on R rows of a at a time against B filters of b at a time: each
+# word of b loaded is ANDed with R words of a, and the B overlaps per row accumulate in a
+# small buffer that stays in L1 while LLVM vectorises the loop over b (vpopcntq where the
+# CPU has it). b is transposed (word-major) so that loop reads contiguous memory.
+_ROWS = 4
+_COLS = 1024
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
-def _all_pairs_block(
+def _all_pairs_groups(
     a: Any,
     a_pop: Any,
-    row0: Any,
-    b: Any,
+    groups: Any,
+    bt: Any,
     b_pop: Any,
     lo: Any,
     hi: Any,
+    threshold: Any,
     cmin: Any,
     cand_j: Any,
     cand_c: Any,
     counts: Any,
 ) -> None:
-    """Rows ``row0 + r`` of a against b[lo[r]:hi[r]] (b sorted by popcount).
+    """Groups of ``_ROWS`` rows of a (sorted by popcount) against b (sorted, transposed).
 
-    Each row keeps its qualifying (b position, overlap) pairs at the front of its row of
-    the candidate buffers. The write happens on every pair and only the count moves on a
-    hit, so the inner loop has no unpredictable branch.
+    Iteration k takes group ``g = groups[k]``: rows ``g * _ROWS + r`` of a against b
+    positions ``lo[g]:hi[g]``, into rows ``k * _ROWS + r`` of the outputs. A cheap float
+    test (slightly loose) finds the blocks of b with a possible hit; only those get the
+    exact integer test. Hits beyond the buffer's width are counted but not stored, so the
+    caller can see which rows to redo with a wider buffer.
     """
-    nw = a.shape[1]
-    for r in prange(counts.shape[0]):
-        i = row0 + r
-        pa = np.int64(a_pop[i])
-        cnt = 0
-        for j in range(lo[r], hi[r]):
-            c = np.uint64(0)
+    nw = bt.shape[0]
+    cap = cand_j.shape[1]
+    for k in prange(groups.shape[0]):
+        g = groups[k]
+        acc = np.empty((_ROWS, _COLS), dtype=np.uint64)
+        arow = np.empty(_ROWS, dtype=np.uint64)
+        cnt = np.zeros(_ROWS, dtype=np.int64)
+        i0 = g * _ROWS
+        for j0 in range(lo[g], hi[g], _COLS):
+            jb = min(_COLS, hi[g] - j0)
+            pops = b_pop[j0 : j0 + jb]
+            acc[:, :jb] = 0
             for w in range(nw):
-                c += _popcount64(a[i, w] & b[j, w])
-            cand_j[r, cnt] = j
-            cand_c[r, cnt] = c
-            cnt += np.int64(c) >= cmin[pa + np.int64(b_pop[j])]
-        counts[r] = cnt
+                for r in range(_ROWS):
+                    arow[r] = a[i0 + r, w]
+                col = bt[w, j0 : j0 + jb]
+                for jj in range(jb):
+                    x = col[jj]
+                    for r in range(_ROWS):
+                        acc[r, jj] += _popcount64(arow[r] & x)
+            for r in range(_ROWS):
+                pa = np.int64(a_pop[i0 + r])
+                if pa == 0:
+                    continue
+                paf = np.float64(pa)
+                hits = 0
+                for jj in range(jb):
+                    hits += (
+                        2.0 * np.float64(acc[r, jj]) - threshold * (paf + np.float64(pops[jj]))
+                        >= -1e-6
+                    )
+                if hits == 0:
+                    continue
+                n = cnt[r]
+                out = k * _ROWS + r
+                for jj in range(jb):
+                    c = np.int64(acc[r, jj])
+                    if c >= cmin[pa + np.int64(pops[jj])]:
+                        if n < cap:
+                            cand_j[out, n] = j0 + jj
+                            cand_c[out, n] = c
+                        n += 1
+                cnt[r] = n
+        for r in range(_ROWS):
+            counts[k * _ROWS + r] = cnt[r]
 
 
 @njit(parallel=True, nogil=True, cache=True, fastmath=_FASTMATH)
-def _compact_block(
-    row0: Any,
+def _compact_groups(
+    groups: Any,
     a_pop: Any,
-    b_pop_sorted: Any,
-    order: Any,
+    a_order: Any,
+    b_pop: Any,
+    b_order: Any,
     cand_j: Any,
     cand_c: Any,
     counts: Any,
@@ -145,25 +193,18 @@ def _compact_block(
     right: Any,
     score: Any,
 ) -> None:
-    """Copy each row's hits to its slice of the output, ordered by b's original index."""
-    for r in prange(counts.shape[0]):
-        n = counts[r]
-        if n == 0:
-            continue
-        i = row0 + r
-        pa = np.float64(a_pop[i])
-        orig = np.empty(n, dtype=np.int64)
-        for k in range(n):
-            orig[k] = order[cand_j[r, k]]
-        perm = np.argsort(orig)
-        base = offsets[r]
-        for k in range(n):
-            src = perm[k]
-            pos = cand_j[r, src]
-            left[base + k] = i
-            right[base + k] = orig[src]
+    """Copy each output row's hits to its slice of the result, in original indices."""
+    for out in prange(counts.shape[0]):
+        row = groups[out // _ROWS] * _ROWS + out % _ROWS
+        base = offsets[out]
+        pa = np.float64(a_pop[row])
+        orig = a_order[row]
+        for k in range(counts[out]):
+            pos = cand_j[out, k]
+            left[base + k] = orig
+            right[base + k] = b_order[pos]
             score[base + k] = np.float32(
-                2.0 * np.float64(cand_c[r, src]) / (pa + np.float64(b_pop_sorted[pos]))
+                2.0 * np.float64(cand_c[out, k]) / (pa + np.float64(b_pop[pos]))
             )
 
 
@@ -312,8 +353,8 @@ def dice_all_pairs(
 
     Returns ``(left, right, score)`` ordered by left, then right. The test is exact in
     float64 (``2c / (|A| + |B|) >= threshold``); scores are float32. Pairs with an empty
-    filter (NaN) are never returned. b is sorted by popcount once so each row of a only
-    visits the b filters whose popcount can reach the threshold.
+    filter (NaN) are never returned. a and b are sorted by popcount once, so each group of
+    rows of a only visits the b filters whose popcount can reach the threshold.
     """
     a = _check_words(a_words, "a_words")
     b = _check_words(b_words, "b_words")
@@ -327,51 +368,84 @@ def dice_all_pairs(
     if a.shape[0] == 0 or b.shape[0] == 0 or np.isnan(threshold) or threshold > 1.0:
         return empty
 
-    order = np.argsort(bp, kind="stable").astype(np.int64)
-    b_sorted = b[order]
-    bp_sorted = np.ascontiguousarray(bp[order])
-    low, high = _pop_bounds(ap, threshold, bits)
-    lo_all = np.searchsorted(bp_sorted, low, side="left").astype(np.int64)
-    hi_all = np.searchsorted(bp_sorted, high, side="right").astype(np.int64)
+    # Pad a to whole groups with empty filters, which never match.
+    n_a = a.shape[0]
+    padded = -(-n_a // _ROWS) * _ROWS
+    a_order = np.argsort(ap, kind="stable").astype(np.int64)
+    a_sorted = np.zeros((padded, a.shape[1]), dtype=np.uint64)
+    a_sorted[padded - n_a :] = a[a_order]
+    ap_sorted = np.zeros(padded, dtype=np.uint32)
+    ap_sorted[padded - n_a :] = ap[a_order]
+    a_order = np.concatenate([np.full(padded - n_a, -1, np.int64), a_order])
+
+    b_order = np.argsort(bp, kind="stable").astype(np.int64)
+    bt = np.ascontiguousarray(b[b_order].T)
+    bp_sorted = np.ascontiguousarray(bp[b_order])
+
+    # Popcount bounds of each group: the union of its rows' ranges, which are monotone
+    # in the (sorted) popcount, so the first row's low and the last row's high.
+    low, high = _pop_bounds(ap_sorted, threshold, bits)
+    first = np.arange(0, padded, _ROWS)
+    lo = np.searchsorted(bp_sorted, low[first], side="left").astype(np.int64)
+    hi = np.searchsorted(bp_sorted, high[first + _ROWS - 1], side="right").astype(np.int64)
+    hi = np.maximum(hi, lo)
     cmin = _min_overlap(threshold, bits)
 
-    width = max(int((hi_all - lo_all).max(initial=0)), 1)
-    block = max(1, min(a.shape[0], _BLOCK_CELLS // width))
-    cand_j = np.empty((block, width), dtype=np.int32)
-    cand_c = np.empty((block, width), dtype=np.int32)
     lefts: list[Indices] = []
     rights: list[Indices] = []
     scores: list[Scores] = []
-    for row0 in range(0, a.shape[0], block):
-        rows = min(block, a.shape[0] - row0)
-        counts = np.empty(rows, dtype=np.int64)
-        _all_pairs_block(
-            a,
-            ap,
-            row0,
-            b_sorted,
-            bp_sorted,
-            lo_all[row0 : row0 + rows],
-            hi_all[row0 : row0 + rows],
-            cmin,
-            cand_j,
-            cand_c,
-            counts,
-        )
+
+    def run(groups: Indices, cap: int, keep_overflow: bool) -> Indices:
+        """Score ``groups``; collect rows that fit ``cap``; return groups that did not."""
+        cand_j = np.empty((groups.size * _ROWS, cap), dtype=np.int32)
+        cand_c = np.empty((groups.size * _ROWS, cap), dtype=np.int32)
+        counts = np.empty(groups.size * _ROWS, dtype=np.int64)
+        args = (bt, bp_sorted, lo, hi, threshold, cmin, cand_j, cand_c, counts)
+        _all_pairs_groups(a_sorted, ap_sorted, groups, *args)
+        over = (counts > cap).reshape(-1, _ROWS).any(axis=1)
+        if keep_overflow and over.any():
+            counts.reshape(-1, _ROWS)[over] = 0
         total = int(counts.sum())
-        if total == 0:
-            continue
-        offsets = np.zeros(rows, dtype=np.int64)
-        np.cumsum(counts[:-1], out=offsets[1:])
-        left = np.empty(total, dtype=np.int64)
-        right = np.empty(total, dtype=np.int64)
-        score = np.empty(total, dtype=np.float32)
-        _compact_block(
-            row0, ap, bp_sorted, order, cand_j, cand_c, counts, offsets, left, right, score
-        )
-        lefts.append(left)
-        rights.append(right)
-        scores.append(score)
+        if total:
+            offsets = np.zeros(counts.size, dtype=np.int64)
+            np.cumsum(counts[:-1], out=offsets[1:])
+            left = np.empty(total, dtype=np.int64)
+            right = np.empty(total, dtype=np.int64)
+            score = np.empty(total, dtype=np.float32)
+            _compact_groups(
+                groups,
+                ap_sorted,
+                a_order,
+                bp_sorted,
+                b_order,
+                cand_j,
+                cand_c,
+                counts,
+                offsets,
+                left,
+                right,
+                score,
+            )
+            lefts.append(left)
+            rights.append(right)
+            scores.append(score)
+        return groups[over] if keep_overflow else groups[:0]
+
+    # Interleave groups so each thread's static share mixes narrow and wide ranges.
+    n_groups = padded // _ROWS
+    threads = max(1, get_num_threads())
+    order = np.argsort(np.arange(n_groups) % threads, kind="stable").astype(np.int64)
+    overflow = [
+        run(order[k : k + _CALL_GROUPS], _HITS, True) for k in range(0, n_groups, _CALL_GROUPS)
+    ]
+    redo = np.concatenate(overflow)
+    if redo.size:
+        width = max(int((hi[redo] - lo[redo]).max()), 1)
+        step = max(1, _BLOCK_CELLS // (width * _ROWS))
+        for k in range(0, redo.size, step):
+            run(redo[k : k + step], width, False)
     if not lefts:
         return empty
-    return np.concatenate(lefts), np.concatenate(rights), np.concatenate(scores)
+    left, right, score = np.concatenate(lefts), np.concatenate(rights), np.concatenate(scores)
+    order = np.argsort(left * np.int64(b.shape[0]) + right, kind="stable")
+    return left[order], right[order], score[order]
