@@ -117,12 +117,12 @@ def diffusion_taps(key: bytes, bits: int, t: int) -> npt.NDArray[np.int64]:
     return taps
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _gather_xor(
     filters: Words, taps: npt.NDArray[np.int64], out: Words
 ) -> None:  # pragma: no cover
     one = np.uint64(1)
-    for r in range(filters.shape[0]):
+    for r in numba.prange(filters.shape[0]):
         for j in range(taps.shape[0]):
             b = np.uint64(0)
             for s in range(taps.shape[1]):

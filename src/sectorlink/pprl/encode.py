@@ -24,10 +24,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sectorlink.identity.standardise import standardise, standardised_sql
+from sectorlink.model import TABLES, quote_ident
 from sectorlink.pprl import bloom
 from sectorlink.pprl.keys import LinkageKey
 from sectorlink.pprl.schema import EncodingSchema, FieldSpec, load_schema
 from sectorlink.pprl.tokens import EXACT_TOKENS, STD_TABLE, exact_tokens_sql, field_tokens_sql
+from sectorlink.sources import LoadResult, MappingSpec, ingest, load_spec
+from sectorlink.warehouse import ensure_schema
 
 ENCODED_FORMAT = "sectorlink-pprl/1"
 METADATA_KEY = b"sectorlink.pprl"
@@ -190,15 +193,164 @@ def write_atomic(table: pa.Table, out: Path) -> None:
 
 @dataclass
 class EncodeSummary:
+    """What `encode_file` wrote."""
+
     out: Path
     records: int
     fingerprint: str
     fields: dict[str, int]
+    """Bloom-filter field -> bits in the output."""
     tokens: list[str]
-    load: object = None
-    """The ingest LoadResult of the extract (rows read, rejects, quality)."""
+    load: LoadResult
+    """The ingest result of the extract (rows read, rejects, quality), as ingest reports it."""
     events: dict[str, Path] = field(default_factory=dict)
+    """Event table -> file written beside the output (with ``events=True``)."""
 
 
-def default_schema() -> EncodingSchema:
-    return load_schema(None)
+# Raw person_record columns whose values must not appear in anything that leaves the partner.
+IDENTIFIER_COLUMNS = (
+    "local_person_id",
+    "full_name",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "address",
+    "postcode",
+    "nhs_number",
+    "ni_number",
+    "ssn",
+    "phone",
+    "email",
+)
+# Names shorter than this are too common as parts of ordinary words to test by containment.
+MIN_CONTAINED = 3
+_EVENT_SKIP = {"source", "event_id", "record_id", "load_id", "source_row"}
+
+
+def _event_tables(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
+    """Event and detail tables with rows of `source`: table -> SELECT keyed by record_id."""
+    selects: dict[str, str] = {}
+    for name, table in TABLES.items():
+        if table.kind not in ("event", "detail"):
+            continue
+        cols = [f.name for f in table.fields if f.name not in ("load_id", "source_row")]
+        if table.kind == "event":
+            sql = f"SELECT {', '.join(quote_ident(c) for c in cols)} FROM {name} WHERE source = ?"
+        else:
+            rest = ", ".join(f"d.{quote_ident(c)}" for c in cols if c != "source")
+            sql = (
+                f"SELECT d.source, e.record_id, {rest} "
+                f"FROM {name} d JOIN event e USING (source, event_id) WHERE d.source = ?"
+            )
+        count = con.execute(f"SELECT count(*) FROM ({sql})", [source]).fetchall()[0][0]
+        if count:
+            selects[name] = sql
+    return selects
+
+
+def check_no_identifiers(
+    con: duckdb.DuckDBPyConnection, table: str, select_sql: str, source: str
+) -> None:
+    """Refuse an event table when a column holds a plaintext identifier of its own record.
+
+    A value counts when the column's text equals, or contains, one of the record's raw
+    identifiers (names of at least 3 letters, numbers, postcode, phone, email, address)
+    or equals its birth date. The error names the table and column, never the value."""
+    described = con.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", [source]).description
+    columns = [str(d[0]) for d in described or [] if d[0] not in _EVENT_SKIP]
+    ident = ", ".join(f"lower(trim(CAST(p.{c} AS VARCHAR)))" for c in IDENTIFIER_COLUMNS)
+    for column in columns:
+        text = f"lower(trim(CAST(t.{quote_ident(column)} AS VARCHAR)))"
+        hits = con.execute(
+            f"""
+            SELECT count(*), min(t.record_id)
+            FROM ({select_sql}) t JOIN person_record p USING (source, record_id)
+            WHERE {text} <> '' AND (
+                CAST(p.birth_date AS VARCHAR) = {text}
+                OR len(list_filter([{ident}], lambda v: length(v) >= {MIN_CONTAINED}
+                                   AND contains({text}, v))) > 0)
+            """,
+            [source],
+        ).fetchall()[0]
+        if hits[0]:
+            raise EncodeError(
+                f"table {table}, column {column}: {hits[0]} row(s) hold a plaintext identifier "
+                f"of their own person record (first: record_id {hits[1]}); remove or map that "
+                "column differently before sharing events"
+            )
+
+
+def encode_file(
+    spec: MappingSpec | Path | str,
+    file: Path | str,
+    *,
+    key: LinkageKey,
+    schema: EncodingSchema | None = None,
+    out: Path,
+    events: bool = False,
+) -> EncodeSummary:
+    """Map, validate and standardise an extract exactly as ``sectorlink ingest`` does, then
+    encode its person records and write them atomically to `out` (Parquet).
+
+    Ingest runs into an in-memory warehouse, so no plaintext copy is left on disk. With
+    `events`, the source's event and detail rows go beside `out` as
+    ``OUT.<table>.parquet`` (keyed by source and record_id), refused when a column holds a
+    plaintext identifier of its record.
+
+    Raises:
+        SourceError: the spec or the file is unusable (the same errors as ingest).
+        EncodeError: nothing to encode, an identifier in the events, an unwritable output.
+    """
+    schema = schema or load_schema(None)
+    out = Path(out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise EncodeError(f"{out}: the output folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise EncodeError(f"{out}: the output folder {folder} is not writable")
+    if not isinstance(spec, MappingSpec):
+        spec = load_spec(spec)
+    con = duckdb.connect()
+    try:
+        con.execute("SET enable_progress_bar = false")
+        ensure_schema(con)
+        result = ingest(spec, file, con=con)
+        if spec.person is None:
+            raise EncodeError(
+                f"{spec.path or spec.source}: the spec maps no person records, so there is "
+                "nothing to encode"
+            )
+        source = "(SELECT * FROM person_record WHERE source = " + _lit(spec.source) + ")"
+        table = encode_records(con, key, schema, table=source)
+        if table.num_rows == 0:
+            raise EncodeError(
+                f"{file}: no person record passed validation ({result.rows_rejected} rejected); "
+                "nothing to encode"
+            )
+        event_tables = _event_tables(con, spec.source) if events else {}
+        event_data: dict[str, pa.Table] = {}
+        for name, sql in event_tables.items():
+            check_no_identifiers(con, name, sql, spec.source)
+            event_data[name] = con.execute(sql, [spec.source]).to_arrow_table()
+    finally:
+        con.close()
+    written: dict[str, Path] = {}
+    for name, data in event_data.items():
+        path = out.with_name(f"{out.stem}.{name}.parquet")
+        write_atomic(data, path)
+        written[name] = path
+    write_atomic(table, out)
+    meta = json.loads(table.schema.metadata[METADATA_KEY])
+    return EncodeSummary(
+        out=out,
+        records=table.num_rows,
+        fingerprint=str(meta["schema_fingerprint"]),
+        fields={n: int(f["bits"]) for n, f in meta["fields"].items()},
+        tokens=list(schema.tokens),
+        load=result,
+        events=written,
+    )
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
