@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -373,7 +373,35 @@ def _inline_text(element: Any) -> str:
     return "".join(parts)
 
 
-def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[object]]]:
+def _cell_value(workbook: Any, shared: Any, kind: str, style: int, text: str | None) -> object:
+    """A cell's value as openpyxl's read-only rows give it, from its type, style and text
+    (the `<v>` text, or an inline string's text)."""
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    if kind == "inlineStr":
+        return text
+    if text is None or text == "":
+        return None
+    if kind == "n":
+        value: object = float(text) if any(c in text for c in ".Ee") else int(text)
+        if style in workbook._date_formats:
+            try:
+                return from_excel(
+                    value, workbook.epoch, timedelta=style in workbook._timedelta_formats
+                )
+            except (OverflowError, ValueError):
+                return "#VALUE!"  # as openpyxl: a date serial out of range
+        return value
+    if kind == "s":
+        return shared[int(text)]
+    if kind == "b":
+        return bool(int(text))
+    if kind == "d":
+        return from_ISO8601(text)
+    return text  # "str" (a formula's text) and "e" (an error such as #N/A)
+
+
+def _sheet_rows(sheet: Any) -> Generator[tuple[int, list[object]], None, None]:
     """(row number, cell values) of a read-only openpyxl sheet, parsed from its XML directly.
 
     openpyxl builds objects for every cell (its read-only rows took 10 s for the 58k-row
@@ -383,11 +411,8 @@ def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[object]]]:
     """
     from xml.etree.ElementTree import iterparse
 
-    from openpyxl.utils.datetime import from_excel, from_ISO8601
-
     workbook = sheet.parent
     shared = sheet._shared_strings
-    dates, durations = workbook._date_formats, workbook._timedelta_formats
     number = 0
     with workbook._archive.open(sheet._worksheet_path) as source:
         for _event, row in iterparse(source):
@@ -402,29 +427,12 @@ def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[object]]]:
                 column = _column_number(ref.rstrip("0123456789")) if ref else len(values) + 1
                 values += [None] * (column - 1 - len(values))
                 kind = cell.get("t", "n")
-                value: object = None
                 if kind == "inlineStr":
                     inline = cell.find(_INLINE)
-                    value = _inline_text(inline) if inline is not None else None
-                elif (text := cell.findtext(_VALUE)) is not None and text != "":
-                    if kind == "n":
-                        value = float(text) if any(c in text for c in ".Ee") else int(text)
-                        style = int(cell.get("s", 0))
-                        if style in dates:
-                            try:
-                                value = from_excel(
-                                    value, workbook.epoch, timedelta=style in durations
-                                )
-                            except (OverflowError, ValueError):
-                                value = "#VALUE!"  # as openpyxl: a date serial out of range
-                    elif kind == "s":
-                        value = shared[int(text)]
-                    elif kind == "b":
-                        value = bool(int(text))
-                    elif kind == "d":
-                        value = from_ISO8601(text)
-                    else:  # "str" (a formula's text) and "e" (an error such as #N/A)
-                        value = text
+                    text = _inline_text(inline) if inline is not None else None
+                else:
+                    text = cell.findtext(_VALUE)
+                value = _cell_value(workbook, shared, kind, int(cell.get("s", 0)), text)
                 values[column - 1 : column] = [value]
             row.clear()
             yield number, values
@@ -432,6 +440,8 @@ def _sheet_rows(sheet: Any) -> Iterator[tuple[int, list[object]]]:
 
 def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
     from openpyxl import load_workbook
+
+    from sectorlink.sources.xlsx import stage_sheet_sql
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -449,6 +459,7 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
             sheet = workbook.worksheets[0]
         rows = _sheet_rows(sheet)
         first = next(rows, None)
+        rows.close()  # only the header is read this way; the data rows below
         if first is None:
             raise FileFormatError("the sheet is empty", file=path) from None
         header_cells = first[1] if first[0] == 1 else []
@@ -457,38 +468,53 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
             header.pop()
         _check_header(path, header)
         width = len(header)
-        data: list[list[str | None]] = [[] for _ in range(width)]
-        row_numbers: list[int] = []
-        blank_run: list[int] = []
-        expected = 2
-        for number, cells in rows if first[0] == 1 else [first, *rows]:
-            blank_run += range(expected, number)  # rows missing from the XML are blank
-            expected = number + 1
-            values = [_excel_text(c) for c in cells[:width]]
-            values += [None] * (width - len(values))
-            if all(v is None or v.strip() == "" for v in values):
-                blank_run.append(number)
-                continue
-            for missing in blank_run:  # blank rows inside the data are kept (and rejected)
-                row_numbers.append(missing)
-                for col in data:
-                    col.append(None)
-            blank_run = []
-            row_numbers.append(number)
-            for col, value in zip(data, values, strict=True):
-                col.append(value)
+        con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
+
+        def exact_cell(kind: str, style: int, text: str | None) -> str | None:
+            return _excel_text(_cell_value(workbook, sheet._shared_strings, kind, style, text))
+
+        if not stage_sheet_sql(con, sheet, width, f"{STAGING}_raw", exact_cell):
+            _stage_excel_rows(con, sheet, width, first[0] == 1)
     finally:
         workbook.close()
     columns = {name: f"c{i}" for i, name in enumerate(header)}
+    con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT * FROM {STAGING}_raw")
+    row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchall()
+    return StagedFile(path=path, format="excel", columns=columns, rows=int(row[0][0]))
+
+
+def _stage_excel_rows(
+    con: duckdb.DuckDBPyConnection, sheet: Any, width: int, has_header: bool
+) -> None:
+    """The exact reader's staging, row by row in Python (for sheets `xlsx` cannot read)."""
+    data: list[list[str | None]] = [[] for _ in range(width)]
+    row_numbers: list[int] = []
+    blank_run: list[int] = []
+    expected = 2
+    rows = _sheet_rows(sheet)
+    if has_header:
+        next(rows, None)
+    for number, cells in rows:
+        blank_run += range(expected, number)  # rows missing from the XML are blank
+        expected = number + 1
+        values = [_excel_text(c) for c in cells[:width]]
+        values += [None] * (width - len(values))
+        if all(v is None or v.strip() == "" for v in values):
+            blank_run.append(number)
+            continue
+        for missing in blank_run:  # blank rows inside the data are kept (and rejected)
+            row_numbers.append(missing)
+            for col in data:
+                col.append(None)
+        blank_run = []
+        row_numbers.append(number)
+        for col, value in zip(data, values, strict=True):
+            col.append(value)
     arrays = {"__row": pa.array(row_numbers, pa.int64())}
     arrays.update({f"c{i}": pa.array(col, pa.string()) for i, col in enumerate(data)})
-    arrow_table = pa.table(arrays)
-    con.register("__excel_arrow", arrow_table)
-    con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
+    con.register("__excel_arrow", pa.table(arrays))
     con.execute(f"CREATE TEMP TABLE {STAGING}_raw AS SELECT * FROM __excel_arrow")
     con.unregister("__excel_arrow")
-    con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT * FROM {STAGING}_raw")
-    return StagedFile(path=path, format="excel", columns=columns, rows=len(row_numbers))
 
 
 # --- Parquet -------------------------------------------------------------------------------
