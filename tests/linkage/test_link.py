@@ -215,13 +215,13 @@ def test_the_saved_model_opens_in_splink(linked_region) -> None:
     import duckdb as ddb
     from splink import DuckDBAPI, Linker
 
-    from sectorlink.identity import standardise
     from sectorlink.linkage.model import MODEL_COLUMNS
+    from sectorlink.linkage.run import linkage_input_sql
 
     warehouse, _, result = linked_region
     con = ddb.connect(str(warehouse), read_only=True)
     records = con.sql(
-        f"SELECT {', '.join(MODEL_COLUMNS)} FROM ({standardise(con).sql_query()}) LIMIT 200"
+        f"SELECT {', '.join(MODEL_COLUMNS)} FROM ({linkage_input_sql(con)}) LIMIT 200"
     ).to_arrow_table()
     scratch = ddb.connect()
     scratch.register("records_arrow", records)

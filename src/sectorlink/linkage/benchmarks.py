@@ -32,7 +32,7 @@ FEBRL_COLUMNS = (
 
 _INSERT_COLUMNS = (
     "source, record_id, full_name, given_name, family_name, birth_date, birth_year, sex, "
-    "address, postcode, email, load_id, source_row"
+    "address, postcode, email, local_person_id, load_id, source_row"
 )
 
 
@@ -56,6 +56,9 @@ def _replace(con: duckdb.DuckDBPyConnection, sources: list[str], select_sql: str
 
 
 def _febrl_select(path: str, source: str) -> str:
+    # soc_sec_id is no valid SSN (it fails the SSN rules): it goes in as the records'
+    # own person identifier, which the model compares (exact or one keystroke apart)
+    # and trains like any field, without treating a difference as a contradiction.
     names = ", ".join(f"'{c}'" for c in FEBRL_COLUMNS)
     cols = {c: f"nullif(trim({c}), '')" for c in FEBRL_COLUMNS}
     street = f"concat_ws(' ', {cols['street_number']}, {cols['address_1']})"
@@ -65,7 +68,7 @@ def _febrl_select(path: str, source: str) -> str:
     return f"""
         SELECT '{source}', trim(rec_id), NULL, {cols["given_name"]}, {cols["surname"]},
                {dob}, year({dob}), NULL, nullif({address}, ''), {cols["postcode"]}, NULL,
-               'benchmark:{source}', row_number() OVER () + 1
+               {cols["soc_sec_id"]}, 'benchmark:{source}', row_number() OVER () + 1
         FROM read_csv('{path}', header = true, all_varchar = true, names = [{names}],
                       quote = '"')
     """
@@ -107,7 +110,7 @@ def load_fake_1000(
         ["fake_1000"],
         f"""SELECT 'fake_1000', CAST(unique_id AS VARCHAR), NULL, first_name, surname,
                    try_cast(dob AS DATE), year(try_cast(dob AS DATE)), NULL, city, NULL, email,
-                   'benchmark:fake_1000', row_number() OVER () + 1
+                   NULL, 'benchmark:fake_1000', row_number() OVER () + 1
             FROM read_csv('{path}', header = true, all_varchar = true)""",
     )
     return con.sql(
@@ -128,7 +131,7 @@ def load_historical_50k(
         f"""SELECT 'historical', unique_id, full_name, first_name, surname,
                    try_cast(dob AS DATE), year(try_cast(dob AS DATE)),
                    CASE gender WHEN 'male' THEN 'M' WHEN 'female' THEN 'F' END,
-                   birth_place, upper(postcode_fake), NULL,
+                   birth_place, upper(postcode_fake), NULL, NULL,
                    'benchmark:historical', row_number() OVER () + 1
             FROM read_parquet('{path}')""",
     )

@@ -50,6 +50,7 @@ CANDIDATES: tuple[Candidate, ...] = (
     Candidate("NI number", _same("ni_number")),
     Candidate("SSN", _same("ssn")),
     Candidate("email", _same("email")),
+    Candidate("person identifier kept by the source", _same("local_person_id")),
     Candidate("phone", _same("phone")),
     Candidate("family name + birth date", _same("family_name", "birth_date_text")),
     Candidate("given name (canonical) + birth date", _same("given_canonical", "birth_date_text")),

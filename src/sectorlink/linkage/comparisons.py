@@ -469,6 +469,28 @@ def email(d: Dialect) -> Comparison:
     )
 
 
+def local_person_id(d: Dialect) -> Comparison:
+    """The person identifier a source keeps for its clients (hospital number, case
+    number). Not validated, so a difference is no contradiction: the ELSE level is
+    trained, and on the hub's data, where each partner numbers its own clients, it is
+    what almost every cross-partner pair shows."""
+    return Comparison(
+        "local_person_id",
+        "Person identifier kept by the source (hospital number, case number)",
+        [
+            Level(_null("local_person_id"), "person identifier missing", null=True),
+            Level(_eq("local_person_id"), "same", m=0.5, u=1e-05),
+            Level(
+                f"{d.damerau_levenshtein('local_person_id_l', 'local_person_id_r')} <= 1",
+                "one keystroke apart",
+                m=0.05,
+                u=0.0001,
+            ),
+            _else(0.45, 0.9999),
+        ],
+    )
+
+
 # Which standardised columns each comparison needs (any one present is enough).
 COMPARISON_FIELDS: dict[str, tuple[str, ...]] = {
     "given_name": ("given_name",),
@@ -482,6 +504,7 @@ COMPARISON_FIELDS: dict[str, tuple[str, ...]] = {
     "ssn": ("ssn",),
     "phone": ("phone",),
     "email": ("email",),
+    "local_person_id": ("local_person_id",),
 }
 
 
@@ -523,4 +546,6 @@ def _comparisons(d: Dialect, fields: Collection[str]) -> list[Comparison]:
         out.append(phone(d))
     if "email" in fields:
         out.append(email(d))
+    if "local_person_id" in fields:
+        out.append(local_person_id(d))
     return out

@@ -35,6 +35,7 @@ LINKAGE_FIELDS = (
     "ssn",
     "phone",
     "email",
+    "local_person_id",
 )
 
 # Fields that identify a person on their own or together; a source with none of them
@@ -49,6 +50,7 @@ IDENTIFYING = (
     "ssn",
     "phone",
     "email",
+    "local_person_id",
 )
 
 # A field with fewer values than this across all sources is left out of the model:

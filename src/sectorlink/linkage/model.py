@@ -44,6 +44,7 @@ MODEL_COLUMNS = (
     "ssn",
     "phone",
     "email",
+    "local_person_id",
 )
 
 

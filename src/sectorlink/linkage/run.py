@@ -161,8 +161,18 @@ def link(
             con.close()
 
 
+def linkage_input_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """The SELECT of every record's standardised identifiers as the model reads them:
+    :func:`sectorlink.identity.standardise` plus the source's own person identifier
+    (upper case, letters and digits only). Open the saved model in Splink on this."""
+    return f"""SELECT s.*, nullif(regexp_replace(upper(trim(r.local_person_id)),
+                                                 '[^0-9A-Z]', '', 'g'), '') AS local_person_id
+               FROM ({standardise(con).sql_query()}) s
+               JOIN person_record r USING (source, record_id)"""
+
+
 def _std_sql(con: duckdb.DuckDBPyConnection) -> str:
-    return standardise(con).sql_query()
+    return linkage_input_sql(con)
 
 
 def _profile_messages(profile: FieldProfile) -> list[str]:
