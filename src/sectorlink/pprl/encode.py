@@ -331,7 +331,7 @@ def encode_file(
         event_data: dict[str, pa.Table] = {}
         for name, sql in event_tables.items():
             check_no_identifiers(con, name, sql, spec.source)
-            event_data[name] = con.execute(sql, [spec.source]).to_arrow_table()
+            event_data[name] = con.sql(sql, params=[spec.source]).to_arrow_table()
     finally:
         con.close()
     written: dict[str, Path] = {}
