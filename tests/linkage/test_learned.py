@@ -55,8 +55,14 @@ def setup(matching_pairs: int) -> duckdb.DuckDBPyConnection:
     return con
 
 
+EXACT_M, EXACT_U = 0.85, 1e-3
+
+
 def model() -> dict[str, Any]:
     levels = [{"u_probability": TWINS_U, "m_probability": TWINS_U}]
+    levels += [
+        {"label_for_charts": "exact date", "m_probability": EXACT_M, "u_probability": EXACT_U}
+    ]
     levels += [{"u_probability": GAP_U, "m_probability": GAP_U}]
     return {"comparisons": [{"comparison_levels": levels}]}
 
@@ -68,7 +74,7 @@ def run(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, Any], dict[str, Any]]
         pairs="pairs",
         fields=set(LINKAGE_FIELDS),
         model=model(),
-        positions={"twins": (0, 0), "birth_gap": (0, 1)},
+        positions={"twins": (0, 0), "birth_gap": (0, 2)},
         floor=0.01,
     )
     return fitted, {c.kind: c for c in learned}
@@ -102,8 +108,9 @@ def test_common_patterns_are_trained_with_bounded_weights() -> None:
     twins, gap = learned["twins"], learned["birth_gap"]
     assert twins.rate == pytest.approx(1 / 12) and twins.rate >= NOISE_RATE
     assert not twins.strict and not gap.strict
-    # twins: m/u would favour a link; the bound keeps a contradiction at weight 0 at most
-    assert twins.weight == 0.0
+    # twins: m/u favours a link, up to what an exact birth date counts and no more
+    assert math.log2((1 / 12) / TWINS_U) > math.log2(EXACT_M / EXACT_U)
+    assert twins.weight == pytest.approx(math.log2(EXACT_M / EXACT_U))
     assert gap.weight == pytest.approx(math.log2((1 / 12) / GAP_U))
     assert CONTRADICTION_WEIGHT < gap.weight < 0
     assert kept(con) == {("1", "2"), ("3", "4")}
@@ -112,7 +119,7 @@ def test_common_patterns_are_trained_with_bounded_weights() -> None:
            WHERE a.record_id = '3'"""
     ).fetchall()[0][0]
     assert p_gap == pytest.approx(1 / (1 + 2.0 ** -(math.log2(9) + gap.weight)))
-    assert fitted["comparisons"][0]["comparison_levels"][1]["m_probability"] == pytest.approx(
+    assert fitted["comparisons"][0]["comparison_levels"][2]["m_probability"] == pytest.approx(
         GAP_U * 2.0**gap.weight
     )
 

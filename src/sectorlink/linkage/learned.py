@@ -12,8 +12,9 @@ EM step on the scored pairs estimates each pattern's share among matches, the su
 match probabilities of the pairs showing it over the sum over all pairs. A share below
 :data:`NOISE_RATE` keeps the strong contradiction (weight
 :data:`~sectorlink.linkage.comparisons.CONTRADICTION_WEIGHT`, and clusters are split on
-it); a larger share trains the level, its weight bounded to at most 0 (a contradiction
-never counts for a link) and at least the strong weight, and clusters are not split on it.
+it); a larger share trains the level, its weight bounded below by the strong weight and
+above by 0 (for twins: by the weight of an exact birth date, see :data:`CAP_LEVEL`),
+and clusters are not split on it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from sectorlink.linkage.model import ModelPlan
 
 # Contradiction kinds whose weight may be learned.
 LEARNABLE = ("twins", "birth_gap")
+# A learned weight is at most 0 (a 15-year gap is never evidence for a link), except
+# for twins: there the names' disagreement is counted by the name comparisons already,
+# and the level is a birth date that agrees, so it may count up to what the "exact
+# date" level of its comparison counts.
+CAP_LEVEL = {"twins": "exact date"}
 # Share of matching pairs showing a pattern at or above which it is noise, not a
 # contradiction. Measured: twins, synthetic region well under 0.1%, FEBRL4 about 5%;
 # birth gap, FEBRL4 about 6% but the region also about 4% (with the gap neutral, a
@@ -76,6 +82,17 @@ def _level(model: dict[str, Any], position: tuple[int, int]) -> dict[str, Any]:
     ci, li = position
     level: dict[str, Any] = model["comparisons"][ci]["comparison_levels"][li]
     return level
+
+
+def _cap(model: dict[str, Any], position: tuple[int, int], kind: str) -> float:
+    """The most a learned level of ``kind`` may weigh (see :data:`CAP_LEVEL`)."""
+    label = CAP_LEVEL.get(kind)
+    levels = model["comparisons"][position[0]]["comparison_levels"]
+    for level in levels:
+        m, u = level.get("m_probability"), level.get("u_probability")
+        if label is not None and level.get("label_for_charts") == label and m and u:
+            return max(0.0, math.log2(float(m) / float(u)))
+    return 0.0
 
 
 def neutral_model(model: dict[str, Any], positions: Positions) -> dict[str, Any]:
@@ -135,10 +152,11 @@ def learn_contradictions(
         level = _level(learned_model, positions[kind])
         u = float(level["u_probability"])
         strict = rate < NOISE_RATE
+        cap = _cap(learned_model, positions[kind], kind)
         weight = (
             CONTRADICTION_WEIGHT
             if strict
-            else min(0.0, max(CONTRADICTION_WEIGHT, math.log2(rate / u)))
+            else min(cap, max(CONTRADICTION_WEIGHT, math.log2(rate / u)))
         )
         level["m_probability"] = u * 2.0**weight
         learned.append(LearnedContradiction(kind, rate, u, weight, strict))
