@@ -173,6 +173,24 @@ def test_as_words_is_zero_copy_without_nulls_and_little_endian() -> None:
     assert words.ctypes.data == data.address + sliced.offset * 16  # a view, not a copy
 
 
+def test_kernels_read_the_zero_copy_words() -> None:
+    # as_words hands out a read-only view of Arrow's buffer; the kernels take it as is.
+    rng = np.random.default_rng(7)
+    filters = random_filters(rng, 40, 4)
+    column = pa.array([row.tobytes() for row in filters], pa.binary(32))
+    words, _ = as_words(column)
+    assert not words.flags.writeable
+    left = rng.integers(0, 40, size=200)
+    right = rng.integers(0, 40, size=200)
+    ref = reference_dice(filters, filters)
+    np.testing.assert_allclose(dice_pairs(words, words, left, right), ref[left, right], rtol=1e-6)
+    got_left, got_right, _ = dice_all_pairs(words, words, 0.6)
+    with np.errstate(invalid="ignore"):
+        exp_left, exp_right = np.nonzero(ref >= 0.6)
+    np.testing.assert_array_equal(got_left, exp_left)
+    np.testing.assert_array_equal(got_right, exp_right)
+
+
 def test_as_words_rejects_other_types() -> None:
     with pytest.raises(TypeError):
         as_words(pa.array([b"abc"], pa.binary()))
