@@ -12,7 +12,13 @@ import pyarrow as pa
 import pytest
 
 from sectorlink.pprl import bloom
-from sectorlink.pprl.encode import METADATA_KEY, encode_records, field_key, token_key
+from sectorlink.pprl.encode import (
+    METADATA_KEY,
+    EncodeError,
+    encode_records,
+    field_key,
+    token_key,
+)
 from sectorlink.pprl.keys import LinkageKey, PPRLKeyError, hkdf_sha256, load_key
 from sectorlink.pprl.schema import SchemaError, load_schema, schema_from_dict
 from sectorlink.warehouse import ensure_schema
@@ -262,3 +268,12 @@ def test_salt_separates_values_with_different_salts() -> None:
     fam = encode_records(_con(rows), KEY, schema).column("bf_family_name").to_pylist()
     assert fam[0] == fam[1]
     assert _dice(fam[0], fam[2]) < 0.3
+
+
+def test_record_id_that_is_an_identifier_is_refused() -> None:
+    rows = [
+        {"source": "s", "record_id": "943 476 5919", "nhs_number": "9434765919"},
+        {"source": "s", "record_id": "r2", "nhs_number": "4010232137"},
+    ]
+    with pytest.raises(EncodeError, match=r"record_id: 1 record id.*own nhs_number"):
+        encode_records(_con(rows), KEY, load_schema())

@@ -139,6 +139,7 @@ def encode_records(
     standardise(con, table)  # registers the reference tables the SQL needs
     con.execute(f"CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS {standardised_sql(table)}")
     try:
+        _check_record_ids(con)
         base = con.sql(exact_tokens_sql(list(schema.tokens))).to_arrow_table()
         n = base.num_rows
         columns: dict[str, pa.Array | pa.ChunkedArray] = {
@@ -155,6 +156,37 @@ def encode_records(
     out = pa.table(columns)
     meta = json.dumps(metadata(schema, key, n, sources), sort_keys=True)
     return out.replace_schema_metadata({METADATA_KEY: meta.encode()})
+
+
+# Standardised identifiers a record id must not be: it travels in the clear.
+_RECORD_ID_CHECKS = (
+    "nhs_number",
+    "ni_number",
+    "ssn",
+    "phone",
+    "email",
+    "birth_date_text",
+    "given_name",
+    "family_name",
+)
+
+
+def _check_record_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse when a record id is the record's own identifier (a mapping mistake: the id
+    column mapped from the NHS number, the email...), since record ids go out in the clear."""
+    compact = "lower(regexp_replace(record_id, '[^0-9A-Za-z@._+-]', '', 'g'))"
+    checks = ", ".join(
+        f"count(*) FILTER (WHERE {compact} = lower(replace({c}, ' ', '')))"
+        for c in _RECORD_ID_CHECKS
+    )
+    counts = con.execute(f"SELECT {checks} FROM {STD_TABLE}").fetchall()[0]
+    for column, count in zip(_RECORD_ID_CHECKS, counts, strict=True):
+        if count:
+            raise EncodeError(
+                f"record_id: {count} record id(s) equal the record's own {column}; record ids "
+                "travel in the clear, so map record_id from a column that identifies the "
+                "record, not the person"
+            )
 
 
 def read_metadata(path: Path) -> dict[str, object]:
