@@ -9,6 +9,7 @@ from rich.table import Table
 
 from sectorlink.commands._common import console, fail
 from sectorlink.linkage import LinkageError, LinkResult, link
+from sectorlink.pprl.hub import link_encoded
 from sectorlink.warehouse import DEFAULT_WAREHOUSE
 
 
@@ -44,7 +45,12 @@ def register(app: typer.Typer) -> None:
         warehouse: Path = typer.Option(
             DEFAULT_WAREHOUSE, "--warehouse", "-w", help="DuckDB warehouse file."
         ),
-        engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
+        engine: str = typer.Option(
+            "duckdb",
+            "--engine",
+            help="duckdb (default) or spark: link person records in the clear; bloom: link "
+            "the encodings loaded with `sectorlink load-encoded` (privacy-preserving).",
+        ),
         out: Path | None = typer.Option(
             None,
             "--out",
@@ -62,20 +68,25 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Link all person records (within and across partners) and publish the person index."""
-        if engine not in ("duckdb", "spark"):
-            fail(f"unknown engine {engine!r}: use duckdb or spark")
+        if engine not in ("duckdb", "spark", "bloom"):
+            fail(f"unknown engine {engine!r}: use duckdb, spark or bloom")
         if not warehouse.exists():
             fail(f"warehouse {warehouse} does not exist; ingest an extract first")
         try:
             with console.status("Linking person records..."):
-                result = link(
-                    warehouse,
-                    engine=engine,
-                    out_dir=out,
-                    truth=truth,
-                    threshold=threshold,
-                    strict_contradictions=not lenient,
-                )
+                if engine == "bloom":
+                    if lenient:
+                        fail("--lenient applies to the duckdb and spark engines only")
+                    result = link_encoded(warehouse, out_dir=out, truth=truth, threshold=threshold)
+                else:
+                    result = link(
+                        warehouse,
+                        engine=engine,
+                        out_dir=out,
+                        truth=truth,
+                        threshold=threshold,
+                        strict_contradictions=not lenient,
+                    )
         except (LinkageError, ValueError) as exc:
             fail(str(exc))
         show_result(result)

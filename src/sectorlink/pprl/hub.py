@@ -1,0 +1,405 @@
+"""``link_encoded()``: the hub links encodings into the same person index as the plain engine.
+
+Block on keyed tokens, compare Bloom filters with the compiled Dice kernel, score the
+comparison levels with a Fellegi-Sunter model trained on the data (u by random sampling,
+m and the prior by EM), then cluster with the plain engine's coherent clustering and
+give stable person keys with its key assignment. The hub never sees an identifier: the
+contradiction rules of the clustering read keyed tokens only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from sectorlink.linkage.clustering import coherent_clusters
+from sectorlink.linkage.errors import LinkageError
+from sectorlink.linkage.keys import assign_keys
+from sectorlink.linkage.run import (
+    DEFAULT_THRESHOLD,
+    PAIR_FLOOR,
+    LinkResult,
+    _Timer,
+    probability_to_weight,
+)
+from sectorlink.linkage.sqlutil import scalar, table_exists
+from sectorlink.linkage.store import (
+    LINKAGE_PAIRS,
+    LINKAGE_RUN,
+    create_staging,
+    drop_staging,
+    ensure_tables,
+    publish,
+    staging,
+)
+from sectorlink.linkage.training import TrainingReport
+from sectorlink.pprl import dice
+from sectorlink.pprl.blocking import BlockingReport, candidate_pairs, random_pairs
+from sectorlink.pprl.comparisons import Comparison, levels, usable
+from sectorlink.pprl.load import ENCODED_TABLE
+from sectorlink.pprl.scoring import FellegiSunter, train
+from sectorlink.warehouse.store import connect
+
+ENGINE = "bloom"
+RECORDS = "sl_enc"
+# u sampling: like the plain engine, about 50 pairs per record within bounds.
+U_PAIRS_PER_RECORD = 50
+U_MIN_PAIRS = 300_000
+U_MAX_PAIRS = 2_000_000
+# Pairs scored per batch (bounds the memory of Dice and level arrays).
+BATCH = 2_000_000
+
+
+class EncodedRecords:
+    """The encoded records, with filters as packed words and tokens as integer codes."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        columns = [r[0] for r in con.execute(f"DESCRIBE {RECORDS}").fetchall()]
+        present = con.execute(
+            "SELECT "
+            + ", ".join(f'count("{c}")' for c in columns if c.startswith(("bf_", "tok_")))
+            + f" FROM {RECORDS}"
+        ).fetchall()[0]
+        names = [c for c in columns if c.startswith(("bf_", "tok_"))]
+        have = {name for name, n in zip(names, present, strict=True) if n}
+        self.n = int(scalar(con, f"SELECT count(*) FROM {RECORDS}") or 0)
+        self.filters: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name in sorted(c for c in have if c.startswith("bf_")):
+            array = (
+                con.sql(f"SELECT {name} FROM {RECORDS} ORDER BY unique_id")
+                .to_arrow_table()
+                .column(0)
+                .combine_chunks()
+            )
+            width = _byte_width(con, name)
+            words, _ = dice.as_words(array.cast(pa.binary(width)))
+            self.filters[name[3:]] = (words, dice.popcounts(words))
+        self.tokens = {c[4:] for c in have if c.startswith("tok_")}
+        self.codes = _token_codes(con, self.tokens)
+
+    def dice(self, field: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        words, pops = self.filters[field]
+        return np.asarray(dice.dice_pairs(words, words, left, right, pops, pops), dtype=np.float32)
+
+    def same(self, token: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """1 equal, 0 different, -1 either missing; the swapped birth date matches either way."""
+        if token == "birth_date_swapped":
+            date, swapped = self.codes["birth_date"], self.codes["birth_date_swapped"]
+            one = (swapped[left] == date[right]) & (swapped[left] >= 0)
+            other = (date[left] == swapped[right]) & (swapped[right] >= 0)
+            out: np.ndarray = (one | other).astype(np.int8)
+            out[(date[left] < 0) | (date[right] < 0)] = -1
+            return out
+        codes = self.codes[token]
+        a, b = codes[left], codes[right]
+        same: np.ndarray = (a == b).astype(np.int8)
+        same[(a < 0) | (b < 0)] = -1
+        return same
+
+
+def _byte_width(con: duckdb.DuckDBPyConnection, column: str) -> int:
+    return int(scalar(con, f"SELECT max(octet_length({column})) FROM {RECORDS}") or 8)
+
+
+def _token_codes(con: duckdb.DuckDBPyConnection, tokens: set[str]) -> dict[str, np.ndarray]:
+    """Each token column as an integer (-1 for missing), in unique_id order.
+
+    A keyed token is already a uniform random hex string: its first 60 bits serve as its
+    code (a collision among a few million records has odds below one in 10^5), and
+    tokens sharing a key, such as a date and a swapped date, stay comparable.
+    """
+    if not tokens:
+        return {}
+    names = sorted(tokens)
+    select = ", ".join(
+        f"coalesce(('0x' || substr(tok_{t}, 1, 15))::BIGINT, -1) AS {t}" for t in names
+    )
+    got = con.execute(f"SELECT {select} FROM {RECORDS} ORDER BY unique_id").fetchnumpy()
+    return {t: np.ascontiguousarray(got[t], dtype=np.int64) for t in names}
+
+
+def comparison_levels(
+    records: EncodedRecords,
+    comparisons: list[Comparison],
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """(pairs, comparisons) int8 levels, computed in batches."""
+    out = np.empty((left.size, len(comparisons)), dtype=np.int8)
+    for start in range(0, left.size, BATCH):
+        lb, rb = left[start : start + BATCH], right[start : start + BATCH]
+        dices = {f: records.dice(f, lb, rb) for f in {f for c in comparisons for f in c.filters}}
+        sames = {
+            t: records.same(t, lb, rb)
+            for t in {t for c in comparisons for t in c.tokens} & records.tokens
+        }
+        for k, c in enumerate(comparisons):
+            out[start : start + BATCH, k] = levels(c, dices, sames)
+    return out
+
+
+# Given names this dissimilar (Dice of their filters) are "clearly different" for the
+# twins rule: names sharing a first letter or a nickname stay above it.
+TWINS_GIVEN_DICE = 0.3
+
+
+def _dice_sql(column: str) -> str:
+    a, b = f"{column}_l::BIT", f"{column}_r::BIT"
+    return f"(2.0 * bit_count({a} & {b}) / nullif(bit_count({a}) + bit_count({b}), 0))"
+
+
+def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
+    """Contradictions on keyed tokens and filters: two different NHS numbers; the same
+    birth date with clearly different given names and no shared NHS number (twins)."""
+    columns = [
+        f"tok_{t}"
+        for t in ("nhs_number", "birth_date", "given_canonical", "given_soundex")
+        if t in tokens
+    ]
+    if "given_name" in filters:
+        columns.append("bf_given_name")
+    cases: list[str] = []
+    if "nhs_number" in tokens:
+        cases.append("WHEN tok_nhs_number_l <> tok_nhs_number_r THEN 'nhs_number'")
+    if {"birth_date", "given_canonical", "given_soundex"} <= tokens and "given_name" in filters:
+        same_nhs = (
+            "coalesce(tok_nhs_number_l = tok_nhs_number_r, false)"
+            if "nhs_number" in tokens
+            else "false"
+        )
+        cases.append(
+            f"""WHEN tok_birth_date_l = tok_birth_date_r
+                AND tok_given_canonical_l <> tok_given_canonical_r
+                AND tok_given_soundex_l <> tok_given_soundex_r
+                AND {_dice_sql("bf_given_name")} < {TWINS_GIVEN_DICE}
+                AND NOT {same_nhs} THEN 'twins'"""
+        )
+    rule = "CASE " + " ".join(cases) + " END" if cases else "CAST(NULL AS VARCHAR)"
+
+    def projection(left: str, right: str) -> str:
+        if not columns:
+            return f"{left}.unique_id AS unique_id_l, {right}.unique_id AS unique_id_r"
+        return ", ".join(f"{left}.{c} AS {c}_l, {right}.{c} AS {c}_r" for c in columns)
+
+    return rule, projection
+
+
+def link_encoded(
+    warehouse: Path | str | duckdb.DuckDBPyConnection,
+    *,
+    out_dir: Path | str | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 42,
+    truth: Path | str | None = None,
+) -> LinkResult:
+    """Link every encoded record in the warehouse and publish a new person index.
+
+    Args:
+        warehouse: the DuckDB warehouse file, or an open connection to it, holding
+            encodings loaded with :func:`sectorlink.pprl.load.load_encoded`.
+        out_dir: when given, write the person index (CSV and Parquet), the model (JSON)
+            and an HTML report there.
+        threshold: match probability at or above which two records are linked.
+        seed: seed for u sampling, so a re-run on the same data gives the same model.
+        truth: a truth CSV (source, record_id, person_id) to evaluate in the report.
+
+    Example:
+        >>> result = link_encoded("hub.duckdb", out_dir="linkage-output")  # doctest: +SKIP
+    """
+    if not 0 < threshold < 1:
+        raise ValueError("threshold must be a probability between 0 and 1")
+    own = not isinstance(warehouse, duckdb.DuckDBPyConnection)
+    con = warehouse if isinstance(warehouse, duckdb.DuckDBPyConnection) else connect(warehouse)
+    try:
+        return _link(con, threshold=threshold, seed=seed, out_dir=out_dir, truth=truth)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {RECORDS}")
+        if own:
+            con.close()
+
+
+def _link(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    threshold: float,
+    seed: int,
+    out_dir: Path | str | None,
+    truth: Path | str | None,
+) -> LinkResult:
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    timer = _Timer()
+    if not table_exists(con, ENCODED_TABLE) or not scalar(
+        con, f"SELECT count(*) FROM {ENCODED_TABLE}"
+    ):
+        raise LinkageError(
+            "the warehouse holds no encoded records: load partners' encodings first "
+            "(sectorlink load-encoded FILE...)"
+        )
+    ensure_tables(con)
+    drop_staging(con)
+    messages: list[str] = []
+    with timer("load"):
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE {RECORDS} AS
+                SELECT row_number() OVER (ORDER BY source, record_id) - 1 AS unique_id,
+                       * EXCLUDE (load_id)
+                FROM {ENCODED_TABLE}"""
+        )
+        records = EncodedRecords(con)
+        sources = dict(
+            con.execute(
+                f"SELECT source, count(*) FROM {RECORDS} GROUP BY source ORDER BY source"
+            ).fetchall()
+        )
+    comparisons = usable(set(records.filters), records.tokens)
+    if not comparisons:
+        raise LinkageError("the encodings hold no identifier the hub can compare")
+    if len(sources) == 1:
+        messages.append(f"one source only ({next(iter(sources))}): deduplicating it")
+    with timer("block"):
+        left, right, blocking = candidate_pairs(con, RECORDS, records.tokens)
+        for rule, n in blocking.oversized_blocks.items():
+            messages.append(f"{n:,} block(s) of more than the maximum size left out of rule {rule}")
+    with timer("train"):
+        n_random = int(min(max(records.n * U_PAIRS_PER_RECORD, U_MIN_PAIRS), U_MAX_PAIRS))
+        rl, rr = random_pairs(records.n, n_random, seed)
+        random_gamma = comparison_levels(records, comparisons, rl, rr)
+        gamma = comparison_levels(records, comparisons, left, right)
+        total_pairs = records.n * (records.n - 1) / 2
+        model = train(gamma, random_gamma, comparisons, total_pairs=total_pairs)
+        messages.extend(model.messages)
+    with timer("predict"):
+        weight = model.match_weight(gamma)
+        probability = 1.0 / (1.0 + np.exp2(-weight))
+        keep = probability >= PAIR_FLOOR
+        pairs = pa.table(
+            {
+                "unique_id_l": left[keep],
+                "unique_id_r": right[keep],
+                "match_weight": weight[keep],
+                "match_probability": probability[keep],
+            }
+        )
+        con.register("sl_pairs_arrow", pairs)
+        con.execute("CREATE OR REPLACE TEMP TABLE sl_pairs AS SELECT * FROM sl_pairs_arrow")
+        con.unregister("sl_pairs_arrow")
+    rules = _contradiction_rules(records.tokens, set(records.filters))
+    with timer("cluster"):
+        clustering = coherent_clusters(
+            con,
+            std=RECORDS,
+            edges="sl_pairs",
+            fields=(),
+            threshold_weight=probability_to_weight(threshold),
+            out="sl_clusters",
+            check=True,
+            rules=rules,
+        )
+    with timer("keys"):
+        create_staging(con)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sl_cluster_records AS
+                SELECT s.source, s.record_id, c.cluster_id
+                FROM sl_clusters c JOIN {RECORDS} s USING (unique_id)"""
+        )
+        key_events = assign_keys(con, "sl_cluster_records", run_id)
+        _stage_pairs(con, run_id, rules)
+    persons = int(
+        scalar(con, f"SELECT count(DISTINCT person_key) FROM {staging('person_index')}") or 0
+    )
+    links = int(scalar(con, f"SELECT count(*) FROM {staging(LINKAGE_PAIRS)} WHERE linked") or 0)
+    result = LinkResult(
+        run_id=run_id,
+        engine=ENGINE,
+        records=records.n,
+        sources={str(k): int(v) for k, v in sources.items()},
+        persons=persons,
+        pairs_kept=int(keep.sum()),
+        links=links,
+        threshold_probability=threshold,
+        training=TrainingReport(
+            mode="trained" if model.iterations else "defaults",
+            prior=model.prior,
+            u_pairs=n_random,
+            em_rules=blocking.rules,
+            messages=model.messages,
+        ),
+        clustering=clustering,
+        key_events=key_events,
+        timings=timer.timings,
+        messages=messages,
+    )
+    _stage_run(con, result, started, blocking, model)
+    with timer("publish"):
+        publish(con)
+    if out_dir is not None:
+        from sectorlink.pprl.report import write_outputs
+
+        with timer("outputs"):
+            result.outputs = write_outputs(
+                con, Path(out_dir), result=result, model=model, truth=truth
+            )
+    return result
+
+
+def _stage_pairs(con: duckdb.DuckDBPyConnection, run_id: str, rules: tuple[str, Any]) -> None:
+    rule, projection = rules
+    con.execute(
+        f"""INSERT INTO {staging(LINKAGE_PAIRS)}
+            SELECT '{run_id}', source_l, record_id_l, source_r, record_id_r,
+                   match_weight, match_probability, linked, ({rule})
+            FROM (
+                SELECT a.source AS source_l, a.record_id AS record_id_l,
+                       b.source AS source_r, b.record_id AS record_id_r,
+                       p.match_weight, p.match_probability,
+                       ca.cluster_id = cb.cluster_id AS linked,
+                       {projection("a", "b")}
+                FROM sl_pairs p
+                JOIN {RECORDS} a ON a.unique_id = p.unique_id_l
+                JOIN {RECORDS} b ON b.unique_id = p.unique_id_r
+                JOIN sl_clusters ca ON ca.unique_id = p.unique_id_l
+                JOIN sl_clusters cb ON cb.unique_id = p.unique_id_r
+            )"""
+    )
+
+
+def _stage_run(
+    con: duckdb.DuckDBPyConnection,
+    result: LinkResult,
+    started: dt.datetime,
+    blocking: BlockingReport,
+    model: FellegiSunter,
+) -> None:
+    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute(
+        f"INSERT INTO {staging(LINKAGE_RUN)} VALUES ({', '.join('?' * 18)})",
+        [
+            result.run_id,
+            started,
+            finished,
+            result.engine,
+            result.records,
+            len(result.sources),
+            result.pairs_kept,
+            result.links,
+            result.persons,
+            result.threshold_probability,
+            result.training.mode,
+            result.training.prior,
+            json.dumps(result.messages),
+            json.dumps(asdict(blocking)),
+            json.dumps(asdict(result.clustering)),
+            json.dumps(result.timings),
+            json.dumps(model.as_json()),
+            "n/a (bloom engine)",
+        ],
+    )
