@@ -137,7 +137,14 @@ def encode_records(
         >>> encoded = encode_records(con, key, load_schema())  # doctest: +SKIP
     """
     standardise(con, table)  # registers the reference tables the SQL needs
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS {standardised_sql(table)}")
+    # the source's own person identifier, normalised as the plain engine does
+    # (linkage.run.linkage_input_sql): upper case, letters and digits only
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS
+        SELECT s.*, nullif(regexp_replace(upper(trim(r.local_person_id)), '[^0-9A-Z]', '',
+                                          'g'), '') AS local_person_id
+        FROM ({standardised_sql(table)}) s JOIN {table} r USING (source, record_id)"""
+    )
     try:
         _check_record_ids(con)
         base = con.sql(exact_tokens_sql(list(schema.tokens))).to_arrow_table()

@@ -65,6 +65,7 @@ FIELD_TOKENS: dict[str, FieldTokens] = {
         words="address_tokens",
         whole="CASE WHEN house_number IS NOT NULL THEN ['n:' || house_number] END",
     ),
+    "local_person_id": FieldTokens(words="[local_person_id]"),
     "phone": FieldTokens(words="[phone]"),
     "email": FieldTokens(words="[email]"),
 }
@@ -84,6 +85,7 @@ EXACT_TOKENS: dict[str, tuple[str, str]] = {
     "postcode": ("postcode", "postcode"),
     "postcode_sector": ("postcode_sector", "postcode_sector"),
     "sex": ("sex", "sex"),
+    "local_person_id": ("local_person_id", "local_person_id"),
 }
 
 # Standardised columns a field may be salted with: scalar, stable attributes.
