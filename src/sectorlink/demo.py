@@ -7,6 +7,7 @@ registry, analyses) add their steps here, so the demo always shows the whole flo
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -152,14 +153,80 @@ def link_region(
     return result, evaluation
 
 
+def encode_region(
+    region_dir: Path,
+    encoded_dir: Path,
+    key_file: Path,
+    hook: StepHook | None = None,
+) -> tuple[list[LoadResult], list[Path]]:
+    """Each partner encodes its own person-bearing extracts at home (``sectorlink encode``):
+    the same mapping and standardisation as ingest, then keyed Bloom filters and tokens.
+
+    Returns the partners' ingest results (rows read, rejects) and the encoded files."""
+    from sectorlink.pprl.encode import encode_file
+    from sectorlink.pprl.keys import load_key
+
+    key = load_key(key_file)
+    encoded_dir.mkdir(parents=True, exist_ok=True)
+    extracts = [
+        e
+        for e in extracts_in_load_order(region_dir)
+        if load_spec(region_dir / e["spec"]).person is not None
+    ]
+    loads: list[LoadResult] = []
+    files: list[Path] = []
+    for done, extract in enumerate(extracts):
+        if hook:
+            hook(f"{extract['source']} encodes its extract", done, len(extracts))
+        out = encoded_dir / (Path(extract["file"]).stem + ".enc.parquet")
+        summary = encode_file(
+            region_dir / extract["spec"], region_dir / extract["file"], key=key, out=out
+        )
+        loads.append(summary.load)
+        files.append(out)
+    return loads, files
+
+
+def link_encoded_region(
+    warehouse: Path, files: list[Path], region_dir: Path, registry: Registry, out_dir: Path
+) -> tuple[LinkResult, Evaluation]:
+    """The hub loads the partners' encodings and links them with the bloom engine; it holds
+    no identifier and no key. Reading the encodings for linkage passes the access check."""
+    from sectorlink.pprl.hub import link_encoded
+    from sectorlink.pprl.load import load_encoded
+
+    loads = load_encoded(files, warehouse=warehouse)
+    sources = sorted({s for load in loads for s in load.sources})
+    authorise(
+        registry,
+        organisation=HUB_NAME,
+        purpose="linkage",
+        datasets=sources,
+        action="read",
+        actor="sectorlink link --engine bloom",
+    )
+    truth = region_dir / "truth" / "person_records.csv"
+    result = link_encoded(warehouse, out_dir=out_dir, truth=truth)
+    con = connect(warehouse, read_only=True)
+    try:
+        evaluation = evaluate(con, truth)
+    finally:
+        con.close()
+    return result, evaluation
+
+
 def run_demo(
     out_dir: Path = DEFAULT_OUT,
     *,
     people: int = 20_000,
     seed: int = 42,
     hook: StepHook | None = None,
+    pprl: bool = False,
 ) -> DemoResult:
     """Generate a synthetic region, ingest every extract and write the hub report.
+
+    With ``pprl``, identifiers never reach the hub: each partner encodes its extract with
+    a shared key the hub does not hold, and the hub links the encodings (bloom engine).
 
     Example:
         >>> result = run_demo(Path("demo-output"), people=2_000)
@@ -193,24 +260,39 @@ def run_demo(
     result.seconds["register"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    result.loads = ingest_region(result.region_dir, result.warehouse, hook, registry=registry)
-    result.seconds["ingest"] = time.perf_counter() - started
+    if pprl:
+        key_file = out_dir / "partners-shared.key"
+        key_file.write_text(secrets.token_hex(32) + "\n")
+        key_file.chmod(0o600)
+        result.loads, encoded = encode_region(
+            result.region_dir, out_dir / "encoded", key_file, hook
+        )
+        result.seconds["encode"] = time.perf_counter() - started
+    else:
+        result.loads = ingest_region(result.region_dir, result.warehouse, hook, registry=registry)
+        result.seconds["ingest"] = time.perf_counter() - started
 
     started = time.perf_counter()
     if hook:
         hook("link person records across partners", 0, 1)
-    result.linkage, result.evaluation = link_region(
-        result.warehouse, result.region_dir, registry, out_dir / "linkage"
-    )
+    if pprl:
+        result.linkage, result.evaluation = link_encoded_region(
+            result.warehouse, encoded, result.region_dir, registry, out_dir / "linkage"
+        )
+    else:
+        result.linkage, result.evaluation = link_region(
+            result.warehouse, result.region_dir, registry, out_dir / "linkage"
+        )
     result.seconds["link"] = time.perf_counter() - started
 
     started = time.perf_counter()
     sections: list[ReportSection] = []
-    con = connect(result.warehouse, read_only=True)
-    try:
-        sections.append(quality_section(con))
-    finally:
-        con.close()
+    if not pprl:  # in privacy-preserving mode the hub holds no extract to report on
+        con = connect(result.warehouse, read_only=True)
+        try:
+            sections.append(quality_section(con))
+        finally:
+            con.close()
     sections.append(linkage_section(result.linkage, result.evaluation, report_dir=out_dir))
     sections.append(governance_section(registry))
     render_report(
@@ -218,7 +300,8 @@ def run_demo(
         result.report,
         title="sectorlink hub report",
         subtitle=f"Synthetic region of {people:,} people (seed {seed}): "
-        f"{len(result.loads)} extract files from {len(result.partners)} partners",
+        f"{len(result.loads)} extract files from {len(result.partners)} partners"
+        + (" (privacy-preserving: the hub linked encodings only)" if pprl else ""),
     )
     result.seconds["report"] = time.perf_counter() - started
     return result

@@ -10,6 +10,8 @@ from rich.table import Table
 
 from sectorlink.commands._common import console, fail
 from sectorlink.demo import DEFAULT_OUT, DemoError, DemoResult, run_demo
+from sectorlink.pprl.encode import EncodeError
+from sectorlink.pprl.load import EncodedFileError
 from sectorlink.sources import SourceError
 
 
@@ -33,6 +35,9 @@ def show_summary(result: DemoResult) -> None:
     console.print(f"Timings: {timings}")
     console.print(f"[bold]Region[/bold] (extracts, specs, truth): {result.region_dir}")
     console.print(f"[bold]Warehouse[/bold] (DuckDB): {result.warehouse}")
+    encoded = result.out_dir / "encoded"
+    if encoded.exists():
+        console.print(f"[bold]Encoded extracts[/bold] (what partners send the hub): {encoded}")
     console.print(
         f"[bold]Registry[/bold] (directory, agreements, audit log): {result.registry_url}"
     )
@@ -44,6 +49,12 @@ def demo_command(
     people: int = typer.Option(20_000, "--people", min=1, help="People in the synthetic region."),
     seed: int = typer.Option(
         42, "--seed", help="Random seed: the same seed gives the same region."
+    ),
+    pprl: bool = typer.Option(
+        False,
+        "--pprl",
+        help="Privacy-preserving mode: each partner encodes its extract with a shared key "
+        "(sectorlink encode) and the hub links the encodings (link --engine bloom).",
     ),
 ) -> None:
     """Generate a synthetic region, ingest every partner's extract and write the hub report."""
@@ -62,8 +73,8 @@ def demo_command(
             progress.update(task, description=description, completed=done, total=total)
 
         try:
-            result = run_demo(out, people=people, seed=seed, hook=hook)
-        except (DemoError, SourceError) as exc:
+            result = run_demo(out, people=people, seed=seed, hook=hook, pprl=pprl)
+        except (DemoError, SourceError, EncodeError, EncodedFileError) as exc:
             fail(str(exc))
     show_summary(result)
 
