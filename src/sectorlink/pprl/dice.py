@@ -47,8 +47,8 @@ _FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 # _CALL_GROUPS groups of rows per parallel call: few calls (each a barrier, costly on a
 # loaded machine) and bounded memory. Rows with more hits are redone with a buffer as wide
 # as their range of b, at most _BLOCK_CELLS cells (int32 + int32 each) at a time.
-_HITS = 16
-_CALL_GROUPS = 16_384
+_HITS = 64
+_CALL_GROUPS = 8_192
 _BLOCK_CELLS = 8_000_000
 
 
