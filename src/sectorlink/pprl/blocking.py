@@ -19,6 +19,7 @@ RULES: tuple[tuple[tuple[str, str], ...], ...] = (
     (("nhs_number", "nhs_number"),),
     (("ni_number", "ni_number"),),
     (("ssn", "ssn"),),
+    (("local_person_id", "local_person_id"),),
     (("birth_date", "birth_date"), ("family_soundex", "family_soundex")),
     (("birth_date", "birth_date"), ("given_soundex", "given_soundex")),
     (("birth_date", "birth_date"), ("postcode_sector", "postcode_sector")),

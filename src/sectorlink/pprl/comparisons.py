@@ -40,16 +40,30 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "given_name",
         ("given_name",),
-        ("given_canonical",),
+        ("given_cross", "given_canonical"),
         (0.85, 0.7, 0.5),
-        ("different", "Dice >= 0.5", "Dice >= 0.7", "Dice >= 0.85", "same canonical name"),
+        (
+            "different",
+            "Dice >= 0.5",
+            "Dice >= 0.7",
+            "Dice >= 0.85",
+            "the other's middle or family name",
+            "same canonical name",
+        ),
     ),
     Comparison(
         "family_name",
         ("family_name",),
-        ("family_name",),
+        ("name_swap", "family_name"),
         (0.85, 0.7, 0.5),
-        ("different", "Dice >= 0.5", "Dice >= 0.7", "Dice >= 0.85", "same name"),
+        (
+            "different",
+            "Dice >= 0.5",
+            "Dice >= 0.7",
+            "Dice >= 0.85",
+            "given and family names swapped",
+            "same name",
+        ),
     ),
     Comparison(
         "middle_names",
@@ -75,7 +89,7 @@ COMPARISONS: tuple[Comparison, ...] = (
     Comparison(
         "postcode",
         ("postcode",),
-        ("postcode", "postcode_sector"),
+        ("postcode_sector", "postcode"),
         (0.6,),
         ("different", "Dice >= 0.6", "same sector", "same postcode"),
     ),
@@ -88,6 +102,13 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison("phone", ("phone",), (), (0.9, 0.7), ("different", "Dice >= 0.7", "Dice >= 0.9")),
     Comparison("email", ("email",), (), (0.9, 0.7), ("different", "Dice >= 0.7", "Dice >= 0.9")),
+    Comparison(
+        "local_person_id",
+        ("local_person_id",),
+        ("local_person_id",),
+        (0.75,),
+        ("different", "one or two keystrokes apart", "same"),
+    ),
     Comparison("sex", (), ("sex",), (), ("different", "same")),
     Comparison("nhs_number", (), ("nhs_number",), (), ("different", "same")),
     Comparison("ni_number", (), ("ni_number",), (), ("different", "same")),
@@ -139,8 +160,8 @@ def levels(
     d = dice[c.filters[0]]
     out = _dice_levels(d, c.dice_levels)
     top = len(c.dice_levels)
-    # exact-token levels sit above the Dice levels, strongest last
-    for rank, token in enumerate(reversed(c.tokens), start=1):
+    # exact-token levels sit above the Dice levels, in the order listed (strongest last)
+    for rank, token in enumerate(c.tokens, start=1):
         if token in same:
             out[same[token] == 1] = top + rank
     out[np.isnan(d)] = NULL_LEVEL

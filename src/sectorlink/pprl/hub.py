@@ -58,6 +58,14 @@ U_MAX_PAIRS = 2_000_000
 BATCH = 2_000_000
 
 
+# Checks across name fields (their tokens share one key): a given name found as the
+# other record's middle or family name, and given and family names swapped.
+CROSS_TOKENS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "given_cross": (("given_canonical", "given_name"), ("middle_first", "family_name")),
+    "name_swap": (("given_canonical", "given_name"), ("family_name",)),
+}
+
+
 class EncodedRecords:
     """The encoded records, with filters as packed words and tokens as integer codes."""
 
@@ -89,8 +97,34 @@ class EncodedRecords:
         words, pops = self.filters[field]
         return np.asarray(dice.dice_pairs(words, words, left, right, pops, pops), dtype=np.float32)
 
+    def has(self, token: str) -> bool:
+        """Whether ``same`` can answer for ``token`` (a keyed token or a cross-name check)."""
+        if token in CROSS_TOKENS:
+            givens, others = CROSS_TOKENS[token]
+            return givens[0] in self.tokens and any(o in self.tokens for o in others)
+        return token in self.tokens
+
+    def _equal(self, a: str, b: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Token ``a`` of the left record equals token ``b`` of the right (same key group)."""
+        x, y = self.codes.get(a), self.codes.get(b)
+        if x is None or y is None:
+            return np.zeros(left.size, dtype=bool)
+        return np.asarray((x[left] == y[right]) & (x[left] >= 0))
+
     def same(self, token: str, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """1 equal, 0 different, -1 either missing; the swapped birth date matches either way."""
+        """1 equal, 0 different, -1 either missing; the swapped birth date matches either way,
+        and the cross-name checks look for a name in another name field of the other record."""
+        if token in CROSS_TOKENS:
+            givens, others = CROSS_TOKENS[token]
+            hit = np.zeros(left.size, dtype=bool)
+            for given in givens:
+                for other in others:
+                    hit |= self._equal(given, other, left, right)
+                    hit |= self._equal(other, given, left, right)
+            cross: np.ndarray = hit.astype(np.int8)
+            codes = self.codes[givens[0]]
+            cross[(codes[left] < 0) | (codes[right] < 0)] = -1
+            return cross
         if token == "birth_date_swapped":
             date, swapped = self.codes["birth_date"], self.codes["birth_date_swapped"]
             one = (swapped[left] == date[right]) & (swapped[left] >= 0)
@@ -139,7 +173,8 @@ def comparison_levels(
         dices = {f: records.dice(f, lb, rb) for f in {f for c in comparisons for f in c.filters}}
         sames = {
             t: records.same(t, lb, rb)
-            for t in {t for c in comparisons for t in c.tokens} & records.tokens
+            for t in {t for c in comparisons for t in c.tokens}
+            if records.has(t)
         }
         for k, c in enumerate(comparisons):
             out[start : start + BATCH, k] = levels(c, dices, sames)
@@ -149,6 +184,8 @@ def comparison_levels(
 # Given names this dissimilar (Dice of their filters) are "clearly different" for the
 # twins rule: names sharing a first letter or a nickname stay above it.
 TWINS_GIVEN_DICE = 0.3
+# A shared identifier means one person, whatever the names say.
+IDENTIFIER_TOKENS = ("nhs_number", "ni_number", "ssn", "local_person_id")
 
 
 def _dice_sql(column: str) -> str:
@@ -158,10 +195,18 @@ def _dice_sql(column: str) -> str:
 
 def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
     """Contradictions on keyed tokens and filters: two different NHS numbers; the same
-    birth date with clearly different given names and no shared NHS number (twins)."""
+    birth date with clearly different given names and no shared identifier (twins)."""
     columns = [
         f"tok_{t}"
-        for t in ("nhs_number", "birth_date", "given_canonical", "given_soundex")
+        for t in (
+            *IDENTIFIER_TOKENS,
+            "birth_date",
+            "given_canonical",
+            "given_soundex",
+            "given_name",
+            "family_name",
+            "middle_first",
+        )
         if t in tokens
     ]
     if "given_name" in filters:
@@ -170,16 +215,27 @@ def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]
     if "nhs_number" in tokens:
         cases.append("WHEN tok_nhs_number_l <> tok_nhs_number_r THEN 'nhs_number'")
     if {"birth_date", "given_canonical", "given_soundex"} <= tokens and "given_name" in filters:
+        ids = [t for t in IDENTIFIER_TOKENS if t in tokens]
         same_nhs = (
-            "coalesce(tok_nhs_number_l = tok_nhs_number_r, false)"
-            if "nhs_number" in tokens
+            "(" + " OR ".join(f"coalesce(tok_{t}_l = tok_{t}_r, false)" for t in ids) + ")"
+            if ids
             else "false"
         )
+        # a given name found in the other record's middle or family name explains the
+        # difference (a middle name used as the first, or swapped names): not twins
+        crossed = [
+            f"coalesce(tok_{g}_l = tok_{o}_r OR tok_{o}_l = tok_{g}_r, false)"
+            for g in ("given_canonical", "given_name")
+            for o in ("middle_first", "family_name")
+            if g in tokens and o in tokens
+        ]
+        explained = " OR ".join(crossed) or "false"
         cases.append(
             f"""WHEN tok_birth_date_l = tok_birth_date_r
                 AND tok_given_canonical_l <> tok_given_canonical_r
                 AND tok_given_soundex_l <> tok_given_soundex_r
                 AND {_dice_sql("bf_given_name")} < {TWINS_GIVEN_DICE}
+                AND NOT ({explained})
                 AND NOT {same_nhs} THEN 'twins'"""
         )
     rule = "CASE " + " ".join(cases) + " END" if cases else "CAST(NULL AS VARCHAR)"

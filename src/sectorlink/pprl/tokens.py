@@ -81,7 +81,12 @@ EXACT_TOKENS: dict[str, tuple[str, str]] = {
     "given_soundex": ("given_soundex", "soundex"),
     "family_soundex": ("family_soundex", "soundex"),
     "given_canonical": ("given_canonical", "name"),
+    # the given name as written (Billy, where the canonical form is william)
+    "given_name": ("given_name", "name"),
     "family_name": ("family_name", "name"),
+    # the first middle name, keyed like the given name: a record that uses its middle
+    # name as the first name still meets the other record's given name
+    "middle_first": ("nullif(split_part(middle_names, ' ', 1), '')", "name"),
     "postcode": ("postcode", "postcode"),
     "postcode_sector": ("postcode_sector", "postcode_sector"),
     "sex": ("sex", "sex"),
