@@ -8,6 +8,7 @@ import typer
 
 from sectorlink.commands._common import console, fail
 from sectorlink.commands.ingest import show_result
+from sectorlink.pprl.clkhash_import import import_clkhash_schema
 from sectorlink.pprl.encode import EncodeError, encode_file
 from sectorlink.pprl.keys import DEFAULT_ENV, PPRLKeyError, load_key
 from sectorlink.pprl.schema import SchemaError, load_schema
@@ -24,7 +25,10 @@ def encode_command(
         help=f"File holding the shared linkage secret (else the {DEFAULT_ENV} variable).",
     ),
     schema_file: Path | None = typer.Option(
-        None, "--schema", help="Encoding schema (YAML); default: the shipped schema."
+        None,
+        "--schema",
+        help="Encoding schema (YAML), or a clkhash v3 linkage schema (.json); "
+        "default: the shipped schema.",
     ),
     events: bool = typer.Option(
         False,
@@ -42,7 +46,10 @@ def encode_command(
     """
     try:
         key = load_key(key_file)
-        schema = load_schema(schema_file)
+        if schema_file is not None and schema_file.suffix.lower() == ".json":
+            schema = import_clkhash_schema(schema_file)
+        else:
+            schema = load_schema(schema_file)
         summary = encode_file(spec, file, key=key, schema=schema, out=out, events=events)
     except (PPRLKeyError, SchemaError, SourceError, EncodeError) as exc:
         fail(str(exc))
