@@ -9,6 +9,7 @@ import duckdb
 from sectorlink.model import model_ddl
 
 DEFAULT_WAREHOUSE = Path("sectorlink.duckdb")
+CHECKPOINT_THRESHOLD = "1GB"
 
 # Lineage and load bookkeeping, beside the model tables.
 HUB_DDL = (
@@ -79,6 +80,10 @@ def connect(
         path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path))
         ensure_schema(con)
+        # DuckDB checkpoints whenever the write-ahead log passes 16 MB, so a region's
+        # loads each paid for one (ingest of a 200k-person region: 12 -> 9.5 s of CPU
+        # without them). The log is checkpointed when the connection closes.
+        con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     con.execute("SET enable_progress_bar = false")
     return con
 
