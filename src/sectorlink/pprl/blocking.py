@@ -23,6 +23,9 @@ RULES: tuple[tuple[tuple[str, str], ...], ...] = (
     (("birth_date", "birth_date"), ("family_soundex", "family_soundex")),
     (("birth_date", "birth_date"), ("given_soundex", "given_soundex")),
     (("birth_date", "birth_date"), ("postcode_sector", "postcode_sector")),
+    (("birth_date", "birth_date"), ("postcode", "postcode")),
+    # given and family names swapped (their tokens share one key)
+    (("given_name", "family_name"), ("birth_date", "birth_date")),
     (("birth_date_swapped", "birth_date"), ("family_soundex", "family_soundex")),
     (("given_canonical", "given_canonical"), ("family_name", "family_name")),
     (

@@ -184,6 +184,7 @@ def comparison_levels(
 # Given names this dissimilar (Dice of their filters) are "clearly different" for the
 # twins rule: names sharing a first letter or a nickname stay above it.
 TWINS_GIVEN_DICE = 0.3
+SAME_LOCAL_ID_DICE = 0.75
 # A shared identifier means one person, whatever the names say.
 IDENTIFIER_TOKENS = ("nhs_number", "ni_number", "ssn", "local_person_id")
 
@@ -204,23 +205,24 @@ def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]
             "given_canonical",
             "given_soundex",
             "given_name",
+            "given_initial",
             "family_name",
             "middle_first",
         )
         if t in tokens
     ]
-    if "given_name" in filters:
-        columns.append("bf_given_name")
+    columns += [f"bf_{f}" for f in ("given_name", "local_person_id") if f in filters]
     cases: list[str] = []
     if "nhs_number" in tokens:
         cases.append("WHEN tok_nhs_number_l <> tok_nhs_number_r THEN 'nhs_number'")
     if {"birth_date", "given_canonical", "given_soundex"} <= tokens and "given_name" in filters:
-        ids = [t for t in IDENTIFIER_TOKENS if t in tokens]
-        same_nhs = (
-            "(" + " OR ".join(f"coalesce(tok_{t}_l = tok_{t}_r, false)" for t in ids) + ")"
-            if ids
-            else "false"
-        )
+        same = [f"coalesce(tok_{t}_l = tok_{t}_r, false)" for t in IDENTIFIER_TOKENS if t in tokens]
+        if "local_person_id" in filters:
+            # a source's own identifier with a keystroke or two wrong still says one person
+            same.append(
+                f"coalesce({_dice_sql('bf_local_person_id')} >= {SAME_LOCAL_ID_DICE}, false)"
+            )
+        same_nhs = "(" + " OR ".join(same) + ")" if same else "false"
         # a given name found in the other record's middle or family name explains the
         # difference (a middle name used as the first, or swapped names): not twins
         crossed = [
@@ -229,6 +231,10 @@ def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]
             for o in ("middle_first", "family_name")
             if g in tokens and o in tokens
         ]
+        if "given_initial" in tokens:
+            # names sharing their first letter are never "clearly different" (an initial,
+            # an abbreviation, a typo after the first letter)
+            crossed.append("coalesce(tok_given_initial_l = tok_given_initial_r, false)")
         explained = " OR ".join(crossed) or "false"
         cases.append(
             f"""WHEN tok_birth_date_l = tok_birth_date_r

@@ -83,6 +83,8 @@ EXACT_TOKENS: dict[str, tuple[str, str]] = {
     "given_canonical": ("given_canonical", "name"),
     # the given name as written (Billy, where the canonical form is william)
     "given_name": ("given_name", "name"),
+    # only so the hub can tell that two given names share their first letter (Kn, Kenneth)
+    "given_initial": ("nullif(left(given_name, 1), '')", "given_initial"),
     "family_name": ("family_name", "name"),
     # the first middle name, keyed like the given name: a record that uses its middle
     # name as the first name still meets the other record's given name
