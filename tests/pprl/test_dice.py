@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pytest
 
+from sectorlink.pprl import dice
 from sectorlink.pprl.dice import as_words, dice_all_pairs, dice_pairs, popcounts
 
 Words = npt.NDArray[np.uint64]
@@ -101,6 +102,28 @@ def test_dice_all_pairs_match_reference(words: int, threshold: float) -> None:
     np.testing.assert_array_equal(right, exp_right)
     np.testing.assert_allclose(score, ref[exp_left, exp_right], rtol=1e-6)
     assert exp_left.size > 0
+
+
+def test_dice_all_pairs_in_several_calls_with_overflowing_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Small call and hit-buffer sizes: many parallel calls, and rows whose hits overflow
+    # the buffer beside rows that fit, so both ways of collecting hits are exercised.
+    monkeypatch.setattr(dice, "_CALL_GROUPS", 3)
+    monkeypatch.setattr(dice, "_HITS", 2)
+    monkeypatch.setattr(dice, "_BLOCK_CELLS", 64)
+    rng = np.random.default_rng(5)
+    a = random_filters(rng, N_A, 2, empty=2)
+    b = random_filters(rng, N_B, 2, empty=2)
+    ref = reference_dice(a, b)
+    with np.errstate(invalid="ignore"):
+        exp_left, exp_right = np.nonzero(ref >= 0.4)
+    per_row = np.bincount(exp_left, minlength=N_A)
+    assert (per_row > 2).any() and ((per_row > 0) & (per_row <= 2)).any()
+    left, right, score = dice_all_pairs(a, b, 0.4)
+    np.testing.assert_array_equal(left, exp_left)
+    np.testing.assert_array_equal(right, exp_right)
+    np.testing.assert_allclose(score, ref[exp_left, exp_right], rtol=1e-6)
 
 
 def test_dice_all_pairs_threshold_is_exact_at_ties() -> None:

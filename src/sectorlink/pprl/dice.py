@@ -471,13 +471,16 @@ def dice_all_pairs(
             scores.append(score)
         return groups[over] if keep_overflow else groups[:0]
 
-    # Interleave groups so each thread's static share mixes narrow and wide ranges.
+    # prange hands each thread one contiguous share of a call's groups; interleave the
+    # groups of each call so every share mixes low and high popcounts (narrow and wide
+    # ranges of b) instead of one thread getting all the wide ones.
     n_groups = padded // _ROWS
     threads = max(1, get_num_threads())
-    order = np.argsort(np.arange(n_groups) % threads, kind="stable").astype(np.int64)
-    overflow = [
-        run(order[k : k + _CALL_GROUPS], _HITS, True) for k in range(0, n_groups, _CALL_GROUPS)
-    ]
+    overflow = []
+    for k in range(0, n_groups, _CALL_GROUPS):
+        groups = np.arange(k, min(k + _CALL_GROUPS, n_groups), dtype=np.int64)
+        groups = groups[np.argsort(np.arange(groups.size) % threads, kind="stable")]
+        overflow.append(run(groups, _HITS, True))
     redo = np.concatenate(overflow)
     if redo.size:
         width = max(int((hi[redo] - lo[redo]).max()), 1)
