@@ -28,7 +28,13 @@ from sectorlink.model import TABLES, quote_ident
 from sectorlink.pprl import bloom
 from sectorlink.pprl.keys import LinkageKey
 from sectorlink.pprl.schema import EncodingSchema, FieldSpec, load_schema
-from sectorlink.pprl.tokens import EXACT_TOKENS, STD_TABLE, exact_tokens_sql, field_tokens_sql
+from sectorlink.pprl.tokens import (
+    EXACT_TOKENS,
+    STD_COLUMNS,
+    STD_TABLE,
+    exact_tokens_sql,
+    field_tokens_sql,
+)
 from sectorlink.sources import LoadResult, MappingSpec, ingest, load_spec
 from sectorlink.warehouse import ensure_schema
 
@@ -139,10 +145,11 @@ def encode_records(
     standardise(con, table)  # registers the reference tables the SQL needs
     # the source's own person identifier, normalised as the plain engine does
     # (linkage.run.linkage_input_sql): upper case, letters and digits only
+    std_columns = ", ".join(f"s.{c}" for c in STD_COLUMNS)
+    local_id = "regexp_replace(upper(trim(r.local_person_id)), '[^0-9A-Z]', '', 'g')"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS
-        SELECT s.*, nullif(regexp_replace(upper(trim(r.local_person_id)), '[^0-9A-Z]', '',
-                                          'g'), '') AS local_person_id
+        SELECT {std_columns}, nullif({local_id}, '') AS local_person_id
         FROM ({standardised_sql(table)}) s JOIN {table} r USING (source, record_id)"""
     )
     try:

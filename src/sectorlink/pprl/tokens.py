@@ -12,6 +12,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STD_TABLE = "__pprl_std"
+# The standardised columns the tokens below read; selecting only these lets DuckDB skip
+# the rest of the standardisation (validity lists, joined address text).
+STD_COLUMNS = (
+    "unique_id",
+    "source",
+    "record_id",
+    "given_name",
+    "given_canonical",
+    "middle_names",
+    "family_name",
+    "family_parts",
+    "given_soundex",
+    "family_soundex",
+    "sex",
+    "birth_date",
+    "birth_date_text",
+    "birth_date_swapped",
+    "birth_year",
+    "birth_year_min",
+    "birth_year_max",
+    "postcode",
+    "postcode_sector",
+    "postcode_district",
+    "address_tokens",
+    "house_number",
+    "nhs_number",
+    "ni_number",
+    "ssn",
+    "phone",
+    "email",
+)
 
 
 def bigrams(expr: str) -> str:
