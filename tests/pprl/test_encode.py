@@ -277,3 +277,23 @@ def test_record_id_that_is_an_identifier_is_refused() -> None:
     ]
     with pytest.raises(EncodeError, match=r"record_id: 1 record id.*own nhs_number"):
         encode_records(_con(rows), KEY, load_schema())
+
+
+def test_hardening_kernels_match_bit_level_definitions() -> None:
+    rng = np.random.default_rng(3)
+    filters = rng.integers(0, 2**63, size=(40, 4), dtype=np.int64).astype(np.uint64)
+    bits = np.unpackbits(filters.view(np.uint8), axis=1, bitorder="little")
+    key = b"k" * 32
+    taps = bloom.diffusion_taps(key, 256, 3)
+    assert all(len(set(row)) == 3 for row in taps.tolist())  # distinct taps per output bit
+    diffused = np.unpackbits(
+        bloom.diffuse(filters, key, 3).view(np.uint8), axis=1, bitorder="little"
+    )
+    assert (diffused == np.bitwise_xor.reduce(bits[:, taps], axis=2)).all()
+    balanced = bloom.balance(filters, key)
+    out = np.unpackbits(balanced.view(np.uint8), axis=1, bitorder="little")
+    perm = bloom.keyed_permutation(key, 512)
+    assert sorted(perm.tolist()) == list(range(512))
+    assert (out == np.concatenate([bits, 1 - bits], axis=1)[:, perm]).all()
+    folded = np.unpackbits(bloom.xor_fold(filters).view(np.uint8), axis=1, bitorder="little")
+    assert (folded == bits[:, :128] ^ bits[:, 128:]).all()

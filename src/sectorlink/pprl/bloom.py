@@ -119,16 +119,21 @@ def diffusion_taps(key: bytes, bits: int, t: int) -> npt.NDArray[np.int64]:
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def _gather_xor(
-    filters: Words, taps: npt.NDArray[np.int64], out: Words
+    filters: Words, tap_words: npt.NDArray[np.int64], tap_shifts: Words, out: Words
 ) -> None:  # pragma: no cover
     one = np.uint64(1)
+    t = tap_words.shape[1]
     for r in numba.prange(filters.shape[0]):
-        for j in range(taps.shape[0]):
-            b = np.uint64(0)
-            for s in range(taps.shape[1]):
-                p = taps[j, s]
-                b ^= (filters[r, p >> 6] >> np.uint64(p & 63)) & one
-            out[r, j >> 6] |= b << np.uint64(j & 63)
+        for w in range(out.shape[1]):
+            # build each output word in a register, one store per 64 bits
+            acc = np.uint64(0)
+            for jj in range(64):
+                j = w * 64 + jj
+                b = np.uint64(0)
+                for s in range(t):
+                    b ^= filters[r, tap_words[j, s]] >> tap_shifts[j, s]
+                acc |= (b & one) << np.uint64(jj)
+            out[r, w] = acc
 
 
 def gather_bits(filters: Words, taps: npt.NDArray[np.int64]) -> Words:
@@ -139,7 +144,9 @@ def gather_bits(filters: Words, taps: npt.NDArray[np.int64]) -> Words:
     if taps.ndim == 1:
         taps = taps[:, None]
     out = np.zeros((filters.shape[0], taps.shape[0] // 64), dtype=np.uint64)
-    _gather_xor(np.ascontiguousarray(filters), np.ascontiguousarray(taps), out)
+    tap_words = np.ascontiguousarray(taps >> 6)
+    tap_shifts = np.ascontiguousarray(taps & 63).astype(np.uint64)
+    _gather_xor(np.ascontiguousarray(filters), tap_words, tap_shifts, out)
     return out
 
 
