@@ -74,6 +74,20 @@ def test_encode_writes_contract_file_and_never_prints_the_key(tmp_path: Path) ->
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_readable_key_file_gets_a_note(tmp_path: Path) -> None:
+    spec, data, key = _files(tmp_path)
+    key.chmod(0o644)
+    code, output = _encode(
+        str(spec), str(data), "--key-file", str(key), "--out", str(tmp_path / "a.parquet")
+    )
+    assert code == 0 and "chmod 600" in output
+    key.chmod(0o600)
+    code, output = _encode(
+        str(spec), str(data), "--key-file", str(key), "--out", str(tmp_path / "b.parquet")
+    )
+    assert code == 0 and "chmod 600" not in output
+
+
 def test_key_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     spec, data, _ = _files(tmp_path)
     monkeypatch.setenv("SECTORLINK_PPRL_KEY", SECRET)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import typer
 
-from sectorlink.commands._common import console, fail
+from sectorlink.commands._common import console, err_console, fail
 from sectorlink.commands.ingest import show_result
 from sectorlink.pprl.clkhash_import import import_clkhash_schema
 from sectorlink.pprl.encode import EncodeError, encode_file
-from sectorlink.pprl.keys import DEFAULT_ENV, PPRLKeyError, load_key
+from sectorlink.pprl.keys import DEFAULT_ENV, PPRLKeyError, key_file_exposed, load_key
 from sectorlink.pprl.schema import SchemaError, load_schema
 from sectorlink.sources import SourceError
 
@@ -53,6 +53,12 @@ def encode_command(
         summary = encode_file(spec, file, key=key, schema=schema, out=out, events=events)
     except (PPRLKeyError, SchemaError, SourceError, EncodeError) as exc:
         fail(str(exc))
+    if key_file is not None and key_file_exposed(key_file):
+        err_console.print(
+            f"[yellow]Note:[/yellow] {key_file} can be read by other users; "
+            f"restrict it with chmod 600 {key_file}",
+            highlight=False,
+        )
     show_result(summary.load)
     console.print(
         f"[bold green]Encoded[/bold green] {summary.records:,} person records into {summary.out}"

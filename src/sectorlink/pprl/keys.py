@@ -110,6 +110,14 @@ def load_key(key_file: Path | None = None, env: str = DEFAULT_ENV) -> LinkageKey
     return LinkageKey(secret)
 
 
+def key_file_exposed(path: Path) -> bool:
+    """Whether users other than the owner may read the key file (it should be chmod 600)."""
+    try:
+        return bool(Path(path).stat().st_mode & 0o077)
+    except OSError:
+        return False
+
+
 def keyed_digest(key: bytes, message: bytes, algorithm: str) -> bytes:
     """A keyed 32-byte digest: HMAC-SHA256, or BLAKE2b in its keyed mode."""
     if algorithm == "blake2b":
