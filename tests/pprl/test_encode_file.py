@@ -181,3 +181,26 @@ def test_events_written_beside_and_identifier_in_events_refused(tmp_path: Path) 
     assert "table event, column attributes" in output and "record_id 2" in output
     assert not out2.exists() and not (tmp_path / "o2.event.parquet").exists()
     assert "Stone" not in output
+
+
+def test_two_partners_files_meet_the_hubs_contract(tmp_path: Path) -> None:
+    """What two partners encode loads at the hub; another key or schema is refused there."""
+    from sectorlink.pprl.load import EncodedFileError, load_encoded
+
+    spec, data, _ = _files(tmp_path)
+    key = LinkageKey.from_bytes(SECRET.encode())
+    other = tmp_path / "other.yaml"
+    other.write_text((SPEC % "clinic_code").replace("source: clinic", "source: other"))
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    encode_file(spec, data, key=key, out=a)
+    encode_file(other, data, key=key, out=b)
+    loaded = load_encoded([a, b], warehouse=tmp_path / "hub.duckdb")
+    assert len(loaded) == 2
+    wrong_key, wrong_schema = tmp_path / "k.parquet", tmp_path / "s.parquet"
+    encode_file(other, data, key=LinkageKey.from_bytes(b"x" * 32), out=wrong_key)
+    encode_file(
+        other, data, key=key, out=wrong_schema, schema=load_schema().with_hardening(balance=True)
+    )
+    for path in (wrong_key, wrong_schema):
+        with pytest.raises(EncodedFileError, match="different key or encoding schema"):
+            load_encoded([path], warehouse=tmp_path / "hub.duckdb")
