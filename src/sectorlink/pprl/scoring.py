@@ -90,8 +90,20 @@ def starting_m(comparisons: list[Comparison]) -> list[np.ndarray]:
 
 
 def _patterns(gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    patterns, inverse, counts = np.unique(gamma, axis=0, return_inverse=True, return_counts=True)
-    return patterns, inverse.reshape(-1), counts.astype(np.float64)
+    """Distinct rows of ``gamma`` with their counts. Each row is packed into one integer
+    first (levels are small), since sorting rows of a wide array is far slower."""
+    base = int(gamma.max(initial=0)) + 2
+    if base ** gamma.shape[1] >= 2**62:
+        patterns, inverse, counts = np.unique(
+            gamma, axis=0, return_inverse=True, return_counts=True
+        )
+        return patterns, inverse.reshape(-1), counts.astype(np.float64)
+    weights = base ** np.arange(gamma.shape[1], dtype=np.int64)
+    keys = (gamma.astype(np.int64) + 1) @ weights
+    _, first, inverse, counts = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    return gamma[first], inverse.reshape(-1), counts.astype(np.float64)
 
 
 def _log_likelihood(patterns: np.ndarray, probs: list[np.ndarray]) -> np.ndarray:
