@@ -13,6 +13,7 @@ import contextlib
 import hmac
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +24,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sectorlink.identity.standardise import standardise, standardised_sql
+from sectorlink.identity.reference import register_reference_tables
+from sectorlink.identity.standardise import standardised_sql
 from sectorlink.model import TABLES, quote_ident
 from sectorlink.pprl import bloom
 from sectorlink.pprl.keys import LinkageKey
 from sectorlink.pprl.schema import EncodingSchema, FieldSpec, load_schema
 from sectorlink.pprl.tokens import (
     EXACT_TOKENS,
+    FIELD_TOKENS,
     STD_COLUMNS,
     STD_TABLE,
     exact_tokens_sql,
@@ -142,18 +145,10 @@ def encode_records(
         >>> key = LinkageKey.from_bytes(secrets.token_bytes(32))  # doctest: +SKIP
         >>> encoded = encode_records(con, key, load_schema())  # doctest: +SKIP
     """
-    standardise(con, table)  # registers the reference tables the SQL needs
-    # the source's own person identifier, normalised as the plain engine does
-    # (linkage.run.linkage_input_sql): upper case, letters and digits only
-    std_columns = ", ".join(f"s.{c}" for c in STD_COLUMNS)
-    local_id = "regexp_replace(upper(trim(r.local_person_id)), '[^0-9A-Z]', '', 'g')"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS
-        SELECT {std_columns}, nullif({local_id}, '') AS local_person_id
-        FROM ({standardised_sql(table)}) s JOIN {table} r USING (source, record_id)"""
-    )
+    register_reference_tables(con)  # what identity.standardise's SQL reads
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STD_TABLE} AS {_std_sql(schema, table)}")
     try:
-        _check_record_ids(con)
+        _check_record_ids(con, table)
         base = con.sql(exact_tokens_sql(list(schema.tokens))).to_arrow_table()
         n = base.num_rows
         columns: dict[str, pa.Array | pa.ChunkedArray] = {
@@ -172,28 +167,54 @@ def encode_records(
     return out.replace_schema_metadata({METADATA_KEY: meta.encode()})
 
 
-# Standardised identifiers a record id must not be: it travels in the clear.
-_RECORD_ID_CHECKS = (
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-    "birth_date_text",
-    "given_name",
-    "family_name",
-)
+def _std_sql(schema: EncodingSchema, table: str) -> str:
+    """The standardised relation (``identity.standardise``'s SQL), cut to the columns this
+    schema's tokens read, so DuckDB skips standardising identifiers the schema leaves out."""
+    sql = [FIELD_TOKENS[f].words or "" for f in schema.fields]
+    sql += [FIELD_TOKENS[f].whole or "" for f in schema.fields]
+    sql += [EXACT_TOKENS[t][0] for t in schema.tokens]
+    sql += [f.hardening.salt or "" for f in schema.fields.values()]
+    text = " ".join(sql)
+    needed = ["unique_id", "source", "record_id"] + [
+        c for c in STD_COLUMNS[3:] if re.search(rf"\b{c}\b", text)
+    ]
+    select = ", ".join(f"s.{c}" for c in needed)
+    if not re.search(r"\blocal_person_id\b", text):
+        return f"SELECT {select} FROM ({standardised_sql(table)}) s"
+    # the source's own person identifier, normalised as the plain engine does
+    # (linkage.run.linkage_input_sql): upper case, letters and digits only
+    local_id = "regexp_replace(upper(trim(r.local_person_id)), '[^0-9A-Z]', '', 'g')"
+    return f"""SELECT {select}, nullif({local_id}, '') AS local_person_id
+        FROM ({standardised_sql(table)}) s JOIN {table} r USING (source, record_id)"""
 
 
-def _check_record_ids(con: duckdb.DuckDBPyConnection) -> None:
+# Identifiers a record id must not be (compared compacted: case, spaces and punctuation
+# ignored), since record ids travel in the clear.
+_RECORD_ID_CHECKS = {
+    "nhs_number": "nhs_number",
+    "ni_number": "ni_number",
+    "ssn": "ssn",
+    "phone": "phone",
+    "email": "email",
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "birth_date": "strftime(birth_date, '%Y%m%d')",
+}
+
+
+def _check_record_ids(con: duckdb.DuckDBPyConnection, table: str) -> None:
     """Refuse when a record id is the record's own identifier (a mapping mistake: the id
-    column mapped from the NHS number, the email...), since record ids go out in the clear."""
-    compact = "lower(regexp_replace(record_id, '[^0-9A-Za-z@._+-]', '', 'g'))"
+    column mapped from the NHS number, the email...). Reads the raw values, so it costs
+    no standardisation."""
+
+    def compact(expr: str) -> str:
+        return f"regexp_replace(lower(CAST({expr} AS VARCHAR)), '[^0-9a-z@]', '', 'g')"
+
     checks = ", ".join(
-        f"count(*) FILTER (WHERE {compact} = lower(replace({c}, ' ', '')))"
-        for c in _RECORD_ID_CHECKS
+        f"count(*) FILTER (WHERE {compact('record_id')} = {compact(v)})"
+        for v in _RECORD_ID_CHECKS.values()
     )
-    counts = con.execute(f"SELECT {checks} FROM {STD_TABLE}").fetchall()[0]
+    counts = con.execute(f"SELECT {checks} FROM {table}").fetchall()[0]
     for column, count in zip(_RECORD_ID_CHECKS, counts, strict=True):
         if count:
             raise EncodeError(
