@@ -291,7 +291,9 @@ def _link_with(
                 result=result,
                 model=model,
                 frame=frame,
-                linker=linker,
+                # the charts of m and u show the learned contradiction levels; the
+                # scored pairs are those of the neutral model, before learning
+                linker=Linker(frame, model, log_level=logging.ERROR) if positions else linker,
                 predictions=predictions,
                 plan=plan,
                 std_table=STD_TABLE,
