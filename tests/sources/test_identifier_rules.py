@@ -1,5 +1,5 @@
-"""The NHS-number rule (identity package; the quality report counts what it keeps) against a
-plain-Python statement of the rule, on bare digits, spaced and punctuated forms and junk."""
+"""Identifier rules (identity package; the quality report counts what they keep) against
+plain-Python statements of the rules, on bare digits, spaced and punctuated forms and junk."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 import duckdb
 import pyarrow as pa
 
-from sectorlink.identity.national_ids import nhs_number
+from sectorlink.identity.national_ids import nhs_number, phone
 
 
 def expected(value: str | None) -> str | None:
@@ -52,3 +52,30 @@ def test_nhs_rule_matches_python_statement() -> None:
     got = dict(con.execute(f"SELECT i, {nhs_number('x')} FROM t").fetchall())
     assert [got[i] for i in range(len(values))] == [expected(v) for v in values]
     assert sum(expected(v) is not None for v in values) > 1000  # valid numbers were tested
+
+
+def expected_phone(value: str | None) -> str | None:
+    digits = re.sub("[^0-9]", "", value or "")
+    intl = digits[2:] if digits.startswith("00") else digits
+    if intl.startswith("44") and len(intl) == 12:
+        national = "0" + intl[2:]
+    elif intl.startswith("1") and len(intl) == 11:
+        national = intl[1:]
+    else:
+        national = intl
+    return national if 10 <= len(national) <= 11 and len(set(national)) >= 3 else None
+
+
+def test_phone_rule_matches_python_statement() -> None:
+    rng = random.Random(6)
+    values: list[str | None] = [None, "", "00", "001234", "07777777777", "0000000000"]
+    values += ["07070707070", "+44 7700 900123", "0044 7700 900123", "+1 555 123 4567"]
+    for _ in range(20000):
+        prefix = rng.choice(["", "0", "+44 ", "0044", "+1 ", "1", "00"])
+        body = "".join(rng.choice("0123456789" if rng.random() < 0.9 else "07") for _ in range(9))
+        values.append(prefix + body + rng.choice(["", "1", "12", " ext 5", "-"]))
+    con = duckdb.connect()
+    con.register("t", pa.table({"i": list(range(len(values))), "x": values}))
+    got = dict(con.execute(f"SELECT i, {phone('x')} FROM t").fetchall())
+    assert [got[i] for i in range(len(values))] == [expected_phone(v) for v in values]
+    assert sum(expected_phone(v) is not None for v in values) > 1000
