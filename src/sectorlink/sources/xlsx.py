@@ -27,7 +27,11 @@ SPACE_CLASS = (
 )
 # Markup the cell splitting below does not understand; any of it sends the sheet to the
 # exact reader.
-_UNSUPPORTED = (b"<![CDATA[", b"<!--", b"<?", b"<c>", b"<c\t", b"<c\n", b"<c\r", b"<c/")
+_UNSUPPORTED = (
+    *(b"<![CDATA[", b"<!--", b"<?", b"<c>", b"<c/"),
+    *(b"<c" + space for space in (b"\t", b"\n", b"\r")),
+    *(b"<is" + space for space in (b"\t", b"\n", b"\r")),
+)
 _NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
@@ -142,12 +146,15 @@ def _stage(
     durations = _in_list(set(workbook._timedelta_formats))
     # One <t> element (the usual inline string) is cut out with string functions; rich
     # text runs and phonetic runs take the regular expressions.
-    one_t = "(length(content) - length(replace(content, '<t', ''))) = 2"
+    # `<is><t>text</t></is>`: the first </t> closes the only <t> when </is> follows it.
+    one_t = (
+        "starts_with(content, '<is><t') AND strpos(content, '</t>') > 0 "
+        "AND strpos(content, '</t>') = strpos(content, '</t></is>')"
+    )
     inner = "split_part(split_part(content, '</t>', 1), '<t', 2)"  # '>text' or ' attrs>text'
     after_tag = f"substr({inner}, strpos({inner}, '>') + 1)"
     inline = (
-        f"CASE WHEN {one_t} AND contains(content, '</t>') AND NOT contains(content, '<rPh') "
-        f"THEN {after_tag} "
+        f"CASE WHEN {one_t} THEN {after_tag} "
         "ELSE array_to_string(regexp_extract_all(regexp_replace(content, "
         "'(?s)<rPh\\b.*?</rPh>', '', 'g'), '(?s)<t(?:\\s[^>]*[^/])?>(.*?)</t>', 1), '') END"
     )
@@ -203,8 +210,9 @@ def _stage(
                         THEN regexp_extract(content, '(?s)<v\\s[^>]*>(.*?)</v>', 1)
                         ELSE '' END AS v,
                    contains(content, '<is>') OR contains(content, '<is/>')
-                       OR regexp_matches(content, '<is\\s') AS has_is,
-                   regexp_matches(attrs, '[\\t\\n\\r'']') AS odd_attrs
+                       OR contains(content, '<is ') AS has_is,
+                   contains(attrs, chr(9)) OR contains(attrs, chr(10))
+                       OR contains(attrs, chr(13)) OR contains(attrs, chr(39)) AS odd_attrs
             FROM parsed
         )
         SELECT i, rownum, letters, kind, style, v, has_is, odd_attrs, {value} AS __value,
