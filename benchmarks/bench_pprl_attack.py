@@ -17,6 +17,7 @@ Re-identification rate: the share of records whose name the attack names correct
     .venv/bin/python benchmarks/bench_pprl_attack.py              # 50,000 records
     .venv/bin/python benchmarks/bench_pprl_attack.py --records 10000 --no-doc
     .venv/bin/python benchmarks/bench_pprl_attack.py --accuracy   # F1 cost of each option
+    .venv/bin/python benchmarks/bench_pprl_attack.py --accuracy --region 20000
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,7 @@ import pyarrow as pa
 
 SEED = 42
 SEED_NAMES = 50
+RERUN = ".venv/bin/python benchmarks/bench_pprl_attack.py"
 SECRET = b"attack benchmark secret, not the attacker's to know"
 
 
@@ -267,13 +270,39 @@ class CostResult:
     link_seconds: float
 
 
-def accuracy_cost(settings: dict[str, dict[str, object]] = SETTINGS) -> list[CostResult]:
-    """FEBRL4 linked by the hub's Bloom engine, once per hardening setting (all fields)."""
+def _febrl4(con: duckdb.DuckDBPyConnection, truth: Path) -> None:
+    from sectorlink.linkage.benchmarks import load_febrl4
+
+    load_febrl4(con).write_csv(str(truth))
+
+
+def _region(people: int) -> Callable[[duckdb.DuckDBPyConnection, Path], None]:
+    def load(con: duckdb.DuckDBPyConnection, truth: Path) -> None:
+        import shutil
+
+        from sectorlink.demo import ingest_region
+        from sectorlink.synth import generate_region
+
+        region = truth.parent / "region"
+        generate_region(region, people=people, seed=SEED, progress=False)
+        ingest_region(region, truth.parent / "plain.duckdb")
+        shutil.copy(region / "truth" / "person_records.csv", truth)
+        con.execute(f"ATTACH '{truth.parent / 'plain.duckdb'}' AS plain (READ_ONLY)")
+        con.execute("INSERT INTO person_record SELECT * FROM plain.person_record")
+        con.execute("DETACH plain")
+
+    return load
+
+
+def accuracy_cost(
+    settings: dict[str, dict[str, object]] = SETTINGS,
+    load: Callable[[duckdb.DuckDBPyConnection, Path], None] = _febrl4,
+) -> list[CostResult]:
+    """Records linked by the hub's Bloom engine, once per hardening setting (all fields)."""
     import tempfile
 
     import pyarrow.parquet as pq
 
-    from sectorlink.linkage.benchmarks import load_febrl4
     from sectorlink.linkage.evaluate import evaluate
     from sectorlink.pprl.encode import encode_records
     from sectorlink.pprl.hub import link_encoded
@@ -289,7 +318,7 @@ def accuracy_cost(settings: dict[str, dict[str, object]] = SETTINGS) -> list[Cos
         con = duckdb.connect()
         con.execute("SET enable_progress_bar = false")
         ensure_schema(con)
-        load_febrl4(con).write_csv(str(tmp / "truth.csv"))
+        load(con, tmp / "truth.csv")
         for i, (label, hardening) in enumerate(settings.items()):
             schema = load_schema()
             if hardening:
@@ -309,16 +338,16 @@ def accuracy_cost(settings: dict[str, dict[str, object]] = SETTINGS) -> list[Cos
             out.append(
                 CostResult(label, ev.precision, ev.recall, ev.f1, encode_seconds, link_seconds)
             )
+            print(out[-1], flush=True)
         con.close()
     return out
 
 
-def cost_markdown(results: list[CostResult]) -> str:
+def cost_markdown(results: list[CostResult], data: str, command: str) -> str:
     lines = [
-        "FEBRL4 (2 x 5,000 records) encoded with the default schema and one hardening "
+        f"{data} encoded with the default schema and one hardening "
         "setting on every field, linked by the hub's Bloom engine (`sectorlink.pprl.hub`), "
-        "scored against the truth. Re-run: "
-        "`.venv/bin/python benchmarks/bench_pprl_attack.py --accuracy`.",
+        f"scored against the truth. Re-run: `{command}`.",
         "",
         "| hardening | precision | recall | F1 | encode s | link s |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -337,11 +366,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--accuracy", action="store_true", help="measure the accuracy cost (FEBRL4) instead"
     )
+    parser.add_argument(
+        "--region", type=int, default=0, help="with --accuracy: the synthetic region of N people"
+    )
     parser.add_argument("--no-doc", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    if args.accuracy:
+    if args.accuracy and args.region:
+        name = "pprl_hardening_cost_region"
+        title = f"Accuracy cost of PPRL hardening: synthetic region, {args.region:,} people"
+        data = f"The synthetic region of {args.region:,} people (seed {SEED}, every partner)"
+        command = f"{RERUN} --accuracy --region {args.region}"
+        body = cost_markdown(accuracy_cost(load=_region(args.region)), data, command)
+    elif args.accuracy:
         name, title = "pprl_hardening_cost", "Accuracy cost of PPRL hardening"
-        body = cost_markdown(accuracy_cost())
+        data, command = (
+            "FEBRL4 (2 x 5,000 records)",
+            f"{RERUN} --accuracy",
+        )
+        body = cost_markdown(accuracy_cost(), data, command)
     else:
         name, title = "pprl_attack", "Frequency attacks on encoded names"
         body = markdown(run(args.records), args.records)
