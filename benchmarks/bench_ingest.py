@@ -2,35 +2,51 @@
 
 Targets (foundation issue): >= 300,000 source rows per second and <= 4 GiB peak memory on
 the 2-core machine. The region is generated once (and reused if present); each run ingests
-every extract into a fresh warehouse in a child process, whose peak RSS is measured.
+every extract into a fresh warehouse in a child process, whose peak RSS is measured, and
+times each file through `ingest_region`'s progress hook.
+
+With ``--baseline-src`` (the ``src`` folder of another checkout, e.g. from
+``git archive <commit> src | tar -x -C /tmp/base``) the same region is also ingested by
+that code, just before, in the same run, so the two can be compared as ratios on a shared,
+noisy machine.
 
     .venv/bin/python -m benchmarks.bench_ingest [--people 1000000] [--region DIR]
+        [--baseline-src DIR] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from benchmarks._report import update_section
 
 CHILD = """
-import json, sys, time
+import json, resource, sys, time
 from pathlib import Path
 from sectorlink.demo import ingest_region
 region, warehouse = Path(sys.argv[1]), Path(sys.argv[2])
+marks = []
+def hook(step, done, total):
+    marks.append((time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
 started = time.perf_counter()
-results = ingest_region(region, warehouse)
+results = ingest_region(region, warehouse, hook)
 seconds = time.perf_counter() - started
+marks.append((time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+files = [{"file": r.file.name, "rows": r.rows_read, "seconds": marks[i + 1][0] - marks[i][0],
+          "rss_kib": marks[i + 1][1]} for i, r in enumerate(results)]
 print(json.dumps({"seconds": seconds, "rows": sum(r.rows_read for r in results),
-                  "rejected": sum(r.rows_rejected for r in results), "files": len(results),
-                  "bytes": sum(r.file.stat().st_size for r in results)}))
+                  "rejected": sum(r.rows_rejected for r in results), "files": files,
+                  "bytes": sum(r.file.stat().st_size for r in results),
+                  "close_seconds": marks[-1][0] - marks[-2][0],
+                  "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
 
 
@@ -46,14 +62,13 @@ def ensure_region(region: Path, people: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--region", type=Path, default=None)
-    args = parser.parse_args()
-    region = args.region or Path(tempfile.gettempdir()) / f"sectorlink-bench-region-{args.people}"
-    ensure_region(region, args.people, args.seed)
+def run_ingest(region: Path, src: Path | None) -> dict[str, Any]:
+    """Ingest the region into a fresh warehouse in a child process (with `src` first on its
+    path when given); the figures and the machine's load average before the run."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Path(tmp) / "bench.duckdb"
         proc = subprocess.run(
@@ -61,29 +76,82 @@ def main() -> None:
             check=True,
             capture_output=True,
             text=True,
+            env=env,
         )
-        figures = json.loads(proc.stdout.strip().splitlines()[-1])
-        peak_gib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-        warehouse_mib = warehouse.stat().st_size / 2**20
+        figures: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures["warehouse_mib"] = warehouse.stat().st_size / 2**20
+    figures["load"] = load
+    return figures
+
+
+def file_table(current: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
+    head = "| file | rows | seconds | rows/s | RSS high-water after it |"
+    rule = "| --- | ---: | ---: | ---: | ---: |"
+    if baseline is not None:
+        head += " baseline rows/s | speed-up |"
+        rule += " ---: | ---: |"
+    lines = [head, rule]
+    before = {f["file"]: f for f in baseline["files"]} if baseline else {}
+    for f in current["files"]:
+        rate = f["rows"] / f["seconds"]
+        line = (
+            f"| {f['file']} | {f['rows']:,} | {f['seconds']:.2f} | {rate:,.0f} | "
+            f"{f['rss_kib'] / 2**20:.2f} GiB |"
+        )
+        if baseline is not None and f["file"] in before:
+            old = before[f["file"]]
+            old_rate = old["rows"] / old["seconds"]
+            line += f" {old_rate:,.0f} | {rate / old_rate:.2f}x |"
+        lines.append(line)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--region", type=Path, default=None)
+    parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave the docs")
+    args = parser.parse_args()
+    region = args.region or Path(tempfile.gettempdir()) / f"sectorlink-bench-region-{args.people}"
+    ensure_region(region, args.people, args.seed)
+    baseline = run_ingest(region, args.baseline_src) if args.baseline_src else None
+    figures = run_ingest(region, None)
     rate = figures["rows"] / figures["seconds"]
-    body = "\n".join(
-        [
-            f"Region: {args.people:,} people (seed {args.seed}), {figures['files']} extract files, "
-            f"{figures['bytes'] / 2**20:,.0f} MiB of source files.",
+    peak_gib = figures["peak_kib"] / 2**20
+    rows = [
+        f"Region: {args.people:,} people (seed {args.seed}), {len(figures['files'])} extract "
+        f"files, {figures['bytes'] / 2**20:,.0f} MiB of source files. Load average before the "
+        f"run: {figures['load']:.1f} (the machine is shared; compare ratios from one run).",
+        "",
+        "| measure | value | target |",
+        "| --- | --- | --- |",
+        f"| source rows ingested | {figures['rows']:,} | |",
+        f"| rows rejected (kept in `rejects`) | {figures['rejected']:,} | |",
+        f"| wall time (`ingest_region`, closing included) | {figures['seconds']:.1f} s | |",
+        f"| throughput | {rate:,.0f} rows/s | >= 300,000 rows/s |",
+        f"| peak memory (RSS of the ingest process) | {peak_gib:.2f} GiB | <= 4 GiB |",
+        f"| warehouse size | {figures['warehouse_mib']:,.0f} MiB | |",
+    ]
+    if baseline is not None:
+        old_rate = baseline["rows"] / baseline["seconds"]
+        rows += [
             "",
-            "| measure | value | target |",
-            "| --- | --- | --- |",
-            f"| source rows ingested | {figures['rows']:,} | |",
-            f"| rows rejected (kept in `rejects`) | {figures['rejected']:,} | |",
-            f"| wall time | {figures['seconds']:.1f} s | |",
-            f"| throughput | {rate:,.0f} rows/s | >= 300,000 rows/s |",
-            f"| peak memory (RSS of the ingest process) | {peak_gib:.2f} GiB | <= 4 GiB |",
-            f"| warehouse size | {warehouse_mib:,.0f} MiB | |",
-            "",
-            "Re-run: `.venv/bin/python -m benchmarks.bench_ingest --people 1000000`.",
+            f"Baseline (`{args.baseline_src}`, run just before, load {baseline['load']:.1f}): "
+            f"{baseline['seconds']:.1f} s, {old_rate:,.0f} rows/s, peak "
+            f"{baseline['peak_kib'] / 2**20:.2f} GiB; speed-up {rate / old_rate:.2f}x.",
         ]
-    )
-    update_section("ingest", "Ingest throughput and memory", body)
+    rows += ["", "Per file, in load order:", "", *file_table(figures, baseline)]
+    rows += [
+        "",
+        f"Closing the warehouse (its checkpoint) took {figures['close_seconds']:.1f} s of the "
+        "wall time above.",
+    ]
+    rows += ["", "Re-run: `.venv/bin/python -m benchmarks.bench_ingest --people 1000000`."]
+    body = "\n".join(rows)
+    if not args.no_write:
+        update_section("ingest", "Ingest throughput and memory", body)
     print(body)
 
 
