@@ -29,6 +29,9 @@ class Comparison:
     # Dice cut-offs for levels above 0, highest first; exact-token levels sit above them.
     dice_levels: tuple[float, ...]
     labels: tuple[str, ...]
+    # Keyed token whose value frequency adjusts the top (exact) level: agreeing on a
+    # common surname says less than agreeing on a rare one (term frequency, as in Splink).
+    tf_token: str | None = None
 
     @property
     def levels(self) -> int:
@@ -50,6 +53,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             "the other's middle or family name",
             "same canonical name",
         ),
+        "given_canonical",
     ),
     Comparison(
         "family_name",
@@ -64,6 +68,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             "given and family names swapped",
             "same name",
         ),
+        "family_name",
     ),
     Comparison(
         "middle_names",
@@ -92,6 +97,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         ("postcode_sector", "postcode"),
         (0.6,),
         ("different", "Dice >= 0.6", "same sector", "same postcode"),
+        "postcode",
     ),
     Comparison(
         "address",

@@ -97,6 +97,15 @@ class EncodedRecords:
         words, pops = self.filters[field]
         return np.asarray(dice.dice_pairs(words, words, left, right, pops, pops), dtype=np.float32)
 
+    def frequency(self, token: str) -> np.ndarray:
+        """Per record, the share of records (holding the token) with the same value."""
+        codes = self.codes[token]
+        known = codes >= 0
+        _, inverse, counts = np.unique(codes[known], return_inverse=True, return_counts=True)
+        out = np.ones(codes.size, dtype=np.float64)
+        out[known] = counts[inverse.reshape(-1)] / max(int(known.sum()), 1)
+        return out
+
     def has(self, token: str) -> bool:
         """Whether ``same`` can answer for ``token`` (a keyed token or a cross-name check)."""
         if token in CROSS_TOKENS:
@@ -192,6 +201,30 @@ IDENTIFIER_TOKENS = ("nhs_number", "ni_number", "ssn", "local_person_id")
 def _dice_sql(column: str) -> str:
     a, b = f"{column}_l::BIT", f"{column}_r::BIT"
     return f"(2.0 * bit_count({a} & {b}) / nullif(bit_count({a}) + bit_count({b}), 0))"
+
+
+def tf_adjustment(
+    records: EncodedRecords,
+    model: FellegiSunter,
+    gamma: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """Term-frequency adjustment of exact agreement, as Splink does it: at the top level
+    the level's average u is replaced by the frequency of the value the two records
+    share (the larger of the two sides' frequencies, for robustness)."""
+    adjust = np.zeros(left.size)
+    for k, c in enumerate(model.comparisons):
+        if c.tf_token is None or c.tf_token not in records.tokens:
+            continue
+        top = c.levels - 1
+        at_top = gamma[:, k] == top
+        if not at_top.any():
+            continue
+        freq = records.frequency(c.tf_token)
+        shared = np.maximum(freq[left[at_top]], freq[right[at_top]])
+        adjust[at_top] = np.log2(model.u[k][top] / np.clip(shared, 1e-9, 1.0))
+    return adjust
 
 
 def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
@@ -337,10 +370,19 @@ def _link(
         random_gamma = comparison_levels(records, comparisons, rl, rr)
         gamma = comparison_levels(records, comparisons, left, right)
         total_pairs = records.n * (records.n - 1) / 2
-        model = train(gamma, random_gamma, comparisons, total_pairs=total_pairs)
+        same_date = (
+            records.same("birth_date", left, right) if "birth_date" in records.tokens else None
+        )
+        model = train(
+            gamma,
+            random_gamma,
+            comparisons,
+            total_pairs=total_pairs,
+            same_birth_date=same_date,
+        )
         messages.extend(model.messages)
     with timer("predict"):
-        weight = model.match_weight(gamma)
+        weight = model.match_weight(gamma) + tf_adjustment(records, model, gamma, left, right)
         probability = 1.0 / (1.0 + np.exp2(-weight))
         keep = probability >= PAIR_FLOOR
         pairs = pa.table(

@@ -128,19 +128,77 @@ def _level_shares(
     return shares
 
 
+def _em(
+    gamma: np.ndarray,
+    comparisons: list[Comparison],
+    m: list[np.ndarray],
+    u_start: list[np.ndarray],
+    learn: set[int],
+) -> tuple[list[np.ndarray], int]:
+    """EM as a two-class mixture over ``gamma``'s pairs: m moves only for the comparisons
+    in ``learn`` (the others keep the m given), u and the share of matches move freely.
+    Returns the new m and the number of iterations."""
+    patterns, _, counts = _patterns(gamma)
+    u = [p.copy() for p in u_start]
+    m = [p.copy() for p in m]
+    share = 0.5
+    iterations = 0
+    for iterations in range(1, EM_MAX_ITERATIONS + 1):  # noqa: B007 - returned after the loop
+        log_m = _log_likelihood(patterns, m) + math.log(share)
+        log_u = _log_likelihood(patterns, u) + math.log(1 - share)
+        posterior = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        matched = counts * posterior
+        new_share = float(matched.sum() / counts.sum())
+        shares = _level_shares(patterns, matched, comparisons)
+        new_m = [shares[k] if k in learn else m[k] for k in range(len(comparisons))]
+        u = _level_shares(patterns, counts - matched, comparisons)
+        change = max(
+            abs(new_share - share),
+            *(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
+        )
+        m, share = new_m, min(max(new_share, 1e-9), 1 - 1e-9)
+        if change < EM_TOLERANCE:
+            break
+    return m, iterations
+
+
+def _prior(
+    gamma: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], total_pairs: float
+) -> float:
+    """The probability that two random records match: the fixed point of
+    prior = (expected matches among the candidate pairs under that prior) / all pairs,
+    which assumes blocking misses few matching pairs."""
+    patterns, _, counts = _patterns(gamma)
+    log_bf = _log_likelihood(patterns, m) - _log_likelihood(patterns, u)
+    prior = min(0.1, float(counts.sum()) / max(total_pairs, 1.0) / 2)
+    for _ in range(200):
+        odds = math.log(prior / (1 - prior))
+        posterior = 1.0 / (1.0 + np.exp(np.clip(-(log_bf + odds), -700, 700)))
+        expected = float((counts * posterior).sum())
+        new = min(max(expected / max(total_pairs, 1.0), 1e-12), 0.5)
+        if abs(new - prior) <= 1e-6 * prior:
+            return new
+        prior = new
+    return prior
+
+
 def train(
     candidate_gamma: np.ndarray,
     random_gamma: np.ndarray,
     comparisons: list[Comparison],
     *,
     total_pairs: float,
+    same_birth_date: np.ndarray | None = None,
 ) -> FellegiSunter:
     """Train on the candidate pairs' levels, with u from random pairs' levels.
 
-    EM runs as a two-class mixture over the candidate pairs (m and u both move, so the
-    agreement blocking forces on non-matches does not pass for evidence); the final model
-    keeps EM's m, the random sample's u, and turns EM's expected matches into the prior
-    over all ``total_pairs`` record pairs.
+    EM runs as a two-class mixture over candidate pairs (m and u both move, so the
+    agreement blocking forces on non-matches does not pass for evidence), in two sessions
+    as with Splink's training rules: pairs sharing a birth date teach m of every other
+    comparison (other members of a household rarely share one, so they do not pass for
+    matches); then all candidate pairs teach m of the birth comparisons, with the other
+    m held. The model keeps EM's m and the random sample's u; the prior is what makes
+    the expected matches among the candidate pairs consistent with all record pairs.
     """
     u_random = level_frequencies(random_gamma, comparisons)
     m = starting_m(comparisons)
@@ -151,25 +209,18 @@ def train(
         )
         prior = min(0.1, max(candidate_gamma.shape[0], 1) / max(total_pairs, 1.0) / 2)
         return FellegiSunter(comparisons, m, u_random, prior, 0, messages)
-    patterns, _, counts = _patterns(candidate_gamma)
-    u = [p.copy() for p in u_random]
-    share = 0.5
+    birth = {k for k, c in enumerate(comparisons) if c.name in ("birth_date", "birth_year")}
+    others = set(range(len(comparisons))) - birth
+    sessions: list[tuple[np.ndarray, set[int]]] = []
+    if same_birth_date is not None and birth:
+        first = same_birth_date == 1
+        if first.sum() >= MIN_PAIRS_FOR_EM:
+            sessions = [(first, others), (np.ones_like(first), birth)]
+    if not sessions:
+        sessions = [(np.ones(candidate_gamma.shape[0], dtype=bool), others | birth)]
     iterations = 0
-    for iterations in range(1, EM_MAX_ITERATIONS + 1):  # noqa: B007 - reported after the loop
-        log_m = _log_likelihood(patterns, m) + math.log(share)
-        log_u = _log_likelihood(patterns, u) + math.log(1 - share)
-        posterior = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
-        matched = counts * posterior
-        new_share = float(matched.sum() / counts.sum())
-        new_m = _level_shares(patterns, matched, comparisons)
-        new_u = _level_shares(patterns, counts - matched, comparisons)
-        change = max(
-            abs(new_share - share),
-            *(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
-        )
-        m, u, share = new_m, new_u, min(max(new_share, 1e-9), 1 - 1e-9)
-        if change < EM_TOLERANCE:
-            break
-    expected_matches = share * counts.sum()
-    prior = min(max(expected_matches / max(total_pairs, 1.0), 1e-12), 0.5)
+    for mask, learn in sessions:
+        m, n = _em(candidate_gamma[mask], comparisons, m, u_random, learn)
+        iterations += n
+    prior = _prior(candidate_gamma, m, u_random, total_pairs)
     return FellegiSunter(comparisons, m, u_random, prior, iterations, messages)
