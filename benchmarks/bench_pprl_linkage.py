@@ -44,48 +44,51 @@ class Row:
     encode_seconds: float
     link_seconds: float
     peak_gib: float
+    encode_peak_gib: float
 
 
 def _child(job: str, warehouse: str, out: str) -> None:
-    """Link ``warehouse`` one way in this (child) process; write clusters and timings."""
-    from sectorlink.linkage import link
-
+    """Run one step in this (child) process; write its timings (and the clusters)."""
     stats: dict[str, float] = {}
-    if job == "bloom":
+    encoded = Path(out).with_suffix(".enc.parquet")
+    hub = Path(out).with_suffix(".hub.duckdb")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    if job == "encode":
+        # the partners' side: standardise and encode every record
         from sectorlink.pprl.encode import encode_records, write_atomic
-        from sectorlink.pprl.hub import link_encoded
         from sectorlink.pprl.keys import LinkageKey
-        from sectorlink.pprl.load import load_encoded
         from sectorlink.pprl.schema import load_schema
 
-        start = time.perf_counter()
         con = duckdb.connect(warehouse, read_only=True)
         table = encode_records(con, LinkageKey.from_bytes(SECRET), load_schema(None))
         con.close()
-        encoded = Path(out).with_suffix(".enc.parquet")
         write_atomic(table, encoded)
-        del table
-        stats["encode_seconds"] = time.perf_counter() - start
-        start = time.perf_counter()
-        hub = Path(out).with_suffix(".hub.duckdb")
+        index_db = None
+    elif job == "bloom":
+        # the hub's side: load the encodings and link them
+        from sectorlink.pprl.hub import link_encoded
+        from sectorlink.pprl.load import load_encoded
+
         hub.unlink(missing_ok=True)
         load_encoded([encoded], warehouse=hub)
-        result = link_encoded(hub)
-        stats["link_seconds"] = time.perf_counter() - start
+        timings = link_encoded(hub).timings
         index_db = str(hub)
     else:
-        start = time.perf_counter()
-        result = link(warehouse)
-        stats["encode_seconds"] = 0.0
-        stats["link_seconds"] = time.perf_counter() - start
+        from sectorlink.linkage import link
+
+        timings = link(warehouse).timings
         index_db = warehouse
-    con = duckdb.connect(index_db, read_only=True)
-    con.execute(
-        f"COPY (SELECT source, record_id, person_key FROM person_index) TO '{out}' (FORMAT parquet)"
-    )
-    con.close()
+    stats["seconds"] = time.perf_counter() - start
+    if index_db is not None:
+        con = duckdb.connect(index_db, read_only=True)
+        con.execute(
+            "COPY (SELECT source, record_id, person_key FROM person_index) "
+            f"TO '{out}' (FORMAT parquet)"
+        )
+        con.close()
     stats["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    Path(out + ".json").write_text(json.dumps({**stats, "timings": result.timings}))
+    Path(out + ".json").write_text(json.dumps({**stats, "timings": timings}))
 
 
 def run_setup(job: str, warehouse: Path, out: Path) -> dict[str, float]:
@@ -137,26 +140,46 @@ def region(people: int, workdir: Path) -> tuple[Path, Path]:
 
 def bench(name: str, warehouse: Path, truth: Path, workdir: Path, plain: bool) -> list[Row]:
     rows = []
-    for job in ("plain", "bloom") if plain else ("bloom",):
-        out = workdir / f"{name}-{job}.parquet"
-        stats = run_setup(job, warehouse, out)
-        records, p, r, f, fx = score(out, truth)
-        setup = "sectorlink in the clear" if job == "plain" else "sectorlink bloom (encoded)"
+    stem = workdir / name.replace(" ", "_").replace(",", "")
+    if plain:
+        stats = run_setup("plain", warehouse, Path(f"{stem}-plain.parquet"))
+        records, p, r, f, fx = score(Path(f"{stem}-plain.parquet"), truth)
         rows.append(
             Row(
                 name,
                 records,
-                setup,
+                "sectorlink in the clear",
                 p,
                 r,
                 f,
                 fx,
-                stats["encode_seconds"],
-                stats["link_seconds"],
+                0.0,
+                stats["seconds"],
                 stats["peak_gib"],
+                0.0,
             )
         )
         print(asdict(rows[-1]), stats.get("timings", ""), flush=True)
+    out = Path(f"{stem}-bloom.parquet")
+    encoding = run_setup("encode", warehouse, out)
+    linking = run_setup("bloom", warehouse, out)
+    records, p, r, f, fx = score(out, truth)
+    rows.append(
+        Row(
+            name,
+            records,
+            "sectorlink bloom (encoded)",
+            p,
+            r,
+            f,
+            fx,
+            encoding["seconds"],
+            linking["seconds"],
+            linking["peak_gib"],
+            encoding["peak_gib"],
+        )
+    )
+    print(asdict(rows[-1]), linking.get("timings", ""), flush=True)
     return rows
 
 
@@ -166,16 +189,17 @@ def markdown(rows: list[Row]) -> str:
         "[--plain-max N]`. The bloom engine links encodings only: identifiers encoded with "
         "the default schema (no hardening) by `encode_records` (the partners' side), loaded "
         "with `load_encoded` and linked with `link_encoded`; the plain engine links the same "
-        "records in the clear. Encode: seconds to standardise and encode every record; link: "
-        "load plus link (block, Dice, train, score, cluster, keys, publish); peak: the "
-        "process's peak resident memory (encode and link together for bloom).",
+        "records in the clear. Encode (the partners' side, its own process): seconds to "
+        "standardise and encode every record, and that process's peak memory; link (the "
+        "hub, its own process): load plus link (block, Dice, train, score, cluster, keys, "
+        "publish) and its peak resident memory.",
         "",
         "| data | records | set-up | precision | recall | F1 | F1 cross-source "
-        "| encode s | link s | peak GiB |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| encode s | encode peak GiB | link s | link peak GiB |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
-        enc = f"{r.encode_seconds:.1f}" if r.encode_seconds else ""
+        enc = f"{r.encode_seconds:.1f} | {r.encode_peak_gib:.2f}" if r.encode_seconds else " | "
         lines.append(
             f"| {r.data} | {r.records:,} | {r.setup} | {r.precision:.4f} | {r.recall:.4f} "
             f"| **{r.f1:.4f}** | {r.f1_cross:.4f} | {enc} | {r.link_seconds:.1f} "
