@@ -233,8 +233,10 @@ def _ingest(
     result.rejects = [
         Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
         for r in con.execute(
-            f"SELECT __row, p.target, p.column_name, p.reason "
-            f"FROM {MAPPED}, unnest(__problems) t(p) ORDER BY __row LIMIT {SAMPLE_REJECTS}"
+            # In the rejects table's order: a row's problems as listed, not as unnested.
+            f"SELECT __row, p.target, p.column_name, p.reason FROM (SELECT __row, "
+            f"unnest(__problems) AS p, generate_subscripts(__problems, 1) AS i FROM {MAPPED} "
+            f"WHERE len(__problems) > 0) ORDER BY __row, i LIMIT {SAMPLE_REJECTS}"
         ).fetchall()
     ]
     if check:
