@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from sectorlink.linkage.clustering import coherent_clusters
+from sectorlink.linkage.engines import WAREHOUSE_MEMORY
 from sectorlink.linkage.errors import LinkageError
 from sectorlink.linkage.keys import assign_keys
 from sectorlink.linkage.run import (
@@ -313,10 +314,15 @@ def link_encoded(
         raise ValueError("threshold must be a probability between 0 and 1")
     own = not isinstance(warehouse, duckdb.DuckDBPyConnection)
     con = warehouse if isinstance(warehouse, duckdb.DuckDBPyConnection) else connect(warehouse)
+    # DuckDB's default limit is most of the machine; the filters and pair arrays live in
+    # this process beside it, so the SQL steps (blocking) spill to disk past a bound.
+    memory = scalar(con, "SELECT current_setting('memory_limit')")
+    con.execute(f"SET memory_limit = '{WAREHOUSE_MEMORY}'")
     try:
         return _link(con, threshold=threshold, seed=seed, out_dir=out_dir, truth=truth)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {RECORDS}")
+        con.execute(f"SET memory_limit = '{memory}'")
         if own:
             con.close()
 
