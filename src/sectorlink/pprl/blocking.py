@@ -89,13 +89,16 @@ def candidate_pairs(
                 JOIN ({keyed_r}) b ON {on} AND a.unique_id {order} b.unique_id"""
         )
     if not selects:
-        empty = np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int32)
         return empty, empty, BlockingReport([], 0, {})
     pairs = con.execute(
-        f"SELECT DISTINCT l, r FROM ({' UNION ALL '.join(selects)}) ORDER BY l, r"
+        f"""SELECT DISTINCT l::INTEGER AS l, r::INTEGER AS r
+            FROM ({" UNION ALL ".join(selects)}) ORDER BY l, r"""
     ).fetchnumpy()
-    left = np.ascontiguousarray(pairs["l"], dtype=np.int64)
-    right = np.ascontiguousarray(pairs["r"], dtype=np.int64)
+    # int32 halves the largest arrays of a run (tens of millions of pairs at a million
+    # people); the Dice kernel widens each batch as it goes
+    left = np.ascontiguousarray(pairs["l"], dtype=np.int32)
+    right = np.ascontiguousarray(pairs["r"], dtype=np.int32)
     return left, right, BlockingReport(used, int(left.size), oversized)
 
 
@@ -105,4 +108,4 @@ def random_pairs(n: int, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]
     left = rng.integers(0, n, size=count, dtype=np.int64)
     offset = rng.integers(1, max(n, 2), size=count, dtype=np.int64)
     right = (left + offset) % n
-    return left, right
+    return left.astype(np.int32), right.astype(np.int32)

@@ -71,11 +71,11 @@ class EncodedRecords:
     """The encoded records, with filters as packed words and tokens as integer codes."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        columns = [r[0] for r in con.execute(f"DESCRIBE {RECORDS}").fetchall()]
+        columns = [r[0] for r in con.execute(f"DESCRIBE {ENCODED_TABLE}").fetchall()]
         present = con.execute(
             "SELECT "
             + ", ".join(f'count("{c}")' for c in columns if c.startswith(("bf_", "tok_")))
-            + f" FROM {RECORDS}"
+            + f" FROM {ENCODED_TABLE}"
         ).fetchall()[0]
         names = [c for c in columns if c.startswith(("bf_", "tok_"))]
         have = {name for name, n in zip(names, present, strict=True) if n}
@@ -83,7 +83,9 @@ class EncodedRecords:
         self.filters: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in sorted(c for c in have if c.startswith("bf_")):
             array = (
-                con.sql(f"SELECT {name} FROM {RECORDS} ORDER BY unique_id")
+                # the order of unique_id (see _link), read from the loaded table so the
+                # temporary copy of the records need not hold every filter
+                con.sql(f"SELECT {name} FROM {ENCODED_TABLE} ORDER BY source, record_id")
                 .to_arrow_table()
                 .column(0)
                 .combine_chunks()
@@ -149,8 +151,20 @@ class EncodedRecords:
         return same
 
 
+def _record_columns(con: duckdb.DuckDBPyConnection) -> str:
+    """Columns of the working copy of the records: keys, tokens, and the filters the
+    clustering's contradiction rules read (the others are read once, into arrays)."""
+    names = [r[0] for r in con.execute(f"DESCRIBE {ENCODED_TABLE}").fetchall()]
+    keep = [
+        n
+        for n in names
+        if n in ("source", "record_id", *CONTRADICTION_FILTERS) or n.startswith("tok_")
+    ]
+    return ", ".join(f'"{n}"' for n in keep)
+
+
 def _byte_width(con: duckdb.DuckDBPyConnection, column: str) -> int:
-    return int(scalar(con, f"SELECT max(octet_length({column})) FROM {RECORDS}") or 8)
+    return int(scalar(con, f"SELECT max(octet_length({column})) FROM {ENCODED_TABLE}") or 8)
 
 
 def _token_codes(con: duckdb.DuckDBPyConnection, tokens: set[str]) -> dict[str, np.ndarray]:
@@ -195,6 +209,8 @@ def comparison_levels(
 # twins rule: names sharing a first letter or a nickname stay above it.
 TWINS_GIVEN_DICE = 0.3
 SAME_LOCAL_ID_DICE = 0.75
+# Filters the contradiction rules read in SQL.
+CONTRADICTION_FILTERS = ("bf_given_name", "bf_local_person_id")
 # A shared identifier means one person, whatever the names say.
 IDENTIFIER_TOKENS = ("nhs_number", "ni_number", "ssn", "local_person_id")
 
@@ -245,7 +261,7 @@ def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]
         )
         if t in tokens
     ]
-    columns += [f"bf_{f}" for f in ("given_name", "local_person_id") if f in filters]
+    columns += [c for c in CONTRADICTION_FILTERS if c[3:] in filters]
     cases: list[str] = []
     if "nhs_number" in tokens:
         cases.append("WHEN tok_nhs_number_l <> tok_nhs_number_r THEN 'nhs_number'")
@@ -352,7 +368,7 @@ def _link(
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE {RECORDS} AS
                 SELECT row_number() OVER (ORDER BY source, record_id) - 1 AS unique_id,
-                       * EXCLUDE (load_id)
+                       {_record_columns(con)}
                 FROM {ENCODED_TABLE}"""
         )
         records = EncodedRecords(con)
