@@ -404,15 +404,18 @@ def _link(
         )
         messages.extend(model.messages)
     with timer("predict"):
-        weight = model.match_weight(gamma) + tf_adjustment(records, model, gamma, left, right)
-        probability = 1.0 / (1.0 + np.exp2(-weight))
-        keep = probability >= PAIR_FLOOR
+        weight = model.match_weight(gamma)
+        weight += tf_adjustment(records, model, gamma, left, right)
+        del gamma, random_gamma
+        keep = weight >= probability_to_weight(PAIR_FLOOR)
+        kept_weight = weight[keep]
+        del weight
         pairs = pa.table(
             {
                 "unique_id_l": left[keep],
                 "unique_id_r": right[keep],
-                "match_weight": weight[keep],
-                "match_probability": probability[keep],
+                "match_weight": kept_weight,
+                "match_probability": 1.0 / (1.0 + np.exp2(-kept_weight)),
             }
         )
         con.register("sl_pairs_arrow", pairs)

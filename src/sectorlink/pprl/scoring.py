@@ -129,16 +129,19 @@ def _level_shares(
 
 
 def _em(
-    gamma: np.ndarray,
+    patterns: np.ndarray,
+    counts: np.ndarray,
     comparisons: list[Comparison],
     m: list[np.ndarray],
     u_start: list[np.ndarray],
     learn: set[int],
 ) -> tuple[list[np.ndarray], int]:
-    """EM as a two-class mixture over ``gamma``'s pairs: m moves only for the comparisons
-    in ``learn`` (the others keep the m given), u and the share of matches move freely.
-    Returns the new m and the number of iterations."""
-    patterns, _, counts = _patterns(gamma)
+    """EM as a two-class mixture over pairs given as distinct ``patterns`` with their
+    ``counts``: m moves only for the comparisons in ``learn`` (the others keep the m
+    given), u and the share of matches move freely. Returns the new m and the number of
+    iterations."""
+    used = counts > 0
+    patterns, counts = patterns[used], counts[used]
     u = [p.copy() for p in u_start]
     m = [p.copy() for p in m]
     share = 0.5
@@ -163,12 +166,15 @@ def _em(
 
 
 def _prior(
-    gamma: np.ndarray, m: list[np.ndarray], u: list[np.ndarray], total_pairs: float
+    patterns: np.ndarray,
+    counts: np.ndarray,
+    m: list[np.ndarray],
+    u: list[np.ndarray],
+    total_pairs: float,
 ) -> float:
     """The probability that two random records match: the fixed point of
     prior = (expected matches among the candidate pairs under that prior) / all pairs,
     which assumes blocking misses few matching pairs."""
-    patterns, _, counts = _patterns(gamma)
     log_bf = _log_likelihood(patterns, m) - _log_likelihood(patterns, u)
     prior = min(0.1, float(counts.sum()) / max(total_pairs, 1.0) / 2)
     for _ in range(200):
@@ -218,9 +224,12 @@ def train(
             sessions = [(first, others), (np.ones_like(first), birth)]
     if not sessions:
         sessions = [(np.ones(candidate_gamma.shape[0], dtype=bool), others | birth)]
+    # the distinct patterns once, for every session (the pairs are the bulk of memory)
+    patterns, inverse, counts = _patterns(candidate_gamma)
     iterations = 0
     for mask, learn in sessions:
-        m, n = _em(candidate_gamma[mask], comparisons, m, u_random, learn)
+        session_counts = np.bincount(inverse[mask], minlength=counts.size).astype(np.float64)
+        m, n = _em(patterns, session_counts, comparisons, m, u_random, learn)
         iterations += n
-    prior = _prior(candidate_gamma, m, u_random, total_pairs)
+    prior = _prior(patterns, counts, m, u_random, total_pairs)
     return FellegiSunter(comparisons, m, u_random, prior, iterations, messages)
