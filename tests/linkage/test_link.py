@@ -117,13 +117,13 @@ def test_an_interrupted_run_leaves_the_previous_index(region_copy, monkeypatch) 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("stopped mid-run")
 
-    monkeypatch.setattr("sectorlink.linkage.run.assign_keys", crash)
+    monkeypatch.setattr("sectorlink.linkage.staging.assign_keys", crash)
     with pytest.raises(KeyboardInterrupt):
         link(warehouse)
     con = duckdb.connect(str(warehouse))
     assert con.execute("SELECT * FROM person_index ORDER BY ALL").fetchall() == before
     assert con.execute("SELECT run_id FROM linkage_run").fetchall() == [(first.run_id,)]
-    monkeypatch.setattr("sectorlink.linkage.run.assign_keys", keys_module.assign_keys)
+    monkeypatch.setattr("sectorlink.linkage.staging.assign_keys", keys_module.assign_keys)
     con.close()
     assert link(warehouse).key_events == {}  # staging left behind is cleared
 

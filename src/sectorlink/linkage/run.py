@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import math
 import time
 import uuid
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,19 +22,17 @@ from sectorlink.linkage.clustering import ClusterReport, coherent_clusters
 from sectorlink.linkage.contradictions import KINDS, contradiction_sql, pair_projection
 from sectorlink.linkage.engines import WAREHOUSE_MEMORY, Engine, make_engine
 from sectorlink.linkage.fields import FieldProfile, check_linkable, profile_fields
-from sectorlink.linkage.keys import assign_keys
 from sectorlink.linkage.learned import (
     LearnedContradiction,
     learn_contradictions,
     learnable_positions,
     neutral_model,
 )
-from sectorlink.linkage.model import MODEL_COLUMNS, ModelPlan, plan_model, settings_dict
+from sectorlink.linkage.model import MODEL_COLUMNS, plan_model, settings_dict
 from sectorlink.linkage.sqlutil import scalar
+from sectorlink.linkage.staging import key_clusters, stage_pairs, stage_run, staged_counts
 from sectorlink.linkage.store import (
     IDENTIFIER_QUALITY,
-    LINKAGE_PAIRS,
-    LINKAGE_RUN,
     create_staging,
     drop_staging,
     ensure_tables,
@@ -250,18 +247,15 @@ def _link_with(
         )
     with timer("keys"):
         create_staging(con)
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE sl_cluster_records AS
-                SELECT s.source, s.record_id, c.cluster_id
-                FROM sl_clusters c JOIN {STD_TABLE} s USING (unique_id)"""
+        key_events = key_clusters(con, STD_TABLE, run_id)
+        rule = (
+            contradiction_sql(plan.fields, kinds=strict_kinds)
+            if strict and strict_kinds
+            else "CAST(NULL AS VARCHAR)"
         )
-        key_events = assign_keys(con, "sl_cluster_records", run_id)
-        _stage_pairs(con, run_id, plan, strict_kinds if strict else set())
+        stage_pairs(con, run_id, STD_TABLE, (rule, pair_projection))
         _stage_quality(con, run_id)
-    persons = int(
-        scalar(con, f"SELECT count(DISTINCT person_key) FROM {staging('person_index')}") or 0
-    )
-    links = int(scalar(con, f"SELECT count(*) FROM {staging(LINKAGE_PAIRS)} WHERE linked") or 0)
+    persons, links = staged_counts(con)
     result = LinkResult(
         run_id=run_id,
         engine=eng.name,
@@ -278,7 +272,14 @@ def _link_with(
         messages=messages,
         contradictions=learned,
     )
-    _stage_run(con, result, started, plan, model)
+    stage_run(
+        con,
+        result,
+        started,
+        blocking=[asdict(b) for b in plan.blocking],
+        model=model,
+        version=splink.__version__,
+    )
     with timer("publish"):
         publish(con)
     if out_dir is not None:
@@ -302,68 +303,8 @@ def _link_with(
     return result
 
 
-def _stage_pairs(
-    con: duckdb.DuckDBPyConnection, run_id: str, plan: ModelPlan, kinds: Collection[str]
-) -> None:
-    """Kept pairs with their sources, whether they ended in one cluster, and the
-    strong contradiction between them (of ``kinds``, if any) for the report's error
-    examples."""
-    rule = contradiction_sql(plan.fields, kinds=kinds) if kinds else "CAST(NULL AS VARCHAR)"
-    con.execute(
-        f"""INSERT INTO {staging(LINKAGE_PAIRS)}
-            SELECT '{run_id}', source_l, record_id_l, source_r, record_id_r,
-                   match_weight, match_probability, linked, ({rule})
-            FROM (
-                SELECT a.source AS source_l, a.record_id AS record_id_l,
-                       b.source AS source_r, b.record_id AS record_id_r,
-                       p.match_weight, p.match_probability,
-                       ca.cluster_id = cb.cluster_id AS linked,
-                       {pair_projection("a", "b")}
-                FROM sl_pairs p
-                JOIN {STD_TABLE} a ON a.unique_id = p.unique_id_l
-                JOIN {STD_TABLE} b ON b.unique_id = p.unique_id_r
-                JOIN sl_clusters ca ON ca.unique_id = p.unique_id_l
-                JOIN sl_clusters cb ON cb.unique_id = p.unique_id_r
-            )"""
-    )
-
-
 def _stage_quality(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
     quality = identifier_quality(con, STD_TABLE)
     con.register("sl_quality", quality.to_arrow_table())
     con.execute(f"INSERT INTO {staging(IDENTIFIER_QUALITY)} SELECT '{run_id}', * FROM sl_quality")
     con.unregister("sl_quality")
-
-
-def _stage_run(
-    con: duckdb.DuckDBPyConnection,
-    result: LinkResult,
-    started: dt.datetime,
-    plan: ModelPlan,
-    model: dict[str, Any],
-) -> None:
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    blocking = [asdict(b) for b in plan.blocking]
-    con.execute(
-        f"INSERT INTO {staging(LINKAGE_RUN)} VALUES ({', '.join('?' * 18)})",
-        [
-            result.run_id,
-            started,
-            finished,
-            result.engine,
-            result.records,
-            len(result.sources),
-            result.pairs_kept,
-            result.links,
-            result.persons,
-            result.threshold_probability,
-            result.training.mode,
-            result.training.prior,
-            json.dumps(result.messages),
-            json.dumps(blocking),
-            json.dumps(asdict(result.clustering)),
-            json.dumps(result.timings),
-            json.dumps(model, default=str),
-            splink.__version__,
-        ],
-    )

@@ -10,7 +10,6 @@ contradiction rules of the clustering read keyed tokens only.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -23,7 +22,6 @@ import pyarrow as pa
 from sectorlink.linkage.clustering import coherent_clusters
 from sectorlink.linkage.engines import WAREHOUSE_MEMORY
 from sectorlink.linkage.errors import LinkageError
-from sectorlink.linkage.keys import assign_keys
 from sectorlink.linkage.run import (
     DEFAULT_THRESHOLD,
     PAIR_FLOOR,
@@ -32,18 +30,16 @@ from sectorlink.linkage.run import (
     probability_to_weight,
 )
 from sectorlink.linkage.sqlutil import scalar, table_exists
+from sectorlink.linkage.staging import key_clusters, stage_pairs, stage_run, staged_counts
 from sectorlink.linkage.store import (
-    LINKAGE_PAIRS,
-    LINKAGE_RUN,
     create_staging,
     drop_staging,
     ensure_tables,
     publish,
-    staging,
 )
 from sectorlink.linkage.training import TrainingReport
 from sectorlink.pprl import dice
-from sectorlink.pprl.blocking import BlockingReport, candidate_pairs, random_pairs
+from sectorlink.pprl.blocking import candidate_pairs, random_pairs
 from sectorlink.pprl.comparisons import Comparison, levels, usable
 from sectorlink.pprl.load import ENCODED_TABLE
 from sectorlink.pprl.scoring import FellegiSunter, train
@@ -435,17 +431,9 @@ def _link(
         )
     with timer("keys"):
         create_staging(con)
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE sl_cluster_records AS
-                SELECT s.source, s.record_id, c.cluster_id
-                FROM sl_clusters c JOIN {RECORDS} s USING (unique_id)"""
-        )
-        key_events = assign_keys(con, "sl_cluster_records", run_id)
-        _stage_pairs(con, run_id, rules)
-    persons = int(
-        scalar(con, f"SELECT count(DISTINCT person_key) FROM {staging('person_index')}") or 0
-    )
-    links = int(scalar(con, f"SELECT count(*) FROM {staging(LINKAGE_PAIRS)} WHERE linked") or 0)
+        key_events = key_clusters(con, RECORDS, run_id)
+        stage_pairs(con, run_id, RECORDS, rules)
+    persons, links = staged_counts(con)
     result = LinkResult(
         run_id=run_id,
         engine=ENGINE,
@@ -467,7 +455,14 @@ def _link(
         timings=timer.timings,
         messages=messages,
     )
-    _stage_run(con, result, started, blocking, model)
+    stage_run(
+        con,
+        result,
+        started,
+        blocking=asdict(blocking),
+        model=model.as_json(),
+        version="n/a (bloom engine)",
+    )
     with timer("publish"):
         publish(con)
     if out_dir is not None:
@@ -478,57 +473,3 @@ def _link(
                 con, Path(out_dir), result=result, model=model, truth=truth
             )
     return result
-
-
-def _stage_pairs(con: duckdb.DuckDBPyConnection, run_id: str, rules: tuple[str, Any]) -> None:
-    rule, projection = rules
-    con.execute(
-        f"""INSERT INTO {staging(LINKAGE_PAIRS)}
-            SELECT '{run_id}', source_l, record_id_l, source_r, record_id_r,
-                   match_weight, match_probability, linked, ({rule})
-            FROM (
-                SELECT a.source AS source_l, a.record_id AS record_id_l,
-                       b.source AS source_r, b.record_id AS record_id_r,
-                       p.match_weight, p.match_probability,
-                       ca.cluster_id = cb.cluster_id AS linked,
-                       {projection("a", "b")}
-                FROM sl_pairs p
-                JOIN {RECORDS} a ON a.unique_id = p.unique_id_l
-                JOIN {RECORDS} b ON b.unique_id = p.unique_id_r
-                JOIN sl_clusters ca ON ca.unique_id = p.unique_id_l
-                JOIN sl_clusters cb ON cb.unique_id = p.unique_id_r
-            )"""
-    )
-
-
-def _stage_run(
-    con: duckdb.DuckDBPyConnection,
-    result: LinkResult,
-    started: dt.datetime,
-    blocking: BlockingReport,
-    model: FellegiSunter,
-) -> None:
-    finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    con.execute(
-        f"INSERT INTO {staging(LINKAGE_RUN)} VALUES ({', '.join('?' * 18)})",
-        [
-            result.run_id,
-            started,
-            finished,
-            result.engine,
-            result.records,
-            len(result.sources),
-            result.pairs_kept,
-            result.links,
-            result.persons,
-            result.threshold_probability,
-            result.training.mode,
-            result.training.prior,
-            json.dumps(result.messages),
-            json.dumps(asdict(blocking)),
-            json.dumps(asdict(result.clustering)),
-            json.dumps(result.timings),
-            json.dumps(model.as_json()),
-            "n/a (bloom engine)",
-        ],
-    )
