@@ -26,6 +26,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from sectorlink.linkage.evaluate import Evaluation
 from sectorlink.linkage.model import ModelPlan
+from sectorlink.linkage.sqlutil import rows
 from sectorlink.linkage.store import IDENTIFIER_QUALITY, LINKAGE_PAIRS, PERSON_INDEX
 
 if TYPE_CHECKING:
@@ -50,11 +51,6 @@ def _bar_chart(values: list[dict[str, Any]], x: str, y: str, title: str) -> dict
         "width": 500,
         "height": 220,
     }
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    rel = con.sql(sql)
-    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
 def _splink_charts(
@@ -103,13 +99,13 @@ def waterfall_examples(
     ).fetchall()
     records: list[dict[str, Any]] = []
     for left, right in picks[:WATERFALL_EXAMPLES]:
-        pair = con.sql(
+        pair = rows(
+            con,
             f"SELECT * FROM {std_table} WHERE unique_id IN ({int(left)}, {int(right)}) "
-            "ORDER BY unique_id"
+            "ORDER BY unique_id",
         )
-        rows = [dict(zip(pair.columns, r, strict=True)) for r in pair.fetchall()]
-        if len(rows) == 2:
-            scored = verbose.inference.score_pair(_model_record(rows[0]), _model_record(rows[1]))
+        if len(pair) == 2:
+            scored = verbose.inference.score_pair(_model_record(pair[0]), _model_record(pair[1]))
             records.extend(scored.as_record_list())
     return records
 
@@ -131,12 +127,12 @@ def render_report(
     evaluation: Evaluation | None,
 ) -> str:
     """The report as one HTML string (reads the published linkage tables)."""
-    sizes = _rows(
+    sizes = rows(
         con,
         f"""SELECT cluster_size AS "records per person", count(DISTINCT person_key) AS persons
             FROM {PERSON_INDEX} GROUP BY 1 ORDER BY 1""",
     )
-    per_source = _rows(
+    per_source = rows(
         con,
         f"""WITH k AS (SELECT person_key, count(*) AS n, count(DISTINCT source) AS s
                        FROM {PERSON_INDEX} GROUP BY person_key)
@@ -147,12 +143,12 @@ def render_report(
                        AS "linked to another source %"
             FROM {PERSON_INDEX} p JOIN k USING (person_key) GROUP BY p.source ORDER BY p.source""",
     )
-    quality = _rows(
+    quality = rows(
         con,
         f"""SELECT source, identifier, records, invalid_nulled FROM {IDENTIFIER_QUALITY}
             WHERE invalid_nulled > 0 ORDER BY source, identifier""",
     )
-    contradictions = _rows(
+    contradictions = rows(
         con,
         f"""SELECT contradiction, count(*) AS pairs,
                    count(*) FILTER (WHERE linked) AS "still in one cluster"

@@ -17,6 +17,12 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = 
     return rows[0][0] if rows else None
 
 
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    """Every row of ``sql`` as a dict keyed by column name (for report templates)."""
+    rel = con.sql(sql)
+    return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])

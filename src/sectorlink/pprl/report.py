@@ -15,6 +15,7 @@ import jinja2
 
 from sectorlink.linkage.evaluate import evaluate
 from sectorlink.linkage.outputs import export_person_index
+from sectorlink.linkage.sqlutil import rows
 from sectorlink.linkage.store import LINKAGE_PAIRS, LINKAGE_RUN, PERSON_INDEX
 from sectorlink.pprl.scoring import FellegiSunter
 from sectorlink.reports.charts import bar_chart_svg
@@ -25,12 +26,6 @@ if TYPE_CHECKING:
 WEIGHT_BIN = 5
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cursor = con.execute(sql)
-    names = [d[0] for d in cursor.description or []]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def render_report(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -39,12 +34,12 @@ def render_report(
     evaluation: Any = None,
 ) -> str:
     """The report as one HTML string (reads the published linkage tables)."""
-    sizes = _rows(
+    sizes = rows(
         con,
         f"""SELECT cluster_size AS size, count(DISTINCT person_key) AS persons
             FROM {PERSON_INDEX} GROUP BY 1 ORDER BY 1 LIMIT 20""",
     )
-    per_source = _rows(
+    per_source = rows(
         con,
         f"""WITH k AS (SELECT person_key, count(DISTINCT source) AS s
                        FROM {PERSON_INDEX} GROUP BY person_key)
@@ -52,12 +47,12 @@ def render_report(
                    round(100.0 * avg(CASE WHEN k.s > 1 THEN 1 ELSE 0 END), 1) AS cross
             FROM {PERSON_INDEX} p JOIN k USING (person_key) GROUP BY p.source ORDER BY 1""",
     )
-    weights = _rows(
+    weights = rows(
         con,
         f"""SELECT {WEIGHT_BIN} * floor(match_weight / {WEIGHT_BIN}) AS bin, count(*) AS pairs
             FROM {LINKAGE_PAIRS} GROUP BY 1 ORDER BY 1""",
     )
-    contradictions = _rows(
+    contradictions = rows(
         con,
         f"""SELECT contradiction, count(*) AS pairs, count(*) FILTER (WHERE linked) AS linked
             FROM {LINKAGE_PAIRS} WHERE contradiction IS NOT NULL GROUP BY 1 ORDER BY 2 DESC""",
