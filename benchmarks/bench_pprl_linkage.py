@@ -27,8 +27,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import update_section
+from bench_linkage_region import build_region, score
 
-SEED = 42
 SECRET = b"benchmark key: 32 bytes of it..."
 
 
@@ -101,20 +101,6 @@ def run_setup(job: str, warehouse: Path, out: Path) -> dict[str, float]:
     return stats
 
 
-def score(clusters: Path, truth: Path) -> tuple[int, float, float, float, float]:
-    from sectorlink.linkage.evaluate import pair_scores
-
-    con = duckdb.connect()
-    con.execute(
-        f"""CREATE TABLE scored AS SELECT c.source, c.person_key, t.person_id
-            FROM read_parquet('{clusters}') c
-            JOIN read_csv('{truth}', all_varchar = true) t USING (source, record_id)"""
-    )
-    overall, cross = pair_scores(con, "scored")
-    records = int(con.execute("SELECT count(*) FROM scored").fetchall()[0][0])
-    return records, overall.precision, overall.recall, overall.f1, cross.f1
-
-
 def febrl4(workdir: Path) -> tuple[Path, Path]:
     from sectorlink.linkage.benchmarks import load_febrl4
     from sectorlink.warehouse import connect
@@ -125,17 +111,6 @@ def febrl4(workdir: Path) -> tuple[Path, Path]:
     load_febrl4(con).write_csv(str(truth))
     con.close()
     return warehouse, truth
-
-
-def region(people: int, workdir: Path) -> tuple[Path, Path]:
-    from sectorlink.demo import ingest_region
-    from sectorlink.synth import generate_region
-
-    folder = workdir / f"region-{people}"
-    generate_region(folder, people=people, seed=SEED, progress=False)
-    warehouse = workdir / f"region-{people}.duckdb"
-    ingest_region(folder, warehouse)
-    return warehouse, folder / "truth" / "person_records.csv"
 
 
 def bench(name: str, warehouse: Path, truth: Path, workdir: Path, plain: bool) -> list[Row]:
@@ -233,7 +208,7 @@ def main() -> None:
         if not args.no_febrl:
             rows += bench("FEBRL4", *febrl4(workdir), workdir, plain=True)
         for people in args.people:
-            warehouse, truth = region(people, workdir)
+            warehouse, truth = build_region(people, workdir)
             rows += bench(
                 f"region {people:,} people",
                 warehouse,
