@@ -3,6 +3,7 @@ other row loaded, and the truth's person records exactly the records that loaded
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -130,3 +131,66 @@ def test_events_and_new_fields_arrive(hubs):
     tenure = dict(con.execute("SELECT tenure, count(*) FROM property GROUP BY 1").fetchall())
     assert {"owner_occupied", "private_rented", "social_rented"} <= set(tenure)
     assert None in tenure  # some the programme does not know
+
+
+def _contents(con) -> dict[str, list[tuple[object, ...]]]:
+    """Every model row of every table, without the load id (it names the time of the load)."""
+    out = {}
+    for table in (*ROW_TABLES, "violence", "rejects"):
+        columns = [
+            r[0]
+            for r in con.execute(f"DESCRIBE {table}").fetchall()
+            if r[0] not in ("load_id", "raw")
+        ]
+        out[table] = con.execute(
+            f"SELECT {', '.join(columns)} FROM {table} ORDER BY ALL"
+        ).fetchall()
+    return out
+
+
+def test_side_by_side_loads_give_the_same_warehouse_as_one_at_a_time(small_region, tmp_path):
+    steps: list[tuple[str, int, int]] = []
+    together = demo.ingest_region(
+        small_region.out_dir, tmp_path / "two.duckdb", lambda *step: steps.append(step)
+    )
+    alone = demo.ingest_region(small_region.out_dir, tmp_path / "one.duckdb", workers=1)
+    order = [e["file"] for e in demo.extracts_in_load_order(small_region.out_dir)]
+    assert [str(r.file.relative_to(small_region.out_dir)) for r in together] == order
+    assert [(r.rows_read, r.rows_rejected) for r in together] == [
+        (r.rows_read, r.rows_rejected) for r in alone
+    ]
+    # progress: one step per file as it finishes, counting up to every file
+    assert [done for _, done, _ in steps] == [0, *range(1, len(order) + 1), len(order)]
+    two = warehouse_module.connect(tmp_path / "two.duckdb", read_only=True)
+    one = warehouse_module.connect(tmp_path / "one.duckdb", read_only=True)
+    try:
+        assert _contents(two) == _contents(one)
+        assert two.execute("SELECT count(*) FROM load").fetchall() == [(len(order),)]
+    finally:
+        two.close()
+        one.close()
+
+
+def test_a_failing_file_stops_new_loads_and_leaves_finished_ones_whole(small_region, tmp_path):
+    import shutil
+
+    region = tmp_path / "region"
+    shutil.copytree(small_region.out_dir, region)
+    order = demo.extracts_in_load_order(region)
+    broken = next(e for e in order if e["source"] == "hmis_northshire")  # its first file
+    (region / broken["file"]).write_text("")  # an empty file cannot be loaded
+    with pytest.raises(Exception, match="empty"):
+        demo.ingest_region(region, tmp_path / "hub.duckdb")
+    con = warehouse_module.connect(tmp_path / "hub.duckdb", read_only=True)
+    try:
+        loads = con.execute("SELECT load_id, source, rows_written FROM load").fetchall()
+        # nothing of the broken partner; every load that happened is whole
+        assert loads and "hmis_northshire" not in {source for _, source, _ in loads}
+        for load_id, _, rows_written in loads:
+            for table, count in json.loads(rows_written).items():
+                held = con.execute(
+                    f"SELECT count(*) FROM {table} WHERE load_id = ?", [load_id]
+                ).fetchall()
+                assert held == [(count,)], (load_id, table)
+    finally:
+        con.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +89,8 @@ class LoadResult:
     previous_load_id: str | None = None
     notes: list[str] = field(default_factory=list)
     """Things the user should know that are not row problems (e.g. a check that was skipped)."""
+    seconds: float = 0.0
+    """Wall time of the load (or check), from reading the file to committing."""
 
     @property
     def completeness(self) -> float:
@@ -145,8 +148,11 @@ def ingest(
     own_connection = con is None
     if con is None:
         con = _open(Path(warehouse), check)
+    started = time.perf_counter()
     try:
-        return _ingest(con, spec, path, check=check, replace=replace)
+        result = _ingest(con, spec, path, check=check, replace=replace)
+        result.seconds = time.perf_counter() - started
+        return result
     finally:
         for name in (EXTRA, MAPPED, "__staging_raw"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -282,14 +288,16 @@ def _ingest(
 def _any_row_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Let DuckDB write rows in any physical order: each row carries its `source_row` and
     every reader orders explicitly, and the model-table inserts of a 1.3M-row file take half
-    the time (3 s -> 1.5 s for A&E person records)."""
+    the time (3 s -> 1.5 s for A&E person records). The setting is the session's: a plain
+    SET is global in DuckDB, and would let another cursor's staging table lose file order
+    while loads run side by side."""
     row = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
     before = bool(row[0]) if row else True
-    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET SESSION preserve_insertion_order = false")
     try:
         yield
     finally:
-        con.execute(f"SET preserve_insertion_order = {str(before).lower()}")
+        con.execute(f"SET SESSION preserve_insertion_order = {str(before).lower()}")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
