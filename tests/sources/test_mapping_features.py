@@ -64,6 +64,21 @@ def test_renames_several_date_formats_and_year_only(write, warehouse, query):
         ("title_forename_middle_surname", "Ann Smith", (None, "Ann", None, "Smith")),
         ("forename_surname", "Mary Ann Smith", (None, "Mary", "Ann", "Smith")),
         ("surname_comma_forename", "NOCOMMA", (None, None, None, None)),
+        # White space runs (tabs, line ends) are one space in every part.
+        (
+            "surname_comma_forename",
+            "VAN\tDYKE ,  Jo\n Ann  Lee",
+            (None, "Jo", "Ann Lee", "VAN DYKE"),
+        ),
+        ("surname_comma_forename", "SMITH,", (None, None, None, "SMITH")),
+        ("surname_comma_forename", ", John", (None, "John", None, None)),
+        ("surname_comma_forename", "SMITH, John, Paul", (None, "John,", "Paul", "SMITH")),
+        ("title_forename_middle_surname", "MRS. Smith", ("MRS.", None, None, "Smith")),
+        ("title_forename_middle_surname", "Mr", (None, None, None, "Mr")),
+        ("title_forename_middle_surname", "Mrx Ann\nSmith", (None, "Mrx", "Ann", "Smith")),
+        ("title_forename_middle_surname", "Mr.. Ann Smith", (None, "Mr..", "Ann", "Smith")),
+        ("forename_surname", "Smith", (None, None, None, "Smith")),
+        ("forename_surname", "Jo\tAnn\n Lee  Smith", (None, "Jo", "Ann Lee", "Smith")),
     ],
 )
 def test_full_name_split(write, warehouse, query, style, value, expected):

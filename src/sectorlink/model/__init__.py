@@ -7,7 +7,15 @@ from sectorlink.model.codesets import CODE_SETS, EVENT_TYPE_DOMAINS, get_code_se
 from sectorlink.model.ddl import create_table_sql, model_ddl, quote_ident
 from sectorlink.model.export import data_model_markdown, export_schemas, table_schema
 from sectorlink.model.tables import DETAIL_TABLES, TABLES, get_table
-from sectorlink.model.types import FOLD_CODE_SQL, Code, CodeSet, Field, Table, fold_code
+from sectorlink.model.types import (
+    FOLD_CODE_SQL,
+    Code,
+    CodeSet,
+    Field,
+    Table,
+    collapse_space_sql,
+    fold_code,
+)
 
 __all__ = [
     "CODE_SETS",
@@ -19,6 +27,7 @@ __all__ = [
     "CodeSet",
     "Field",
     "Table",
+    "collapse_space_sql",
     "create_table_sql",
     "data_model_markdown",
     "export_schemas",

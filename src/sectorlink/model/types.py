@@ -119,4 +119,16 @@ def fold_code(value: str) -> str:
     return " ".join(value.strip().lower().split())
 
 
-FOLD_CODE_SQL = "lower(trim(regexp_replace({expr}, '\\s+', ' ', 'g')))"
+def collapse_space_sql(expr: str) -> str:
+    """SQL for `expr` with every run of white space (RE2's \\s) made one space.
+
+    Most values have no such run: a match test without captures finds that at about a third
+    of the cost of the replacement, which then runs only where it changes something.
+    """
+    return (
+        f"CASE WHEN regexp_matches({expr}, '[\\t\\n\\f\\r]|  ') "
+        f"THEN regexp_replace({expr}, '\\s+', ' ', 'g') ELSE {expr} END"
+    )
+
+
+FOLD_CODE_SQL = "lower(trim(" + collapse_space_sql("{expr}") + "))"

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sectorlink.model import CODE_SETS, EVENT_TYPE_DOMAINS, FOLD_CODE_SQL, Field
+from sectorlink.model import (
+    CODE_SETS,
+    EVENT_TYPE_DOMAINS,
+    FOLD_CODE_SQL,
+    Field,
+    collapse_space_sql,
+)
 from sectorlink.sources.errors import SpecError
 from sectorlink.sources.readers import STAGING, StagedFile
 from sectorlink.sources.spec import Condition, MappingSpec, TargetMapping, ValueMapping
@@ -151,7 +157,7 @@ class _Builder:
             return self.list_sql(col, raw), []
         if f.type == "string":
             if f.name == "postcode":
-                return f"upper(regexp_replace({raw}, '\\s+', ' ', 'g'))", []
+                return f"upper({collapse_space_sql(raw)})", []
             return raw, []
         if f.type in ("date", "datetime"):
             formats = mapping.formats if mapping is not None else ()
@@ -239,36 +245,49 @@ class _Builder:
         return f"list_filter(list_transform({items}, lambda x: {case}), lambda x: x IS NOT NULL)"
 
 
-_TITLE_RE = "|".join(TITLES)
-# One regular expression per style: each row's name is matched once, not once per part.
-NAME_PATTERNS = {
-    "surname_comma_forename": (
-        r"^\s*([^,]*?)\s*,\s*(\S+)?\s*(.*?)\s*$",
-        ("family_name", "given_name", "middle_names"),
-    ),
-    "title_forename_middle_surname": (
-        rf"^\s*(?:((?i:{_TITLE_RE})\.?)\s+)?(?:(\S+)\s+)?(?:(.*?)\s+)?(\S+)\s*$",
-        ("title", "given_name", "middle_names", "family_name"),
-    ),
-    "forename_surname": (
-        r"^\s*(?:(\S+)\s+)?(?:(.*?)\s+)?(\S+)\s*$",
-        ("given_name", "middle_names", "family_name"),
-    ),
-}
+# Titles as a name's first word may carry them, with or without a full stop.
+_TITLE_WORDS = "[" + ", ".join(lit(t + dot) for t in TITLES for dot in ("", ".")) + "]"
 
 
-def _split_name_sql(style: str, raw: str, struct: str) -> tuple[str, dict[str, str]]:
-    """(SQL matching the name once into `struct`, SQL per name part reading that struct)."""
-    pattern, parts = NAME_PATTERNS[style]
-    names = "[" + ", ".join(lit(p) for p in parts) + "]"
-    match = f"regexp_extract({raw}, {lit(pattern)}, {names})"
+def _split_name_sql(style: str, raw: str, prepared: str) -> tuple[str, dict[str, str]]:
+    """(SQL preparing the name once into the column `prepared`, SQL per name part reading it).
+
+    The name's white space is collapsed first, then it is cut with string and list
+    functions: a regular expression with capture groups per row cost several times as much
+    (0.4 s of the A&E file's 2.3 s of mapping). The styles:
+
+    - surname_comma_forename: the family name is the text before the first comma, the
+      given name the first word after it, the middle names the rest ('SMITH, John Paul').
+    - forename_surname: the last word is the family name, the first the given name (when
+      there are two words or more), the words between the middle names.
+    - title_forename_middle_surname: as forename_surname, after a first word that is a
+      title (Mr, Mrs., Dr, ...), when another word follows it.
+    """
+    normal = f"trim({collapse_space_sql(raw)})"
     exprs = {part: "NULL" for part in NAME_PARTS}
-    for part in parts:
-        value = f"NULLIF(struct_extract({struct}, {lit(part)}), '')"
-        if part == "middle_names":
-            value = f"regexp_replace({value}, '\\s+', ' ', 'g')"
-        exprs[part] = value
-    return match, exprs
+    n = prepared
+    if style == "surname_comma_forename":
+        after = f"ltrim(substr({n}, strpos({n}, ',') + 1))"
+        given = f"split_part({after}, ' ', 1)"
+        parts = {
+            "family_name": f"trim(split_part({n}, ',', 1))",
+            "given_name": given,
+            "middle_names": f"substr({after}, length({given}) + 2)",
+        }
+        for part, sql in parts.items():
+            exprs[part] = f"CASE WHEN contains({n}, ',') THEN NULLIF({sql}, '') END"
+        return normal, exprs
+    words = n
+    if style == "title_forename_middle_surname":
+        titled = f"(len({n}) >= 2 AND list_contains({_TITLE_WORDS}, lower({n}[1])))"
+        exprs["title"] = f"CASE WHEN {titled} THEN {n}[1] END"
+        words = f"CASE WHEN {titled} THEN {n}[2:] ELSE {n} END"
+    exprs["family_name"] = f"NULLIF({words}[-1], '')"
+    exprs["given_name"] = f"CASE WHEN len({words}) >= 2 THEN {words}[1] END"
+    exprs["middle_names"] = (
+        f"CASE WHEN len({words}) >= 3 THEN array_to_string({words}[2:-2], ' ') END"
+    )
+    return f"string_split({normal}, ' ')", exprs
 
 
 def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
@@ -307,16 +326,17 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
             plan.columns[f.name] = col
         plans.append(plan)
 
-    # Name parts split from a full name are computed from its raw text in a middle level.
+    # A full name is prepared (white space collapsed, words split) in a level of its own,
+    # and its parts computed from that in the next, so each row's name is prepared once.
+    level_names: list[str] = []
     level_mid: list[str] = []
     for plan in plans:
         full = plan.target.fields.get("full_name")
         if plan.target.table.name != "person_record" or full is None or full.split is None:
             continue
-        struct = f"__name_{plan.index}"
-        match, parts = _split_name_sql(full.split, f"r_{plan.index}_full_name", struct)
-        # DuckDB lets later expressions of a SELECT read an earlier alias (the struct).
-        level_mid.append(f"{match} AS {struct}")
+        prepared = f"__name_{plan.index}"
+        prepare, parts = _split_name_sql(full.split, f"r_{plan.index}_full_name", prepared)
+        level_names.append(f"{prepare} AS {prepared}")
         for part in NAME_PARTS:
             if part in plan.columns:
                 continue  # mapped from its own column: that wins over the split
@@ -360,14 +380,17 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
 
     problem_list = problems_sql(b.problems)
     level1 = ",\n    ".join(b.level1)
-    mid = ",\n    ".join(["l1.*", *level_mid])
+    names = ",\n    ".join(["l1.*", *level_names])
+    mid = ",\n    ".join(["ln.*", *level_mid])
     level2 = ",\n    ".join(["l2.*", *b.level2])
     outer = [f"{sql} AS {name}" for name, sql in b.outer.items()]
     kept = ", ".join([*_mapped_columns(plans, set(b.outer)), *outer])
     sql = (
         f"SELECT {kept}, {problem_list} AS __problems FROM (\n"
         f"  SELECT {level2} FROM (\n"
-        f"    SELECT {mid} FROM (SELECT {level1} FROM {STAGING}) l1\n"
+        f"    SELECT {mid} FROM (\n"
+        f"      SELECT {names} FROM (SELECT {level1} FROM {STAGING}) l1\n"
+        f"    ) ln\n"
         f"  ) l2\n) l3"
     )
     return LoadPlan(sql=sql, targets=plans, code_columns=b.code_columns)
