@@ -160,6 +160,27 @@ def test_latin1_file_declared_utf8(write, warehouse):
     assert err.value.column == "surname"
 
 
+def test_bad_byte_deep_in_a_utf8_file_is_found_with_its_row_and_column(tmp_path, write, warehouse):
+    # Past DuckDB's sniffing sample and its first parallel chunk: found as the file is read.
+    rows = [f"{i},Smith,01/02/1980,03/04/2024\n" for i in range(1, 40_001)]
+    rows[29_999] = "30000,M\xfcller,01/02/1980,03/04/2024\n"
+    data = tmp_path / "d.csv"
+    data.write_bytes(("id,surname,dob,seen\n" + "".join(rows)).encode("latin-1"))
+    with pytest.raises(FileFormatError, match=r"byte 0xFC .* not valid UTF-8") as err:
+        ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert (err.value.row, err.value.column) == (30_001, "surname")
+
+
+def test_utf8_file_cut_inside_a_character(tmp_path, write, warehouse, query):
+    data = tmp_path / "d.csv"
+    data.write_bytes(
+        (b"id,surname,dob,seen\n1,Smith,01/02/1980,03/04/2024\n2,Zo") + "ë".encode()[:1]
+    )
+    with pytest.raises(FileFormatError, match=r"(middle of a UTF-8 character|not valid UTF-8)"):
+        ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert table_counts(query) == [(0, 0, 0, 0)]
+
+
 def test_utf8_file_declared_latin1(write, warehouse):
     spec = write(
         "s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: latin-1}\nrecord_id: id")

@@ -246,7 +246,10 @@ def transcode_to_utf8(path: Path, encoding: str, out: Path) -> None:
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
-    check_encoding(path, options.encoding, options.delimiter)
+    # DuckDB checks that a UTF-8 file is UTF-8 as it reads; the byte-by-byte check (which
+    # names the byte, row and column) runs on UTF-8 files only when DuckDB finds one wrong.
+    if options.encoding != "utf-8":
+        check_encoding(path, options.encoding, options.delimiter)
     if options.encoding not in ("utf-8", "latin-1"):
         import tempfile
 
@@ -268,6 +271,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     try:
         con.execute(sql, [str(path), delim, options.quote, options.quote, options.encoding])
     except duckdb.Error as exc:
+        if options.encoding == "utf-8" and "Invalid unicode" in str(exc):
+            check_encoding(path, "utf-8", delim)  # raises, naming the byte
         raise _csv_error(path, exc, header, delim) from None
     # The staging table is filled in file order, so rowid + 2 is the spreadsheet row number.
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 2 AS __row, * FROM {STAGING}_raw")
