@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 from sectorlink.sources.readers import _excel_text, _sheet_rows
@@ -161,3 +162,24 @@ def test_sheet_without_cell_references_uses_the_exact_reader(tmp_path: Path) -> 
     fast, exact, used_sql = _stage_both(path)
     assert not used_sql
     assert fast == exact == [(2, "a", "7", None, None)]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="B2" t="inlineStr"><is><t><![CDATA[a<b]]></t></is></c>',
+        '<c r="B2"><!-- a comment --><v>7</v></c>',
+        '<c r="B2"><?pi data?><v>7</v></c>',
+        '<c r="B2" t="inlineStr"><is\n><t>x</t></is></c>',
+    ],
+)
+def test_markup_the_sql_reader_does_not_follow_goes_to_the_exact_reader(
+    tmp_path: Path, cell: str
+) -> None:
+    rows = HEADER + f'<row r="2"><c r="A2"><v>1</v></c>{cell}</row>'
+    path = tmp_path / "markup.xlsx"
+    _workbook_with_sheet_xml(path, rows)
+    fast, exact, used_sql = _stage_both(path)
+    assert not used_sql
+    assert fast == exact
+    assert fast[0][:2] == (2, "1")

@@ -26,12 +26,9 @@ SPACE_CLASS = (
     r"\x{202f}\x{205f}\x{3000}]*"
 )
 # Markup the cell splitting below does not understand; any of it sends the sheet to the
-# exact reader.
-_UNSUPPORTED = (
-    *(b"<![CDATA[", b"<!--", b"<?", b"<c>", b"<c/"),
-    *(b"<c" + space for space in (b"\t", b"\n", b"\r")),
-    *(b"<is" + space for space in (b"\t", b"\n", b"\r")),
-)
+# exact reader. Looked for by DuckDB over the rows in parallel: twelve Python scans of the
+# whole sheet took 0.5 s for the 58k-row law-centre sheet.
+_UNSUPPORTED = r"<!\[CDATA\[|<!--|<\?|<c[>/\t\n\r]|<is[\t\n\r]"
 _NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
@@ -109,9 +106,10 @@ def stage_sheet_sql(
         return False
     body = xml[start:end]
     del xml
-    if any(marker in body for marker in _UNSUPPORTED):
+    chunks = body.split(b"<row")
+    if re.search(_UNSUPPORTED.encode(), chunks[0]):  # the markup before the first row
         return False
-    chunks = body.split(b"<row")[1:]
+    chunks = chunks[1:]
     del body
     if not chunks:
         return False
@@ -132,6 +130,11 @@ def stage_sheet_sql(
     con.register("__xlsx_rows", rows)
     con.register("__xlsx_strings", strings)
     try:
+        unsupported = con.execute(
+            "SELECT count(*) FROM __xlsx_rows WHERE regexp_matches(chunk, ?)", [_UNSUPPORTED]
+        ).fetchall()
+        if unsupported[0][0]:
+            return False
         return _stage(con, workbook, width, table, exact_cell)
     finally:
         con.unregister("__xlsx_rows")
