@@ -331,24 +331,30 @@ def _extra_problems_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = 
     affected file row, so the wide mapped table is never copied to add them.
     """
     parts: list[str] = []
+    # Targets keyed by the same value (a row's record id and its event id are often one
+    # column) share one search for duplicates, which reports each target's problem.
+    keyed: dict[tuple[str, str], list[TargetPlan]] = {}
     for p in plan.targets:
-        if p.target.table.kind == "detail":
-            continue  # one detail row per event: its key is the event's
-        keys = p.key_columns
-        if not keys:
-            continue
-        key = keys[0]
-        struct = (
-            f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, 'reason': "
-            f"{lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || m.{key.value} || "
-            f"' (first at row ' || d.first_row || ')'}}"
-        )
+        if p.target.table.kind != "detail" and p.key_columns:
+            keyed.setdefault((p.key_columns[0].value, p.applies), []).append(p)
+    for (value, applies), same_key in keyed.items():
+        structs = []
+        for p in same_key:
+            key = p.key_columns[0]
+            structs.append(
+                f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, "
+                f"'reason': {lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || "
+                f"m.{value} || ' (first at row ' || d.first_row || ')'}}"
+            )
         parts.append(
-            f"SELECT m.__row, {struct} AS p FROM {MAPPED} m JOIN ("
-            f"SELECT {key.value} AS k, min(__row) AS first_row FROM {MAPPED} "
-            f"WHERE {p.applies} AND {key.value} IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d "
-            f"ON m.{key.value} = d.k WHERE m.{p.applies} AND m.__row > d.first_row"
+            f"SELECT m.__row, unnest([{', '.join(structs)}]) AS p FROM {MAPPED} m JOIN ("
+            f"SELECT {value} AS k, min(__row) AS first_row FROM {MAPPED} "
+            f"WHERE {applies} AND {value} IS NOT NULL GROUP BY 1 HAVING count(*) > 1) d "
+            f"ON m.{value} = d.k WHERE m.{applies} AND m.__row > d.first_row"
         )
+    for p in plan.targets:
+        if p.target.table.kind == "detail" or not p.key_columns:
+            continue
         if p.target.table.name == "event" and spec.person is None and check_people:
             rid = p.columns["record_id"]
             struct = (

@@ -8,6 +8,7 @@ never looped over in Python.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sectorlink.model import (
@@ -289,6 +290,12 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         for detail in item.details:
             parent_of[targets.index(detail)] = event_index
     own_condition = [b.condition_sql(t.when) if t.when is not None else "true" for t in targets]
+    # One file column often feeds several fields (an attendance number is the person's
+    # record id, the event's id and the violence detail's id): such raw texts and typed
+    # values are computed and stored once, under the first field's name. The A&E file's
+    # mapped table loses five columns.
+    raw_names: dict[str, str] = {}
+    value_names: dict[str, str] = {}
     for index, target in enumerate(targets):
         applies = f"w_{index}"
         plan = TargetPlan(index=index, target=target, applies=applies, parent=parent_of.get(index))
@@ -310,7 +317,12 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
                 raw=f"r_{index}_{f.name}",
                 value=f"v_{index}_{f.name}",
             )
-            b.level1.append(f"{b.raw_sql(mapping)} AS {col.raw}")
+            raw = b.raw_sql(mapping)
+            if raw in raw_names:  # the same text as another field's: read once
+                col.raw = raw_names[raw]
+            else:
+                raw_names[raw] = col.raw
+                b.level1.append(f"{raw} AS {col.raw}")
             plan.columns[f.name] = col
         plans.append(plan)
 
@@ -343,7 +355,14 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
     for plan in plans:
         for col in plan.columns.values():
             typed, problems = b.typed_sql(col, col.raw)
-            b.level2.append(f"{typed} AS {col.value}")
+            if typed in value_names:
+                shared = value_names[typed]
+                own = re.compile(rf"\b{col.value}\b")
+                problems = [(own.sub(shared, c), own.sub(shared, r)) for c, r in problems]
+                col.value = shared
+            else:
+                value_names[typed] = col.value
+                b.level2.append(f"{typed} AS {col.value}")
             for condition, reason in problems:
                 b.problems.append((f"{plan.applies} AND ({condition})", col, reason))
             if col.field.required:
