@@ -249,6 +249,36 @@ def test_when_conditions_and_detail_tables(write, warehouse, query):
     ) == [("1-A", "03", "03", False), ("3-A", "04", "02", True)]
 
 
+def test_resent_events_replace_their_detail_rows(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: ae
+        record_id: att
+        events:
+          - event_type: {value: ae_assault}
+            start_time: {column: arrived, formats: ["%d/%m/%Y %H:%M"]}
+            detail:
+              violence:
+                assault_method: method
+        person:
+          given_name: name
+        """,
+    )
+    header = "att,name,arrived,method\n"
+    ingest(spec, write("jan.csv", header + "1,Ann,01/02/2024 23:00,knife\n"), warehouse=warehouse)
+    feb = header + "1,Ann,01/02/2024 23:00,bottle\n2,Bob,02/02/2024 01:00,punch\n"
+    result = ingest(spec, write("feb.csv", feb), warehouse=warehouse)
+    assert result.rows_replaced == 2  # the person record and the event of attendance 1
+    assert query("SELECT event_id, assault_method FROM violence ORDER BY 1") == [
+        ("1", "04"),
+        ("2", "01"),
+    ]
+    assert query("SELECT count(*) FROM event") == [(2,)]
+    assert query("SELECT count(*) FROM person_record") == [(2,)]
+
+
 def test_events_only_spec_refers_to_earlier_person_records(write, warehouse, query):
     ingest(write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse)
     spec = write(

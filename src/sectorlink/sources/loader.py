@@ -382,23 +382,27 @@ def _write_targets(
 ) -> int:
     replaced = 0
     good = "len(__problems) = 0"
+    held = _tables_holding(con, spec.source, {p.target.table.name for p in plan.targets})
     for p in plan.targets:
         table = p.target.table
         key = p.key_columns[0]
         selection = f"SELECT {key.value} FROM {MAPPED} WHERE {good} AND {p.applies}"
         # A record or event sent again in a later file replaces the earlier row.
-        if table.kind != "detail":
+        if table.kind != "detail" and table.name in held:
             replaced += _scalar(
                 con,
                 f"SELECT count(*) FROM {table.name} WHERE source = "
                 f"{lit(spec.source)} AND {key.field.name} IN ({selection})",
             )
-        con.execute(
-            f"DELETE FROM {table.name} WHERE source = {lit(spec.source)} AND "
-            f"{key.field.name} IN ({selection})"
-        )
+        if table.name in held:
+            con.execute(
+                f"DELETE FROM {table.name} WHERE source = {lit(spec.source)} AND "
+                f"{key.field.name} IN ({selection})"
+            )
         if table.name == "event":
             for detail in DETAIL_TABLES:
+                if detail not in held:
+                    continue
                 con.execute(
                     f"DELETE FROM {detail} WHERE source = {lit(spec.source)} AND "
                     f"event_id IN ({selection})"
@@ -411,6 +415,17 @@ def _write_targets(
             f"WHERE {good} AND {p.applies}"
         )
     return replaced
+
+
+def _tables_holding(con: duckdb.DuckDBPyConnection, source: str, tables: set[str]) -> set[str]:
+    """Which of `tables` (and, for events, the detail tables) hold rows of `source`: a
+    source's first load has nothing to replace, and skips a delete per table (each of which
+    builds a hash of the file's keys)."""
+    names = sorted(tables | (set(DETAIL_TABLES) if "event" in tables else set()))
+    checks = " UNION ALL ".join(
+        f"(SELECT {lit(name)} FROM {name} WHERE source = {lit(source)} LIMIT 1)" for name in names
+    )
+    return {str(row[0]) for row in con.execute(checks).fetchall()}
 
 
 def _write_rejects(
