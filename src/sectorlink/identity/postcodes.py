@@ -7,8 +7,16 @@ US_PATTERN = "[0-9]{5}([0-9]{4})?"
 
 
 def compact(expr: str) -> str:
-    """Upper case, every character that is not a letter or digit removed."""
-    return f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
+    """Upper case, every character that is not a letter or digit removed ('' for NULL).
+
+    Most postcodes hold only letters, digits and spaces: a match test and a plain replace
+    compact those at about half the cost of the general replacement.
+    """
+    general = f"upper(regexp_replace(coalesce({expr}, ''), '[^A-Za-z0-9]', '', 'g'))"
+    return (
+        f"CASE WHEN regexp_full_match({expr}, '[A-Za-z0-9 ]*') "
+        f"THEN upper(replace({expr}, ' ', '')) ELSE {general} END"
+    )
 
 
 def is_uk(pc: str) -> str:

@@ -31,7 +31,8 @@ def ssn_valid(expr: str) -> str:
 def postcode_valid(expr: str) -> str:
     """A UK postcode or a US ZIP/ZIP+4, in the identity package's shapes (spacing ignored)."""
     compact = postcodes.compact(expr)
-    return f"({postcodes.is_uk(compact)} OR {postcodes.is_us(compact)})"
+    # One pattern with both shapes: one pass of the matcher instead of two.
+    return f"regexp_full_match({compact}, '({postcodes.UK_PATTERN})|({postcodes.US_PATTERN})')"
 
 
 def email_valid(expr: str) -> str:
