@@ -11,7 +11,7 @@ that code, just before, in the same run, so the two can be compared as ratios on
 noisy machine.
 
     .venv/bin/python -m benchmarks.bench_ingest [--people 1000000] [--region DIR]
-        [--baseline-src DIR] [--no-write]
+        [--baseline-src DIR [--baseline-label TEXT]] [--no-write]
 """
 
 from __future__ import annotations
@@ -102,6 +102,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--region", type=Path, default=None)
     parser.add_argument("--baseline-src", type=Path, default=None)
+    parser.add_argument(
+        "--baseline-label", default=None, help="what the baseline is, e.g. 'commit 2499ffb'"
+    )
     parser.add_argument("--no-write", action="store_true", help="print only; leave the docs")
     args = parser.parse_args()
     region = args.region or Path(tempfile.gettempdir()) / f"sectorlink-bench-region-{args.people}"
@@ -129,7 +132,8 @@ def main() -> None:
         old_rate = baseline["rows"] / baseline["seconds"]
         rows += [
             "",
-            f"Baseline (`{args.baseline_src}`, run just before, load {baseline['load']:.1f}): "
+            f"Baseline ({args.baseline_label or args.baseline_src}, run just before, load "
+            f"{baseline['load']:.1f}): "
             f"{baseline['seconds']:.1f} s, {old_rate:,.0f} rows/s, peak "
             f"{baseline['peak_kib'] / 2**20:.2f} GiB, CPU {baseline['cpu_seconds']:.1f} s; "
             f"speed-up {rate / old_rate:.2f}x, CPU time "
