@@ -136,15 +136,19 @@ def ingest_region(
             if hook:
                 hook("ingest partners' extracts", 0, len(extracts))
             futures = [pool.submit(load_chain, chain) for chain in order]
-            while not (all(f.done() for f in futures) and finished.empty()):
-                try:
-                    index, result = finished.get(timeout=0.1)
-                except queue.Empty:
-                    continue
-                results[index] = result
-                _record_load(registry, extracts[index], result)
-                if hook:
-                    hook(f"ingested {extracts[index]['source']}", len(results), len(extracts))
+            try:
+                while not (all(f.done() for f in futures) and finished.empty()):
+                    try:
+                        index, result = finished.get(timeout=0.1)
+                    except queue.Empty:
+                        continue
+                    results[index] = result
+                    _record_load(registry, extracts[index], result)
+                    if hook:
+                        hook(f"ingested {extracts[index]['source']}", len(results), len(extracts))
+            except BaseException:  # Ctrl-C, or a failing hook: no new load starts
+                stop.set()
+                raise
             for future in futures:
                 future.result()  # the first failure, now that the other loads are recorded
         if hook:
@@ -157,6 +161,8 @@ def ingest_region(
 def _load_size(path: Path) -> int:
     """A file's size as the load sees it: a workbook's unzipped size (its XML is what is
     read; the law-centre workbook is 5 MB zipped and 70 MB unzipped)."""
+    if not path.is_file():
+        return 0  # its load says what is wrong with it
     if path.suffix.lower() in (".xlsx", ".xlsm") and zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as workbook:
             return sum(member.file_size for member in workbook.infolist())

@@ -171,16 +171,25 @@ def test_side_by_side_loads_give_the_same_warehouse_as_one_at_a_time(small_regio
         one.close()
 
 
-def test_a_failing_file_stops_new_loads_and_leaves_finished_ones_whole(small_region, tmp_path):
+@pytest.mark.parametrize("fault", ["empty", "missing"])
+def test_a_failing_file_stops_new_loads_and_leaves_finished_ones_whole(
+    small_region, tmp_path, fault
+):
     import shutil
+
+    from sectorlink.sources import FileFormatError
 
     region = tmp_path / "region"
     shutil.copytree(small_region.out_dir, region)
     order = demo.extracts_in_load_order(region)
     broken = next(e for e in order if e["source"] == "hmis_northshire")  # its first file
-    (region / broken["file"]).write_text("")  # an empty file cannot be loaded
-    with pytest.raises(Exception, match="empty"):
+    if fault == "empty":
+        (region / broken["file"]).write_text("")
+    else:
+        (region / broken["file"]).unlink()
+    with pytest.raises(FileFormatError, match=r"empty|not found") as err:
         demo.ingest_region(region, tmp_path / "hub.duckdb")
+    assert Path(broken["file"]).name in str(err.value)
     con = warehouse_module.connect(tmp_path / "hub.duckdb", read_only=True)
     try:
         loads = con.execute("SELECT load_id, source, rows_written FROM load").fetchall()
