@@ -326,7 +326,7 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
             plan.columns[f.name] = col
         plans.append(plan)
 
-    # A full name is prepared (white space collapsed, words split) in a level of its own,
+    # A full name is matched (white space collapsed first) in a level of its own,
     # and its parts computed from that in the next, so each row's name is prepared once.
     level_names: list[str] = []
     level_mid: list[str] = []
