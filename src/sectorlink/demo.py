@@ -224,12 +224,16 @@ def link_region(
     )
     truth = region_dir / "truth" / "person_records.csv"
     result = link(warehouse, out_dir=out_dir, truth=truth)
+    return result, _evaluate(warehouse, truth)
+
+
+def _evaluate(warehouse: Path, truth: Path) -> Evaluation:
+    """The published person index scored against the region's truth."""
     con = connect(warehouse, read_only=True)
     try:
-        evaluation = evaluate(con, truth)
+        return evaluate(con, truth)
     finally:
         con.close()
-    return result, evaluation
 
 
 def encode_region(
@@ -286,12 +290,7 @@ def link_encoded_region(
     )
     truth = region_dir / "truth" / "person_records.csv"
     result = link_encoded(warehouse, out_dir=out_dir, truth=truth)
-    con = connect(warehouse, read_only=True)
-    try:
-        evaluation = evaluate(con, truth)
-    finally:
-        con.close()
-    return result, evaluation
+    return result, _evaluate(warehouse, truth)
 
 
 def run_demo(

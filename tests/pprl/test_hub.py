@@ -20,7 +20,7 @@ from sectorlink.pprl.hub import link_encoded
 from sectorlink.pprl.keys import LinkageKey
 from sectorlink.pprl.load import ENCODED_TABLE, EncodedFileError, load_encoded
 from sectorlink.pprl.schema import load_schema
-from sectorlink.warehouse import connect
+from sectorlink.warehouse import connect, table_exists
 
 KEY = LinkageKey.from_bytes(b"a shared secret of 32 bytes long")
 OTHER_KEY = LinkageKey.from_bytes(b"another secret, also 32 bytes!!!")
@@ -163,13 +163,7 @@ def test_encodings_made_with_another_key_are_refused_and_nothing_is_loaded(
         load_encoded([encoded[0], other[1]], warehouse=hub)
     con = connect(hub)
     try:
-        assert (
-            con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                [ENCODED_TABLE],
-            ).fetchall()[0][0]
-            == 0
-        )
+        assert not table_exists(con, ENCODED_TABLE)
     finally:
         con.close()
     load_encoded(encoded[:1], warehouse=hub)
@@ -227,13 +221,7 @@ def test_bad_encoded_files_are_refused_naming_file_and_column(
     assert str(bad) in str(info.value)
     con = connect(hub)
     try:
-        assert (
-            con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                [ENCODED_TABLE],
-            ).fetchall()[0][0]
-            == 0
-        )
+        assert not table_exists(con, ENCODED_TABLE)
     finally:
         con.close()
 
