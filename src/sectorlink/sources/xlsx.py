@@ -30,6 +30,8 @@ SPACE_CLASS = (
 # exact reader. Looked for by DuckDB over the rows in parallel: twelve Python scans of the
 # whole sheet took 0.5 s for the 58k-row law-centre sheet.
 _UNSUPPORTED = r"<!\[CDATA\[|<!--|<\?|<c[>/\t\n\r]|<is[\t\n\r]"
+# A row chunk's row number (its r attribute).
+_ROWNUM = "TRY_CAST(regexp_extract(split_part(chunk, '>', 1), '\\sr=\"([0-9]+)\"', 1) AS BIGINT)"
 _NUMERIC_REF = re.compile(r"&#(x[0-9a-fA-F]+|[0-9]+);")
 _ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 
@@ -160,7 +162,6 @@ def _stage_cells(con: duckdb.DuckDBPyConnection, workbook: Any, source: Any) -> 
     Raises _ExactReaderNeeded for markup the splitting does not follow, or text that is not
     UTF-8 (the exact reader decodes it)."""
     cells = _cells_sql(workbook)
-    rownum = "TRY_CAST(regexp_extract(split_part(chunk, '>', 1), '\\sr=\"([0-9]+)\"', 1) AS BIGINT)"
     offset, created = 0, False
     for batch in _row_batches(source):
         chunks = batch.split(b"<row")
@@ -191,7 +192,7 @@ def _stage_cells(con: duckdb.DuckDBPyConnection, workbook: Any, source: Any) -> 
             into = "INSERT INTO {}" if created else "CREATE TEMP TABLE {} AS"
             con.execute(f"{into.format('__xlsx_cells')} {cells}")
             con.execute(
-                f"{into.format('__xlsx_rownums')} SELECT i, {rownum} AS rownum FROM __xlsx_rows"
+                f"{into.format('__xlsx_rownums')} SELECT i, {_ROWNUM} AS rownum FROM __xlsx_rows"
             )
             created = True
         finally:
@@ -243,8 +244,7 @@ def _cells_sql(workbook: Any) -> str:
     )
     return f"""
         WITH row_chunks AS (
-            SELECT i, TRY_CAST(regexp_extract(split_part(chunk, '>', 1), '\\sr="([0-9]+)"', 1)
-                   AS BIGINT) AS rownum, string_split(chunk, '<c ') AS parts
+            SELECT i, {_ROWNUM} AS rownum, string_split(chunk, '<c ') AS parts
             FROM __xlsx_rows
         ), cells AS (
             SELECT i, rownum, unnest(parts[2:]) AS cell
