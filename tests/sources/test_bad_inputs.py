@@ -385,3 +385,31 @@ def test_folders_and_unreadable_files_get_clear_errors(write, warehouse, tmp_pat
         load_spec(tmp_path)
     with pytest.raises(FileFormatError, match="file not found"):
         ingest(spec, tmp_path / "nope.csv", warehouse=warehouse)
+
+
+def test_workbook_with_its_sheet_cut_off_names_the_row_and_loads_nothing(
+    tmp_path, write, warehouse, query
+):
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "surname", "dob", "seen"])
+    for i in range(1, 201):
+        sheet.append([str(i), f"Name{i}", "01/02/1980", "03/04/2024"])
+    whole = tmp_path / "whole.xlsx"
+    book.save(whole)
+    cut = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # a download that stopped half way
+            target.writestr(name, data)
+    with pytest.raises(FileFormatError, match="XML is broken") as err:
+        ingest(write("s.yaml", GOOD_SPEC), cut, warehouse=warehouse)
+    assert err.value.file == cut
+    assert 50 < err.value.row < 150
+    assert table_counts(query) == [(0, 0, 0, 0)]

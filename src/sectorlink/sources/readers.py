@@ -414,13 +414,24 @@ def _sheet_rows(sheet: Any) -> Generator[tuple[int, list[object]], None, None]:
     same XML with the workbook's shared strings, date styles and epoch as openpyxl loaded
     them (cached formula results, as with data_only). Rows absent from the XML are skipped.
     """
-    from xml.etree.ElementTree import iterparse
+    from xml.etree.ElementTree import ParseError, iterparse
 
     workbook = sheet.parent
     shared = sheet._shared_strings
     number = 0
     with workbook._archive.open(sheet._worksheet_path) as source:
-        for _event, row in iterparse(source):
+        parsed = iterparse(source)
+        while True:
+            try:
+                _event, row = next(parsed)
+            except StopIteration:
+                return
+            except ParseError as exc:  # the caller adds the file's name
+                raise FileFormatError(
+                    f"the sheet's XML is broken after row {number} ({exc}); the workbook may "
+                    "have been cut off or damaged: export it again",
+                    row=number + 1,
+                ) from None
             if row.tag != _ROW:
                 continue
             number = int(float(row.get("r", number + 1)))
@@ -480,6 +491,10 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
 
         if not stage_sheet_sql(con, sheet, width, f"{STAGING}_raw", exact_cell):
             _stage_excel_rows(con, sheet, width, first[0] == 1)
+    except FileFormatError as exc:
+        if exc.file is not None:
+            raise
+        raise FileFormatError(exc.message, file=path, row=exc.row) from None
     finally:
         workbook.close()
     columns = {name: f"c{i}" for i, name in enumerate(header)}
