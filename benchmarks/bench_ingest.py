@@ -3,7 +3,9 @@
 Targets (foundation issue): >= 300,000 source rows per second and <= 4 GiB peak memory on
 the 2-core machine. The region is generated once (and reused if present); each run ingests
 every extract into a fresh warehouse in a child process, whose peak RSS is measured, and
-reports each file's own load time (two partners' files load side by side).
+reports each file's own load time (two partners' files load side by side). Each round also
+times a plain copy of the same files (read by the same reader, stored unchanged as text):
+what reading and storing alone cost on this machine, to read the ingest's figures against.
 
 With ``--baseline-src`` (the ``src`` folder of another checkout, e.g. from
 ``git archive <commit> src | tar -x -C /tmp/base``) the same region is also ingested by
@@ -54,6 +56,32 @@ print(json.dumps({"seconds": seconds, "rows": sum(r.rows_read for r in results),
 """
 
 
+# The same files read by sectorlink's own reader and stored unchanged (every column as
+# text) in a DuckDB file: no mapping, no checks, no quality report. What reading and storing
+# alone cost on this machine, so the ingest's figures can be read against it.
+COPY_CHILD = """
+import json, resource, sys, time
+from pathlib import Path
+import duckdb
+from sectorlink.demo import extracts_in_load_order
+from sectorlink.sources.readers import stage_file
+from sectorlink.sources.spec import load_spec
+region, target = Path(sys.argv[1]), Path(sys.argv[2])
+started = time.perf_counter()
+con = duckdb.connect(str(target))
+con.execute("SET enable_progress_bar = false")
+rows = 0
+for i, extract in enumerate(extracts_in_load_order(region)):
+    spec = load_spec(region / extract["spec"])
+    staged = stage_file(con, region / extract["file"], spec.file)
+    con.execute(f"CREATE TABLE copy_{i} AS SELECT * FROM __staging")
+    rows += staged.rows
+con.close()
+print(json.dumps({"seconds": time.perf_counter() - started, "rows": rows,
+                  "cpu_seconds": sum(resource.getrusage(resource.RUSAGE_SELF)[:2])}))
+"""
+
+
 def ensure_region(region: Path, people: int, seed: int) -> float:
     if (region / "manifest.json").exists():
         manifest = json.loads((region / "manifest.json").read_text())
@@ -66,9 +94,10 @@ def ensure_region(region: Path, people: int, seed: int) -> float:
     return time.perf_counter() - started
 
 
-def run_ingest(region: Path, src: Path | None) -> dict[str, Any]:
+def run_ingest(region: Path, src: Path | None, child: str = CHILD) -> dict[str, Any]:
     """Ingest the region into a fresh warehouse in a child process (with `src` first on its
-    path when given); the figures and the machine's load average before the run."""
+    path when given); the figures and the machine's load average before the run. `child`
+    is the script run (the ingest, or the plain copy)."""
     env = dict(os.environ)
     if src is not None:
         env["PYTHONPATH"] = str(src)
@@ -76,7 +105,7 @@ def run_ingest(region: Path, src: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         warehouse = Path(tmp) / "bench.duckdb"
         proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(region), str(warehouse)],
+            [sys.executable, "-c", child, str(region), str(warehouse)],
             check=True,
             capture_output=True,
             text=True,
@@ -116,9 +145,13 @@ def main() -> None:
     region = args.region or Path(tempfile.gettempdir()) / f"sectorlink-bench-region-{args.people}"
     ensure_region(region, args.people, args.seed)
     rounds: list[tuple[dict[str, Any] | None, dict[str, Any]]] = []
+    copies: list[dict[str, Any]] = []
     for _ in range(max(1, args.repeat)):
         before = run_ingest(region, args.baseline_src) if args.baseline_src else None
         rounds.append((before, run_ingest(region, None)))
+        copies.append(run_ingest(region, None, COPY_CHILD))
+    copies.sort(key=lambda figures: figures["seconds"])
+    copy = copies[len(copies) // 2]
     # The round whose run of this code took the median time stands for all of them.
     rounds.sort(key=lambda pair: pair[1]["seconds"])
     baseline, figures = rounds[len(rounds) // 2]
@@ -165,6 +198,18 @@ def main() -> None:
                 + ", ".join(f"{new['seconds']:.1f}" for _, new in rounds)
                 + " s.",
             ]
+    copy_rate = copy["rows"] / copy["seconds"]
+    rows += [
+        "",
+        "A plain copy of the same files, run in each round just after the ingest (one file at "
+        "a time, each read by sectorlink's own reader and stored unchanged, every column as "
+        "text, in a DuckDB file: no mapping, checks, rejects or quality report; median of "
+        f"{len(copies)}): {copy['seconds']:.1f} s, {copy_rate:,.0f} rows/s, CPU "
+        f"{copy['cpu_seconds']:.1f} s. The ingest takes "
+        f"{figures['seconds'] / copy['seconds']:.2f}x the copy's wall time and "
+        f"{figures['cpu_seconds'] / copy['cpu_seconds']:.2f}x its CPU time; the throughput "
+        f"target allows {figures['rows'] / 300_000 / copy['seconds']:.2f}x its wall time.",
+    ]
     rows += [
         "",
         "Per file, in load order; seconds are each load's own wall time, and two partners' "
