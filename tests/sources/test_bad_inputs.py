@@ -358,6 +358,12 @@ def test_corrupt_excel_and_parquet_and_missing_sheet(write, warehouse, tmp_path)
             write("d.xlsx", b"PK\x03\x04 not really"),
             warehouse=warehouse,
         )
+    with pytest.raises(FileFormatError, match="password-protected workbook or one in the old"):
+        ingest(
+            write("s.yaml", GOOD_SPEC),
+            write("e.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512)),
+            warehouse=warehouse,
+        )
     with pytest.raises(FileFormatError, match="not a readable Parquet file"):
         ingest(write("s.yaml", GOOD_SPEC), write("d.parquet", b"PAR1garbage"), warehouse=warehouse)
     wb = Workbook()
@@ -413,3 +419,79 @@ def test_workbook_with_its_sheet_cut_off_names_the_row_and_loads_nothing(
     assert err.value.file == cut
     assert 50 < err.value.row < 150
     assert table_counts(query) == [(0, 0, 0, 0)]
+
+
+# --- more file mistakes met in partners' extracts -------------------------------------------
+def test_a_zero_byte_is_refused_with_its_row_and_column(write, warehouse, query):
+    data = write("d.csv", GOOD_CSV.replace("Jones", "Jo\0nes").encode())
+    with pytest.raises(FileFormatError, match=r"byte 0x00 \(NUL\).*UTF-16") as err:
+        ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert (err.value.row, err.value.column) == (3, "surname")
+    assert table_counts(query) == [(0, 0, 0, 0)]
+
+
+@pytest.mark.parametrize(
+    ("packed", "kind"),
+    [("gzip", "gzip-compressed"), ("zip", "zip archive"), ("bz2", "bzip2-compressed")],
+)
+def test_compressed_files_are_refused_by_what_they_are(write, warehouse, tmp_path, packed, kind):
+    import bz2
+    import gzip
+    import zipfile
+
+    raw = GOOD_CSV.encode()
+    path = tmp_path / "d.csv"
+    if packed == "gzip":
+        path.write_bytes(gzip.compress(raw))
+    elif packed == "bz2":
+        path.write_bytes(bz2.compress(raw))
+    else:
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("d.csv", raw)
+    with pytest.raises(FileFormatError, match=kind) as err:
+        ingest(write("s.yaml", GOOD_SPEC), path, warehouse=warehouse)
+    assert err.value.row == 1 and err.value.file == path
+
+
+@pytest.mark.parametrize("endings", [("\r\n", "\n"), ("\n", "\r\n")])
+def test_mixed_line_endings_load_every_row_with_its_own_number(write, warehouse, query, endings):
+    rows = [f"{i},Smith{i},01/02/1980,03/04/2024" for i in range(1, 7)]
+    rows[3] = "4,Jones,31/02/1980,03/04/2024"  # not a date: rejected at its own row
+    first, second = endings
+    text = "id,surname,dob,seen" + first + first.join(rows[:3]) + first
+    text += second.join(rows[3:]) + second
+    result = ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text.encode()), warehouse=warehouse)
+    assert result.rows_read == 6 and result.file.name == "d.csv"
+    assert [r.row for r in result.rejects] == [5]
+    assert query("SELECT record_id, family_name, source_row FROM person_record ORDER BY 3") == [
+        ("1", "Smith1", 2),
+        ("2", "Smith2", 3),
+        ("3", "Smith3", 4),
+        ("5", "Smith5", 6),
+        ("6", "Smith6", 7),
+    ]
+    assert query("SELECT count(*) FROM event WHERE CAST(start_time AS DATE) = '2024-04-03'") == [
+        (5,)
+    ]
+
+
+def test_utf16_file_loads_when_declared_and_is_named_when_not(write, warehouse, query):
+    utf16 = write("d.csv", GOOD_CSV.replace("Jones", "Zoë"), encoding="utf-16")
+    with pytest.raises(FileFormatError, match=r"UTF-16 byte-order mark.*utf-16") as err:
+        ingest(write("s.yaml", GOOD_SPEC), utf16, warehouse=warehouse)
+    assert err.value.row == 1
+    declared = GOOD_SPEC.replace("record_id: id", "file: {encoding: utf-16}\nrecord_id: id")
+    ingest(write("u.yaml", declared), utf16, warehouse=warehouse)
+    assert query("SELECT family_name FROM person_record ORDER BY source_row") == [
+        ("Smith",),
+        ("Zoë",),
+    ]
+    with pytest.raises(FileFormatError, match="not UTF-16"):
+        ingest(write("u.yaml", declared), write("e.csv", GOOD_CSV), warehouse=warehouse)
+
+
+@pytest.mark.parametrize("text", [b"\xef\xbb\xbf", b"\n\n  \n"])
+def test_a_file_of_only_a_bom_or_blank_lines_has_no_header(write, warehouse, text):
+    with pytest.raises(FileFormatError, match="no header row") as err:
+        ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text), warehouse=warehouse)
+    assert err.value.row == 1

@@ -30,6 +30,8 @@ ENCODINGS = {
     "iso-8859-1": "latin-1",
     "windows-1252": "windows-1252",
     "cp1252": "windows-1252",
+    "utf-16": "utf-16",
+    "utf16": "utf-16",
 }
 DEFAULT_DATE_FORMATS = ("%Y-%m-%d",)
 DEFAULT_DATETIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
@@ -463,7 +465,7 @@ class _Parser:
         if encoding not in ENCODINGS:
             raise self.error(
                 "file.encoding",
-                f"unsupported encoding {encoding!r}; use utf-8, latin-1 or windows-1252",
+                f"unsupported encoding {encoding!r}; use utf-8, latin-1, windows-1252 or utf-16",
             )
         quote = self.text(data.get("quote", '"'), "file.quote")
         if len(quote) != 1:
