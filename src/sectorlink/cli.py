@@ -12,6 +12,8 @@ import pkgutil
 import typer
 
 import sectorlink.commands
+from sectorlink.commands._common import report_error
+from sectorlink.warehouse import WarehouseError
 
 app = typer.Typer(
     name="sectorlink",
@@ -37,4 +39,8 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except WarehouseError as exc:  # any command that opens the warehouse
+        report_error(str(exc))
+        raise SystemExit(2) from None

@@ -495,3 +495,53 @@ def test_a_file_of_only_a_bom_or_blank_lines_has_no_header(write, warehouse, tex
     with pytest.raises(FileFormatError, match="no header row") as err:
         ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text), warehouse=warehouse)
     assert err.value.row == 1
+
+
+def test_utf16_file_cut_inside_a_character(write, warehouse):
+    declared = GOOD_SPEC.replace("record_id: id", "file: {encoding: utf-16}\nrecord_id: id")
+    cut = GOOD_CSV.encode("utf-16")[:-1]
+    with pytest.raises(FileFormatError, match="ends in the middle of a utf-16 character"):
+        ingest(write("s.yaml", declared), write("d.csv", cut), warehouse=warehouse)
+
+
+# --- the warehouse --------------------------------------------------------------------------
+def test_a_warehouse_that_cannot_be_opened_says_why(write, tmp_path):
+    from sectorlink.warehouse import WarehouseError
+
+    spec, data = write("s.yaml", GOOD_SPEC), write("d.csv", GOOD_CSV)
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(WarehouseError, match="is a folder"):
+        ingest(spec, data, warehouse=tmp_path / "folder")
+    with pytest.raises(WarehouseError, match="not a DuckDB database"):
+        ingest(spec, data, warehouse=write("notes.duckdb", "meeting notes\n" * 500))
+    assert (tmp_path / "notes.duckdb").read_text() == "meeting notes\n" * 500  # left alone
+
+
+def test_a_warehouse_held_by_another_process_names_it_on_the_command_line(write, tmp_path):
+    spec, data = write("s.yaml", GOOD_SPEC), write("d.csv", GOOD_CSV)
+    held = tmp_path / "hub.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(held)!r}); print('open', flush=True); "
+            "sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        cli = [sys.executable, "-c", "from sectorlink.cli import main; main()"]
+        proc = subprocess.run(
+            [*cli, "ingest", str(spec), str(data), "--warehouse", str(held)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.communicate("", timeout=60)
+    assert proc.returncode == 2
+    assert f"open for writing in another process (process {holder.pid}" in proc.stderr
+    assert "Traceback" not in proc.stderr

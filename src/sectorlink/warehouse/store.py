@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -66,19 +67,57 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
+class WarehouseError(Exception):
+    """The warehouse file cannot be opened: a folder, not a DuckDB file, or in use."""
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> WarehouseError:
+    message = str(exc)
+    if path.is_dir():
+        return WarehouseError(f"warehouse {path} is a folder; give a file, e.g. {path}/hub.duckdb")
+    if "not a valid DuckDB database file" in message:
+        return WarehouseError(
+            f"warehouse {path} exists but is not a DuckDB database; give another path, or move "
+            "that file away"
+        )
+    holder = _LOCK_HOLDER.search(message)
+    if holder is not None or "Could not set lock" in message:
+        who = f" (process {holder.group(2)}, {Path(holder.group(1)).name})" if holder else ""
+        return WarehouseError(
+            f"warehouse {path} is open for writing in another process{who}; DuckDB lets one "
+            "process write at a time: close it (a notebook, sectorlink serve, another load) "
+            "and run this again"
+        )
+    return WarehouseError(f"cannot open warehouse {path}: {message.splitlines()[0]}")
+
+
 def connect(
     path: Path | str = DEFAULT_WAREHOUSE, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating when needed) the warehouse file; its schema is made sure of on write."""
+    """Open (creating when needed) the warehouse file; its schema is made sure of on write.
+
+    Raises:
+        FileNotFoundError: `read_only` and the file does not exist.
+        WarehouseError: the path is a folder, not a DuckDB file, or locked by another process.
+    """
     path = Path(path)
     # Progress is shown by sectorlink's own (Rich) bars, not DuckDB's terminal bar.
     if read_only:
         if not path.exists():
             raise FileNotFoundError(f"warehouse {path} does not exist; ingest an extract first")
-        con = duckdb.connect(str(path), read_only=True)
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise _open_error(path, exc) from None
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path))
+        try:
+            con = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise _open_error(path, exc) from None
         ensure_schema(con)
         # DuckDB checkpoints whenever the write-ahead log passes 16 MB, so a region's
         # loads each paid for one (ingest of a 200k-person region: 12 -> 9.5 s of CPU
