@@ -545,3 +545,53 @@ def test_a_warehouse_held_by_another_process_names_it_on_the_command_line(write,
     assert proc.returncode == 2
     assert f"open for writing in another process (process {holder.pid}" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- Parquet columns that are not flat values -----------------------------------------------
+def _parquet(path, **columns):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def test_a_parquet_list_or_binary_column_mapped_to_a_field_is_refused(write, warehouse, tmp_path):
+    import pyarrow as pa
+
+    common = {"id": ["1", "2"], "dob": ["01/02/1980", None], "seen": ["03/04/2024"] * 2}
+    listed = _parquet(tmp_path / "l.parquet", surname=[["Smith"], ["Jones", "Ng"]], **common)
+    with pytest.raises(FileFormatError, match=r"person.family_name: column 'surname' holds "):
+        ingest(write("s.yaml", GOOD_SPEC), listed, warehouse=warehouse)
+    binary = pa.array([b"Smith", b"Jones"], pa.binary())
+    with pytest.raises(FileFormatError, match="holds BLOB values") as err:
+        ingest(
+            write("s.yaml", GOOD_SPEC),
+            _parquet(tmp_path / "b.parquet", surname=binary, **common),
+            warehouse=warehouse,
+        )
+    assert err.value.column == "surname"
+    # An unmapped nested column is no obstacle.
+    result = ingest(
+        write("s.yaml", GOOD_SPEC),
+        _parquet(tmp_path / "ok.parquet", surname=["Smith", "Jones"], tags=[["a"], []], **common),
+        warehouse=warehouse,
+    )
+    assert result.rows_written["person_record"] == 2
+
+
+def test_whole_numbers_stored_as_parquet_floats_read_as_integers(write, warehouse, query, tmp_path):
+    # pandas stores an integer column with a gap as float64: ids must not become '1.0'.
+    data = _parquet(
+        tmp_path / "f.parquet",
+        id=[1.0, 9434765919.0, 2.5],
+        surname=["Smith", "Jones", "Ng"],
+        dob=["01/02/1980"] * 3,
+        seen=["03/04/2024"] * 3,
+    )
+    ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert query("SELECT record_id FROM person_record ORDER BY source_row") == [
+        ("1",),
+        ("9434765919",),
+        ("2.5",),
+    ]

@@ -200,6 +200,14 @@ def _ingest(
     for column, key_path in spec.columns_used().items():
         if column not in staged.columns:
             _missing_column(spec, staged, column, key_path)
+        if column in staged.unmappable:
+            raise FileFormatError(
+                f"{key_path}: column {column!r} holds {staged.unmappable[column]} values, not "
+                "flat text, numbers or dates, so it cannot fill a model field; export it "
+                "flattened (one value per cell)",
+                file=path,
+                column=column,
+            )
     plan = build_plan(spec, staged)
     con.execute(f"CREATE TEMP TABLE {MAPPED} AS {plan.sql}")
     notes: list[str] = []

@@ -52,6 +52,9 @@ class StagedFile:
     rows: int
     delimiter: str | None = None
     encoding: str | None = None
+    unmappable: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Columns whose values are not flat (lists, structs, maps, binary), by name: their type.
+    Staged as text all the same; a spec that maps one is refused."""
 
     @property
     def header(self) -> list[str]:
@@ -662,11 +665,19 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> StagedFile:
             f"not a readable Parquet file: {str(exc).splitlines()[0]}", file=path
         ) from None
     header = [str(r[0]) for r in described]
+    types = {str(r[0]): str(r[1]) for r in described}
     _check_header(path, header)
     columns = {name: f"c{i}" for i, name in enumerate(header)}
     select = ", ".join(
-        f"CAST({quote_ident(name)} AS VARCHAR) AS {c}" for name, c in columns.items()
+        f"{_parquet_text(quote_ident(name), types[name])} AS {c}" for name, c in columns.items()
     )
+    unmappable = {
+        name: kind
+        for name, kind in types.items()
+        if kind in ("BLOB", "BIT")
+        or kind.endswith("]")
+        or kind.startswith(("STRUCT", "MAP", "UNION"))
+    }
     con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
     try:
         con.execute(
@@ -679,4 +690,23 @@ def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> StagedFile:
     # Parquet has no header row: rows are numbered from 1.
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 1 AS __row, * FROM {STAGING}_raw")
     row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
-    return StagedFile(path=path, format="parquet", columns=columns, rows=int(row[0]) if row else 0)
+    return StagedFile(
+        path=path,
+        format="parquet",
+        columns=columns,
+        rows=int(row[0]) if row else 0,
+        unmappable=unmappable,
+    )
+
+
+def _parquet_text(column: str, kind: str) -> str:
+    """A Parquet value as text. A whole number held as a float (pandas stores an integer
+    column with gaps as float64, so an NHS number arrives as 9434765919.0) is written as an
+    integer, as Excel's numbers are."""
+    if kind not in ("DOUBLE", "FLOAT"):
+        return f"CAST({column} AS VARCHAR)"
+    return (
+        f"CASE WHEN isfinite({column}) AND {column} = trunc({column}) "
+        f"AND abs({column}) < 9007199254740992 THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) "
+        f"ELSE CAST({column} AS VARCHAR) END"
+    )
