@@ -595,3 +595,50 @@ def test_whole_numbers_stored_as_parquet_floats_read_as_integers(write, warehous
         ("9434765919",),
         ("2.5",),
     ]
+
+
+# --- a title above the header ---------------------------------------------------------------
+def test_a_title_above_the_header_is_named_with_the_setting_that_skips_it(
+    write, warehouse, tmp_path
+):
+    from openpyxl import Workbook
+
+    titled = "Clinic extract for March\n" + GOOD_CSV
+    with pytest.raises(FileFormatError, match=r"if row 1 is a title.*set file.header_row") as err:
+        ingest(write("s.yaml", GOOD_SPEC), write("d.csv", titled), warehouse=warehouse)
+    assert err.value.row == 2
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Clinic extract for March"])
+    for line in GOOD_CSV.splitlines():
+        sheet.append(line.split(","))
+    workbook.save(tmp_path / "d.xlsx")
+    with pytest.raises(SpecError, match=r"row 1: 'Clinic extract for March'.*file.header_row"):
+        ingest(write("s.yaml", GOOD_SPEC), tmp_path / "d.xlsx", warehouse=warehouse)
+    fixed = GOOD_SPEC.replace("record_id: id", "file: {header_row: 2}\nrecord_id: id")
+    assert (
+        ingest(write("f.yaml", fixed), write("d.csv", titled), warehouse=warehouse).rows_read == 2
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("{header_row: 0}", "header_row must be a row number"),
+        ("{header_row: two}", "header_row must be a row number"),
+        ("{format: parquet, header_row: 2}", "Parquet has none"),
+    ],
+)
+def test_bad_header_row_settings(write, setting, expected):
+    with pytest.raises(SpecError, match=expected):
+        load_spec(
+            write("s.yaml", GOOD_SPEC.replace("record_id: id", f"file: {setting}\nrecord_id: id"))
+        )
+
+
+def test_a_header_row_past_the_end_of_the_file(write, warehouse):
+    spec = GOOD_SPEC.replace("record_id: id", "file: {header_row: 9}\nrecord_id: id")
+    with pytest.raises(FileFormatError, match=r"no header row at row 9 \(file.header_row\)") as err:
+        ingest(write("s.yaml", spec), write("d.csv", GOOD_CSV), warehouse=warehouse)
+    assert err.value.row == 9

@@ -592,3 +592,59 @@ def test_check_of_an_events_file_before_its_people_says_what_it_could_not_check(
     ingest(write("p.yaml", PEOPLE_SPEC), write("p.csv", PEOPLE_CSV), warehouse=warehouse)
     result = ingest(spec, data, warehouse=warehouse, check=True)
     assert result.rows_rejected == 1 and not result.notes
+
+
+HEADER_ROW_SPEC = PEOPLE_SPEC.replace("record_id: PatID", "file: {header_row: 3}\nrecord_id: PatID")
+
+
+def test_header_row_below_a_title_in_a_csv(write, warehouse, query):
+    lines = PEOPLE_CSV.splitlines()
+    lines[2] = lines[2].replace("1975-12-31", "31/31/1975")  # rejected, at its own row
+    text = "Riverside GP extract, run 2024-03-01\n\n" + "\n".join(lines) + "\n"
+    result = ingest(write("p.yaml", HEADER_ROW_SPEC), write("p.csv", text), warehouse=warehouse)
+    assert result.rows_read == 3
+    assert [r.row for r in result.rejects] == [5]
+    assert query("SELECT record_id, source_row FROM person_record ORDER BY 2") == [
+        ("P1", 4),
+        ("P3", 6),
+    ]
+
+
+def test_header_row_below_a_title_in_a_workbook(write, warehouse, query, tmp_path):
+    from unittest import mock
+
+    import duckdb
+
+    from sectorlink.sources import xlsx
+    from sectorlink.sources.readers import stage_file
+    from sectorlink.sources.spec import load_spec
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Riverside GP extract"])
+    sheet.append([])
+    for line in PEOPLE_CSV.splitlines():
+        sheet.append(line.split(","))
+    sheet.append([])  # a blank row inside the data is kept, and rejected
+    sheet.append(["P4", "Ng", "Li", "01/01/2001", "F", "", ""])
+    path = tmp_path / "p.xlsx"
+    workbook.save(path)
+    spec = load_spec(write("p.yaml", HEADER_ROW_SPEC))
+    con = duckdb.connect()
+    stage_file(con, path, spec.file)
+    by_sql = con.execute("SELECT * FROM __staging ORDER BY __row").fetchall()
+    with mock.patch.object(xlsx, "stage_sheet_sql", return_value=False):
+        stage_file(con, path, spec.file)
+    exactly = con.execute("SELECT * FROM __staging ORDER BY __row").fetchall()
+    assert by_sql == exactly
+    assert [row[0] for row in by_sql] == [4, 5, 6, 7, 8]
+    assert by_sql[0][1:3] == ("P1", "Smith") and by_sql[3][1:] == (None,) * 7
+    result = ingest(spec, path, warehouse=warehouse)
+    assert [r.row for r in result.rejects] == [7]
+    assert query("SELECT record_id FROM person_record ORDER BY source_row") == [
+        ("P1",),
+        ("P2",),
+        ("P3",),
+        ("P4",),
+    ]

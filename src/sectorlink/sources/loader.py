@@ -325,6 +325,12 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
             f"; the header was read as one column {header[0][:60]!r}, so the delimiter "
             f"is probably wrong (the spec says {staged.delimiter!r})"
         )
+    elif staged.format != "parquet" and not set(spec.columns_used()) & set(header):
+        shown = ", ".join(repr(h[:40]) for h in header[:3]) + (", ..." if len(header) > 3 else "")
+        delimiter_hint = (
+            f"; none of the spec's columns is in the header (row {staged.header_row}: {shown}): "
+            "if the column names are on a lower row, under a title, set file.header_row"
+        )
     raise SpecError(
         f"{key_path}: column {column!r} is not in {staged.path.name}{hint}{delimiter_hint}",
         file=spec.path,

@@ -52,6 +52,7 @@ class StagedFile:
     rows: int
     delimiter: str | None = None
     encoding: str | None = None
+    header_row: int = 1
     unmappable: dict[str, str] = dataclasses.field(default_factory=dict)
     """Columns whose values are not flat (lists, structs, maps, binary), by name: their type.
     Staged as text all the same; a spec that maps one is refused."""
@@ -89,6 +90,11 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     elif fmt == "excel":
         staged = _stage_excel(con, path, options)
     else:
+        if options.header_row != 1:
+            raise FileFormatError(
+                "file.header_row applies to CSV and Excel files; a Parquet file has no header row",
+                file=path,
+            )
         staged = _stage_parquet(con, path)
     if staged.rows == 0:
         raise FileFormatError("the file has a header but no data rows", file=path, row=2)
@@ -275,16 +281,20 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def _read_header(
-    path: Path, encoding: str, delimiter: str | None, quote: str
+    path: Path, encoding: str, delimiter: str | None, quote: str, header_row: int = 1
 ) -> tuple[list[str], str]:
     with open(path, "rb") as fh:
         head = fh.read(65536)
     text = head.decode("utf-8-sig" if encoding == "utf-8" else "latin-1", errors="replace")
+    # Lines above the header (a title, how the extract was made) are skipped: DuckDB's
+    # `skip` counts line ends the same way.
+    text = "\n".join(text.split("\n")[header_row - 1 :])
     if not text.strip():
+        where = "" if header_row == 1 else f" at row {header_row} (file.header_row)"
         raise FileFormatError(
-            "the file has no header row: it holds only white space or a byte-order mark",
+            f"the file has no header row{where}: it holds only white space or a byte-order mark",
             file=path,
-            row=1,
+            row=header_row,
         )
     first_line = text.splitlines()[0] if text.splitlines() else ""
     delim = delimiter or _sniff_delimiter(first_line)
@@ -292,20 +302,22 @@ def _read_header(
     try:
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
-        raise FileFormatError(f"cannot read the header row: {exc}", file=path, row=1) from None
+        raise FileFormatError(
+            f"cannot read the header row: {exc}", file=path, row=header_row
+        ) from None
     return [h.strip() for h in header], delim
 
 
-def _check_header(path: Path, header: list[str]) -> None:
+def _check_header(path: Path, header: list[str], header_row: int = 1) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(header, start=1):
         if not name:
-            raise FileFormatError(f"header column {i} has no name", file=path, row=1)
+            raise FileFormatError(f"header column {i} has no name", file=path, row=header_row)
         if name in seen:
             raise FileFormatError(
                 f"column {name!r} appears twice in the header (columns {seen[name]} and {i})",
                 file=path,
-                row=1,
+                row=header_row,
                 column=name,
             )
         seen[name] = i
@@ -355,15 +367,18 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
             transcode_to_utf8(path, options.encoding, utf8)
             staged = _stage_csv(con, utf8, dataclasses.replace(options, encoding="utf-8"))
         return dataclasses.replace(staged, path=path, encoding=options.encoding)
-    header, delim = _read_header(path, options.encoding, options.delimiter, options.quote)
-    _check_header(path, header)
+    header_row = options.header_row
+    header, delim = _read_header(
+        path, options.encoding, options.delimiter, options.quote, header_row
+    )
+    _check_header(path, header, header_row)
     check_no_nul(path, delim)
     columns = {name: f"c{i}" for i, name in enumerate(header)}
     column_types = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in columns.values()) + "}"
     sql = (
         f"CREATE TEMP TABLE {STAGING}_raw AS SELECT * FROM read_csv(?, auto_detect = false, "
-        f"header = true, columns = {column_types}, delim = ?, quote = ?, escape = ?, "
-        f"strict_mode = true, encoding = ?, max_line_size = 10000000)"
+        f"header = true, skip = {header_row - 1}, columns = {column_types}, delim = ?, "
+        f"quote = ?, escape = ?, strict_mode = true, encoding = ?, max_line_size = 10000000)"
     )
     con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
     try:
@@ -380,21 +395,28 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
                 write_lf_line_endings(path, unix)
                 staged = _stage_csv(con, unix, options)
             return dataclasses.replace(staged, path=path)
-        raise _csv_error(path, exc, header, delim) from None
-    # The staging table is filled in file order, so rowid + 2 is the spreadsheet row number.
-    con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 2 AS __row, * FROM {STAGING}_raw")
+        raise _csv_error(path, exc, header, delim, header_row) from None
+    # The staging table is filled in file order, so the row number is the rowid past the
+    # header's (as a spreadsheet shows it, when no value spans lines).
+    con.execute(
+        f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + {header_row + 1} AS __row, * "
+        f"FROM {STAGING}_raw"
+    )
     row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
     return StagedFile(
         path=path,
         format="csv",
         columns=columns,
         rows=int(row[0]) if row else 0,
+        header_row=header_row,
         delimiter=delim,
         encoding=options.encoding,
     )
 
 
-def _csv_error(path: Path, exc: duckdb.Error, header: list[str], delim: str) -> FileFormatError:
+def _csv_error(
+    path: Path, exc: duckdb.Error, header: list[str], delim: str, header_row: int = 1
+) -> FileFormatError:
     message = str(exc)
     line_match = _CSV_LINE.search(message)
     line = int(line_match.group(1)) if line_match else None
@@ -408,9 +430,14 @@ def _csv_error(path: Path, exc: duckdb.Error, header: list[str], delim: str) -> 
             if got < expected and got < len(header)
             else ""
         )
+        title = (
+            f"; if row {header_row} is a title above the real header, set file.header_row"
+            if expected == 1 and got > 1
+            else ""
+        )
         return FileFormatError(
             f"this row has {got} fields but the header has {expected}{missing}{cut}; check the "
-            f"delimiter ({delim!r}) and quoting",
+            f"delimiter ({delim!r}) and quoting{title}",
             file=path,
             row=line,
         )
@@ -592,24 +619,28 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
             sheet = workbook[options.sheet]
         else:
             sheet = workbook.worksheets[0]
+        header_row = options.header_row
         rows = _sheet_rows(sheet)
         first = next(rows, None)
+        while first is not None and first[0] < header_row:  # a title above the header
+            first = next(rows, None)
         rows.close()  # only the header is read this way; the data rows below
         if first is None:
-            raise FileFormatError("the sheet is empty", file=path) from None
-        header_cells = first[1] if first[0] == 1 else []
+            where = "" if header_row == 1 else f" from row {header_row} (file.header_row) on"
+            raise FileFormatError(f"the sheet is empty{where}", file=path) from None
+        header_cells = first[1] if first[0] == header_row else []
         header = [str(c).strip() if c is not None else "" for c in header_cells]
         while header and not header[-1]:
             header.pop()
-        _check_header(path, header)
+        _check_header(path, header, header_row)
         width = len(header)
         con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
 
         def exact_cell(kind: str, style: int, text: str | None) -> str | None:
             return _excel_text(_cell_value(workbook, sheet._shared_strings, kind, style, text))
 
-        if not stage_sheet_sql(con, sheet, width, f"{STAGING}_raw", exact_cell):
-            _stage_excel_rows(con, sheet, width, first[0] == 1)
+        if not stage_sheet_sql(con, sheet, width, f"{STAGING}_raw", exact_cell, header_row):
+            _stage_excel_rows(con, sheet, width, header_row)
     except FileFormatError as exc:
         if exc.file is not None:
             raise
@@ -619,21 +650,23 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
     columns = {name: f"c{i}" for i, name in enumerate(header)}
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT * FROM {STAGING}_raw")
     row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchall()
-    return StagedFile(path=path, format="excel", columns=columns, rows=int(row[0][0]))
+    return StagedFile(
+        path=path, format="excel", columns=columns, rows=int(row[0][0]), header_row=header_row
+    )
 
 
 def _stage_excel_rows(
-    con: duckdb.DuckDBPyConnection, sheet: Any, width: int, has_header: bool
+    con: duckdb.DuckDBPyConnection, sheet: Any, width: int, header_row: int = 1
 ) -> None:
     """The exact reader's staging, row by row in Python (for sheets `xlsx` cannot read)."""
     data: list[list[str | None]] = [[] for _ in range(width)]
     row_numbers: list[int] = []
     blank_run: list[int] = []
-    expected = 2
+    expected = header_row + 1
     rows = _sheet_rows(sheet)
-    if has_header:
-        next(rows, None)
     for number, cells in rows:
+        if number <= header_row:  # the header, and any title above it
+            continue
         blank_run += range(expected, number)  # rows missing from the XML are blank
         expected = number + 1
         values = [_excel_text(c) for c in cells[:width]]

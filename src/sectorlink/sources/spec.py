@@ -51,7 +51,7 @@ TOP_KEYS = (
     "events",
     "tables",
 )
-FILE_KEYS = ("format", "delimiter", "encoding", "quote", "sheet")
+FILE_KEYS = ("format", "delimiter", "encoding", "quote", "sheet", "header_row")
 MAPPING_KEYS = (
     "column",
     "columns",
@@ -140,6 +140,9 @@ class FileOptions:
     encoding: str = "utf-8"
     quote: str = '"'
     sheet: str | None = None
+    header_row: int = 1
+    """The row holding the column names (CSV and Excel); rows above it, a title or a note
+    on how the extract was made, are skipped."""
 
 
 @dataclass(frozen=True)
@@ -471,12 +474,23 @@ class _Parser:
         if len(quote) != 1:
             raise self.error("file.quote", "quote must be one character")
         sheet = data.get("sheet")
+        header_row = data.get("header_row", 1)
+        if isinstance(header_row, bool) or not isinstance(header_row, int) or header_row < 1:
+            raise self.error(
+                "file.header_row",
+                f"header_row must be a row number (1 or more), got {header_row!r}",
+            )
+        if header_row > 1 and fmt == "parquet":
+            raise self.error(
+                "file.header_row", "header_row applies to CSV and Excel files; Parquet has none"
+            )
         return FileOptions(
             format=fmt,
             delimiter=delimiter,
             encoding=ENCODINGS[encoding],
             quote=quote,
             sheet=None if sheet is None else str(sheet),
+            header_row=header_row,
         )
 
     def spec(self, data: Mapping[str, Any], sha256: str) -> MappingSpec:

@@ -127,9 +127,15 @@ def _row_batches(source: Any) -> Iterator[bytes]:
 
 
 def stage_sheet_sql(
-    con: duckdb.DuckDBPyConnection, sheet: Any, width: int, table: str, exact_cell: Any
+    con: duckdb.DuckDBPyConnection,
+    sheet: Any,
+    width: int,
+    table: str,
+    exact_cell: Any,
+    header_row: int = 1,
 ) -> bool:
-    """Create `table` (`__row`, c0..c{width-1}) from the sheet's data rows (row 2 on).
+    """Create `table` (`__row`, c0..c{width-1}) from the sheet's data rows (the rows below
+    `header_row`).
 
     Rows missing from the XML or blank between data rows are kept as all-NULL rows; blank
     rows after the last data row are dropped, as the exact reader does. `exact_cell(kind,
@@ -147,7 +153,7 @@ def stage_sheet_sql(
     try:
         with workbook._archive.open(sheet._worksheet_path) as source:
             rows = _stage_cells(con, workbook, source)
-        return rows > 0 and _stage(con, width, table, exact_cell)
+        return rows > 0 and _stage(con, width, table, exact_cell, header_row)
     except _ExactReaderNeeded:
         return False
     finally:
@@ -283,7 +289,9 @@ def _cells_sql(workbook: Any) -> str:
         """
 
 
-def _stage(con: duckdb.DuckDBPyConnection, width: int, table: str, exact_cell: Any) -> bool:
+def _stage(
+    con: duckdb.DuckDBPyConnection, width: int, table: str, exact_cell: Any, header_row: int
+) -> bool:
     """Check the cells, convert the ones SQL cannot, pivot them into `table`."""
     check = con.execute(
         """SELECT
@@ -320,10 +328,11 @@ def _stage(con: duckdb.DuckDBPyConnection, width: int, table: str, exact_cell: A
                        bool_or(__value IS NOT NULL AND NOT regexp_full_match(__value,
                                '{SPACE_CLASS}')) AS __data
                 FROM __xlsx_cells JOIN __xlsx_columns USING (letters)
-                WHERE col <= {width} AND rownum >= 2 GROUP BY rownum
+                WHERE col <= {width} AND rownum > {header_row} GROUP BY rownum
             )
             SELECT r.__row, {pivot}
-            FROM range(2, (SELECT coalesce(max(__row), 1) + 1 FROM data WHERE __data))
+            FROM range({header_row + 1},
+                       (SELECT coalesce(max(__row), {header_row}) + 1 FROM data WHERE __data))
                  r(__row) LEFT JOIN data d ON d.__row = r.__row
             ORDER BY r.__row"""
         )
