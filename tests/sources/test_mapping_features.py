@@ -648,3 +648,61 @@ def test_header_row_below_a_title_in_a_workbook(write, warehouse, query, tmp_pat
         ("P3",),
         ("P4",),
     ]
+
+
+def test_real_date_cells_load_whatever_display_format_the_spec_names(
+    write, warehouse, query, tmp_path
+):
+    """Excel shows a date cell as 01/02/1980; the reader stages it as 1980-02-01. A spec
+    written from what Excel shows still loads it (and a Parquet date column likewise)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    spec = write(
+        "d.yaml",
+        """\
+        spec_version: 1
+        source: clinic
+        record_id: id
+        person:
+          family_name: surname
+          birth_date: {column: dob, formats: ["%d/%m/%Y"]}
+        events:
+          - event_type: {value: gp_registration}
+            start_time: {column: seen, formats: ["%d/%m/%Y %H:%M"]}
+        """,
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["id", "surname", "dob", "seen"])
+    sheet.append(["1", "Smith", dt.date(1980, 2, 1), dt.datetime(2024, 4, 3, 10, 30)])
+    sheet.append(["2", "Jones", "05/06/1990", "07/08/2024 09:15"])  # typed as text
+    sheet["C2"].number_format = "dd/mm/yyyy"
+    sheet["D2"].number_format = "dd/mm/yyyy hh:mm"
+    workbook.save(tmp_path / "d.xlsx")
+    result = ingest(spec, tmp_path / "d.xlsx", warehouse=warehouse)
+    assert result.rows_rejected == 0
+    assert query(
+        "SELECT birth_date, start_time FROM person_record JOIN event USING (record_id)"
+        " ORDER BY record_id"
+    ) == [
+        (dt.date(1980, 2, 1), dt.datetime(2024, 4, 3, 10, 30)),
+        (dt.date(1990, 6, 5), dt.datetime(2024, 8, 7, 9, 15)),
+    ]
+    table = pa.table(
+        {
+            "id": ["3"],
+            "surname": ["Ng"],
+            "dob": pa.array([dt.date(2001, 12, 31)], pa.date32()),
+            "seen": pa.array([dt.datetime(2024, 1, 2, 3, 4)], pa.timestamp("s")),
+        }
+    )
+    pq.write_table(table, tmp_path / "d.parquet")
+    assert ingest(spec, tmp_path / "d.parquet", warehouse=warehouse).rows_rejected == 0
+    assert query("SELECT birth_date FROM person_record WHERE record_id = '3'") == [
+        (dt.date(2001, 12, 31),)
+    ]
+    # A CSV has no typed cells: its dates must be in the spec's formats.
+    csv = write("d.csv", "id,surname,dob,seen\n4,Li,2001-12-31,02/01/2024 03:04\n")
+    assert ingest(spec, csv, warehouse=warehouse).rows_rejected == 1

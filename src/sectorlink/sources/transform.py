@@ -75,6 +75,10 @@ class Column:
         return self.derived_from or ""
 
 
+# How the Excel and Parquet readers write a typed date or date-time as text.
+TYPED_DATE_TEXT = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+
+
 @dataclass
 class TargetPlan:
     index: int
@@ -162,6 +166,10 @@ class _Builder:
             return raw, []
         if f.type in ("date", "datetime"):
             formats = mapping.formats if mapping is not None else ()
+            if self.staged.format in ("excel", "parquet"):
+                # A real date cell (or a Parquet date column) is staged as ISO text whatever
+                # the display format the spec's author saw in Excel, so ISO is always read.
+                formats = (*formats, *(iso for iso in TYPED_DATE_TEXT if iso not in formats))
             fmt_list = "[" + ", ".join(lit(x) for x in formats) + "]"
             parsed = f"try_strptime({raw}, {fmt_list})"
             typed = f"CAST({parsed} AS DATE)" if f.type == "date" else parsed
