@@ -642,3 +642,20 @@ def test_a_header_row_past_the_end_of_the_file(write, warehouse):
     with pytest.raises(FileFormatError, match=r"no header row at row 9 \(file.header_row\)") as err:
         ingest(write("s.yaml", spec), write("d.csv", GOOD_CSV), warehouse=warehouse)
     assert err.value.row == 9
+
+
+def test_a_two_digit_year_read_by_a_four_digit_format_is_rejected(write, warehouse, query):
+    # %Y reads 01/02/80 as the year 80 AD: stored, it would be a silent error.
+    data = write(
+        "d.csv", "id,surname,dob,seen\n1,Smith,01/02/80,03/04/2024\n2,Ng,01/02/1980,03/04/24\n"
+    )
+    result = ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
+    assert result.rows_rejected == 2
+    reasons = sorted(r.reason for r in result.rejects)
+    assert reasons == [
+        "dob (person_record.birth_date): 01/02/80 reads as the year 80; for two-digit years "
+        "put %y in the formats",
+        "seen (event.start_time): 03/04/24 reads as the year 24; for two-digit years put %y in "
+        "the formats",
+    ]
+    assert table_counts(query)[0][:2] == (0, 0)

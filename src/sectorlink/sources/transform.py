@@ -193,6 +193,12 @@ class _Builder:
                     f"{value} > {now}",
                     f"{lit(where + ': ')} || {raw} || {lit(' lies in the future')}",
                 ),
+                (
+                    # %Y reads '01/02/80' as the year 80: a two-digit year, never a real one.
+                    f"year({value}) < 1000",
+                    f"{lit(where + ': ')} || {raw} || ' reads as the year ' || year({value}) || "
+                    f"{lit('; for two-digit years put %y in the formats')}",
+                ),
             ]
         if f.type == "integer":
             typed = (
