@@ -706,3 +706,41 @@ def test_real_date_cells_load_whatever_display_format_the_spec_names(
     # A CSV has no typed cells: its dates must be in the spec's formats.
     csv = write("d.csv", "id,surname,dob,seen\n4,Li,2001-12-31,02/01/2024 03:04\n")
     assert ingest(spec, csv, warehouse=warehouse).rows_rejected == 1
+
+
+def test_a_comma_in_a_number_only_separates_thousands(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: advice
+        record_id: id
+        person: {given_name: name}
+        events:
+          - event_type: {value: debt_advice}
+            start_time: {column: d, formats: ["%Y-%m-%d"]}
+            detail:
+              benefit_support:
+                support_type: {value: debt_advice}
+                debt_amount: debt
+        """,
+    )
+    rows = ["1,234.50", "12,500", "- £2,000", "3,5", "1.234,56", "1,23,456", "7.5"]
+    text = "id,name,d,debt\n" + "".join(
+        f'{i},N{i},2024-01-01,"{amount}"\n' for i, amount in enumerate(rows, start=1)
+    )
+    result = ingest(spec, write("b.csv", text), warehouse=warehouse)
+    assert query("SELECT event_id, debt_amount FROM benefit_support ORDER BY 1") == [
+        ("1", 1234.5),
+        ("2", 12500.0),
+        ("3", -2000.0),
+        ("7", 7.5),
+    ]
+    assert sorted((r.row, r.reason) for r in result.rejects) == [
+        (
+            row,
+            f"debt (benefit_support.debt_amount): {rows[row - 2]} is not a number (a comma "
+            "may only separate thousands, as in 1,234.5)",
+        )
+        for row in (5, 6, 7)
+    ]

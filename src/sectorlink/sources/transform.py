@@ -207,8 +207,23 @@ class _Builder:
             )
             return typed, self._bad(raw, value, where, "is not a whole number")
         if f.type == "number":
-            typed = f"TRY_CAST(regexp_replace({raw}, '[£$€,\\s]', '', 'g') AS DOUBLE)"
-            return typed, self._bad(raw, value, where, "is not a number")
+            # Currency signs and spaces go; a comma only between groups of three digits
+            # (1,234.50). '3,5' (a decimal comma: a lead level of 3.5) is refused, not read
+            # as 35, and so is '1.234,56'.
+            bare = f"regexp_replace({raw}, '[£$€\\s]', '', 'g')"
+            typed = (
+                f"CASE WHEN NOT contains({raw}, ',') THEN TRY_CAST({bare} AS DOUBLE) "
+                f"WHEN regexp_full_match({bare}, '[+-]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]*)?') "
+                f"THEN TRY_CAST(replace({bare}, ',', '') AS DOUBLE) END"
+            )
+            comma = " is not a number (a comma may only separate thousands, as in 1,234.5)"
+            return typed, [
+                (
+                    f"{raw} IS NOT NULL AND {value} IS NULL",
+                    f"{lit(where + ': ')} || {raw} || CASE WHEN contains({raw}, ',') THEN "
+                    f"{lit(comma)} ELSE {lit(' is not a number')} END",
+                )
+            ]
         if f.type == "boolean":
             assert mapping is not None
             trues = ", ".join(lit(v) for v in mapping.true_values)
