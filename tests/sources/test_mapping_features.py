@@ -744,3 +744,36 @@ def test_a_comma_in_a_number_only_separates_thousands(write, warehouse, query):
         )
         for row in (5, 6, 7)
     ]
+
+
+def test_wrapped_and_double_spaced_header_names_match_the_spec(write, warehouse, query, tmp_path):
+    """Excel wraps a long header onto two lines ('Date of', 'Birth'): the spec names it as
+    it reads, 'Date of Birth'. So does a CSV whose header was exported with the line end."""
+    spec = PEOPLE_SPEC.replace("Surname", "Family name").replace(
+        "column: DOB", "column: Date of Birth"
+    )
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["PatID", "Family  name", "Forename", "Date of\nBirth", "Sex", "Postcode", "NHS"])
+    sheet.append(["P1", "Smith", "John", "03/04/1980", "1", "NG1 5AB", "9434765919"])
+    workbook.save(tmp_path / "p.xlsx")
+    ingest(write("p.yaml", spec), tmp_path / "p.xlsx", warehouse=warehouse)
+    csv_text = 'PatID,"Family  name",Forename,"Date of\r\nBirth",Sex,Postcode,NHS\nP2,Jones,Mary,'
+    csv_text += "31/12/1975,2,,\n"
+    ingest(write("p.yaml", spec), write("p.csv", csv_text), warehouse=warehouse)
+    # Excel on Windows: the wrapped header's line break is LF, rows end in CR LF, and an
+    # in-cell line break (Alt+Enter) is LF too. DuckDB alone found no rows in it.
+    excel_csv = (
+        'PatID,"Family  name",Forename,"Date of\nBirth",Sex,Postcode,NHS\r\n'
+        'P3,"Patel\nSingh",Anil,01/01/1962,M,,\r\nP4,Ng,Li,02/02/1992,F,,\r\n'
+    )
+    result = ingest(write("p.yaml", spec), write("e.csv", excel_csv), warehouse=warehouse)
+    assert result.rows_read == 2 and [r.row for r in result.rejects] == []
+    assert query("SELECT record_id, family_name, birth_date FROM person_record ORDER BY 1") == [
+        ("P1", "Smith", dt.date(1980, 4, 3)),
+        ("P2", "Jones", dt.date(1975, 12, 31)),
+        ("P3", "Patel\nSingh", dt.date(1962, 1, 1)),
+        ("P4", "Ng", dt.date(1992, 2, 2)),
+    ]
+    assert query("SELECT source_row FROM person_record WHERE record_id = 'P4'") == [(3,)]

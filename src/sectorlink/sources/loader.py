@@ -198,11 +198,12 @@ def _ingest(
         )
     staged = stage_file(con, path, spec.file)
     for column, key_path in spec.columns_used().items():
-        if column not in staged.columns:
+        name = staged.header_name(column)
+        if name is None:
             _missing_column(spec, staged, column, key_path)
-        if column in staged.unmappable:
+        elif name in staged.unmappable:
             raise FileFormatError(
-                f"{key_path}: column {column!r} holds {staged.unmappable[column]} values, not "
+                f"{key_path}: column {column!r} holds {staged.unmappable[name]} values, not "
                 "flat text, numbers or dates, so it cannot fill a model field; export it "
                 "flattened (one value per cell)",
                 file=path,
@@ -325,7 +326,7 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
             f"; the header was read as one column {header[0][:60]!r}, so the delimiter "
             f"is probably wrong (the spec says {staged.delimiter!r})"
         )
-    elif staged.format != "parquet" and not set(spec.columns_used()) & set(header):
+    elif staged.format != "parquet" and not any(map(staged.header_name, spec.columns_used())):
         shown = ", ".join(repr(h[:40]) for h in header[:3]) + (", ..." if len(header) > 3 else "")
         delimiter_hint = (
             f"; none of the spec's columns is in the header (row {staged.header_row}: {shown}): "

@@ -61,6 +61,20 @@ class StagedFile:
     def header(self) -> list[str]:
         return list(self.columns)
 
+    def header_name(self, name: str) -> str | None:
+        """The header name a spec's column `name` refers to. Runs of white space count as
+        one space, so a wrapped Excel header ('Date of', line end, 'Birth') is 'Date of
+        Birth'."""
+        if name in self.columns:
+            return name
+        collapsed = " ".join(name.split())
+        return collapsed if collapsed in self.columns else None
+
+    def column(self, name: str) -> str | None:
+        """The staging column (c0, c1, ...) of the spec's column `name`, if the file has it."""
+        found = self.header_name(name)
+        return None if found is None else self.columns[found]
+
 
 def file_format(path: Path, options: FileOptions) -> str:
     if options.format:
@@ -371,6 +385,12 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     header, delim = _read_header(
         path, options.encoding, options.delimiter, options.quote, header_row
     )
+    if any("\n" in name or "\r" in name for name in header) and _has_crlf(path):
+        # DuckDB takes the file's first line end for the row end. Excel writes a wrapped
+        # header's line break as LF inside quotes and row ends as CR LF, and DuckDB then
+        # found no rows at all: read a copy with LF throughout.
+        return _stage_lf_copy(con, path, options)
+    header = [" ".join(name.split()) for name in header]  # 'Date of\nBirth': 'Date of Birth'
     _check_header(path, header, header_row)
     check_no_nul(path, delim)
     columns = {name: f"c{i}" for i, name in enumerate(header)}
@@ -388,13 +408,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
             check_encoding(path, "utf-8", delim)  # raises, naming the byte
         if "invalid state" in str(exc) and mixes_line_endings(path):
             # Extracts joined from two systems' exports often end some rows with CR LF and
-            # others with LF alone, which DuckDB's strict parser refuses: read a copy with
-            # LF throughout (rows and their numbers are unchanged).
-            with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
-                unix = Path(tmp) / path.name
-                write_lf_line_endings(path, unix)
-                staged = _stage_csv(con, unix, options)
-            return dataclasses.replace(staged, path=path)
+            # others with LF alone, which DuckDB's strict parser refuses.
+            return _stage_lf_copy(con, path, options)
         raise _csv_error(path, exc, header, delim, header_row) from None
     # The staging table is filled in file order, so the row number is the rowid past the
     # header's (as a spreadsheet shows it, when no value spans lines).
@@ -412,6 +427,21 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
         delimiter=delim,
         encoding=options.encoding,
     )
+
+
+def _has_crlf(path: Path) -> bool:
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return data.find(b"\r\n") >= 0
+
+
+def _stage_lf_copy(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+    """Stage a copy of the CSV whose CR LF line ends are LF (rows and their numbers are
+    unchanged; a CR LF inside a quoted value becomes LF)."""
+    with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
+        unix = Path(tmp) / path.name
+        write_lf_line_endings(path, unix)
+        staged = _stage_csv(con, unix, options)
+    return dataclasses.replace(staged, path=path)
 
 
 def _csv_error(
@@ -629,7 +659,7 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
             where = "" if header_row == 1 else f" from row {header_row} (file.header_row) on"
             raise FileFormatError(f"the sheet is empty{where}", file=path) from None
         header_cells = first[1] if first[0] == header_row else []
-        header = [str(c).strip() if c is not None else "" for c in header_cells]
+        header = [" ".join(str(c).split()) if c is not None else "" for c in header_cells]
         while header and not header[-1]:
             header.pop()
         _check_header(path, header, header_row)

@@ -111,12 +111,12 @@ class _Builder:
 
     # --- level 1: raw text ----------------------------------------------------------------
     def staging_column(self, name: str, key_path: str) -> str:
-        try:
-            return self.staged.columns[name]
-        except KeyError:  # ingest checks every column first; this guards direct callers
+        column = self.staged.column(name)
+        if column is None:  # ingest checks every column first; this guards direct callers
             raise SpecError(
                 f"{key_path}: column {name!r} is not in the file", file=self.spec.path, column=name
-            ) from None
+            )
+        return column
 
     def raw_sql(self, mapping: ValueMapping) -> str:
         if mapping.value is not None:
