@@ -659,3 +659,19 @@ def test_a_two_digit_year_read_by_a_four_digit_format_is_rejected(write, warehou
         "the formats",
     ]
     assert table_counts(query)[0][:2] == (0, 0)
+
+
+def test_a_delimiter_ending_every_line_loads_and_an_unnamed_middle_column_does_not(
+    write, warehouse, query
+):
+    trailing = "".join(line + ",\n" for line in GOOD_CSV.splitlines())
+    result = ingest(write("s.yaml", GOOD_SPEC), write("d.csv", trailing), warehouse=warehouse)
+    assert result.rows_read == 2 and result.rows_rejected == 0
+    assert query("SELECT family_name FROM person_record ORDER BY source_row") == [
+        ("Smith",),
+        ("Jones",),
+    ]
+    middle = GOOD_CSV.replace("id,surname,", "id,,surname,").replace("1,Smith,", "1,x,Smith,")
+    middle = middle.replace("2,Jones,", "2,y,Jones,")
+    with pytest.raises(FileFormatError, match="header column 2 has no name"):
+        ingest(write("s.yaml", GOOD_SPEC), write("m.csv", middle), warehouse=warehouse)

@@ -391,6 +391,12 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
         # found no rows at all: read a copy with LF throughout.
         return _stage_lf_copy(con, path, options)
     header = [" ".join(name.split()) for name in header]  # 'Date of\nBirth': 'Date of Birth'
+    # A delimiter at the end of every line (common in exports) makes a last column without
+    # a name or values: named here so the file loads; an unnamed column elsewhere is refused.
+    for i in reversed(range(len(header))):
+        if header[i]:
+            break
+        header[i] = f"(unnamed column {i + 1})"
     _check_header(path, header, header_row)
     check_no_nul(path, delim)
     columns = {name: f"c{i}" for i, name in enumerate(header)}
