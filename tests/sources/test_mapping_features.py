@@ -777,3 +777,39 @@ def test_wrapped_and_double_spaced_header_names_match_the_spec(write, warehouse,
         ("P4", "Ng", dt.date(1992, 2, 2)),
     ]
     assert query("SELECT source_row FROM person_record WHERE record_id = 'P4'") == [(3,)]
+
+
+def test_missing_value_markers_read_as_empty(write, warehouse, query):
+    spec = PEOPLE_SPEC.replace(
+        "record_id: PatID", "file: {missing: ['NULL', 'N/A', '-']}\nrecord_id: PatID"
+    )
+    text = (
+        "PatID,Surname,Forename,DOB,Sex,Postcode,NHS\n"
+        "P1,Smith,NULL,NULL,N/A, - ,9434765919\n"
+        "P2,Null,Mary,1975-12-31,F,N/A,NULL\n"  # 'Null' is a name, not a marker
+    )
+    result = ingest(write("p.yaml", spec), write("p.csv", text), warehouse=warehouse)
+    assert result.rows_rejected == 0 and result.unmapped == []
+    assert query(
+        "SELECT record_id, family_name, given_name, birth_date, sex, postcode, nhs_number "
+        "FROM person_record ORDER BY 1"
+    ) == [
+        ("P1", "Smith", None, None, None, None, "9434765919"),
+        ("P2", "Null", "Mary", dt.date(1975, 12, 31), "F", None, None),
+    ]
+    quality = {(q.field, q.present) for q in result.quality}
+    assert ("given_name", 1) in quality and ("birth_date", 1) in quality
+    # Unquoted, YAML reads NULL as no value: the spec says so instead of loading.
+    from sectorlink.sources import SpecError
+
+    with pytest.raises(SpecError, match="quote the texts"):
+        ingest(
+            write(
+                "q.yaml",
+                PEOPLE_SPEC.replace(
+                    "record_id: PatID", "file: {missing: [NULL]}\nrecord_id: PatID"
+                ),
+            ),
+            write("p.csv", text),
+            warehouse=warehouse,
+        )

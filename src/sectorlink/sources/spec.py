@@ -51,7 +51,7 @@ TOP_KEYS = (
     "events",
     "tables",
 )
-FILE_KEYS = ("format", "delimiter", "encoding", "quote", "sheet", "header_row")
+FILE_KEYS = ("format", "delimiter", "encoding", "quote", "sheet", "header_row", "missing")
 MAPPING_KEYS = (
     "column",
     "columns",
@@ -143,6 +143,8 @@ class FileOptions:
     header_row: int = 1
     """The row holding the column names (CSV and Excel); rows above it, a title or a note
     on how the extract was made, are skipped."""
+    missing: tuple[str, ...] = ()
+    """Values that mean 'no value' in this file (NULL, N/A, -): read as empty."""
 
 
 @dataclass(frozen=True)
@@ -484,6 +486,23 @@ class _Parser:
             raise self.error(
                 "file.header_row", "header_row applies to CSV and Excel files; Parquet has none"
             )
+        missing = data.get("missing", [])
+        if isinstance(missing, str):
+            missing = [missing]
+        if isinstance(missing, list) and any(m is None for m in missing):
+            raise self.error(
+                "file.missing",
+                "YAML reads an unquoted NULL, null or ~ as no value at all: quote the texts, "
+                "e.g. missing: ['NULL', 'N/A']",
+            )
+        if not isinstance(missing, list) or not all(
+            isinstance(m, (str, int, float)) and not isinstance(m, bool) and str(m).strip()
+            for m in missing
+        ):
+            raise self.error(
+                "file.missing",
+                "missing must be a list of the texts that mean 'no value', e.g. [NULL, N/A]",
+            )
         return FileOptions(
             format=fmt,
             delimiter=delimiter,
@@ -491,6 +510,7 @@ class _Parser:
             quote=quote,
             sheet=None if sheet is None else str(sheet),
             header_row=header_row,
+            missing=tuple(str(m).strip() for m in missing),
         )
 
     def spec(self, data: Mapping[str, Any], sha256: str) -> MappingSpec:

@@ -118,15 +118,22 @@ class _Builder:
             )
         return column
 
+    def text_sql(self, column: str) -> str:
+        """A staging column's value: trimmed, and NULL when empty or one of the file's
+        markers for a missing value (`file.missing`, e.g. NULL or N/A)."""
+        text = f"NULLIF(trim({column}), '')"
+        if not self.spec.file.missing:
+            return text
+        markers = ", ".join(lit(m) for m in self.spec.file.missing)
+        return f"CASE WHEN trim({column}) IN ({markers}) THEN NULL ELSE {text} END"
+
     def raw_sql(self, mapping: ValueMapping) -> str:
         if mapping.value is not None:
             expr = lit(mapping.value)
         elif mapping.column is not None:
-            expr = f"NULLIF(trim({self.staging_column(mapping.column, mapping.path)}), '')"
+            expr = self.text_sql(self.staging_column(mapping.column, mapping.path))
         else:
-            parts = [
-                f"NULLIF(trim({self.staging_column(c, mapping.path)}), '')" for c in mapping.columns
-            ]
+            parts = [self.text_sql(self.staging_column(c, mapping.path)) for c in mapping.columns]
             expr = f"NULLIF(concat_ws({lit(mapping.join)}, {', '.join(parts)}), '')"
         if mapping.prefix:
             expr = f"({lit(mapping.prefix)} || {expr})"
@@ -138,7 +145,7 @@ class _Builder:
         col = self.staging_column(condition.column, condition.path)
         folded = fold(col)
         if condition.op == "present":
-            return f"(NULLIF(trim({col}), '') IS NOT NULL)"
+            return f"({self.text_sql(col)} IS NOT NULL)"
         values = ", ".join(lit(v) for v in condition.values)
         if condition.op == "in":
             return f"coalesce({folded} IN ({values}), false)"
@@ -507,8 +514,7 @@ def _event_extras(b: _Builder, plan: TargetPlan) -> None:
         )
     if plan.target.attributes:
         pairs = ", ".join(
-            f"{lit(key)}, "
-            f"NULLIF(trim({b.staging_column(column, plan.target.path + '.attributes')}), '')"
+            f"{lit(key)}, {b.text_sql(b.staging_column(column, plan.target.path + '.attributes'))}"
             for key, column in plan.target.attributes
         )
         b.level2.append(f"json_object({pairs}) AS v_{plan.index}_attributes")
