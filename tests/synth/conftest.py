@@ -59,6 +59,12 @@ def spec_of(manifest: RegionManifest, entry: Any) -> dict[str, Any]:
     return data
 
 
+def first_data_row(manifest: RegionManifest, entry: Any) -> int:
+    """The row number ingest gives an extract's first data row (a title above the header
+    pushes it down)."""
+    return int(spec_of(manifest, entry).get("file", {}).get("header_row", 1)) + 1
+
+
 def read_rows(
     manifest: RegionManifest, entry: Any, raw: bool = False
 ) -> tuple[list[str], list[dict[str, str]]]:
@@ -70,13 +76,16 @@ def read_rows(
     name = entry.file.rsplit("/", 1)[-1]
     rejected = {int(r["source_row"]) for r in read_truth(manifest, "expected_rejects")
                 if r["file"] == name}  # fmt: skip
-    return header, [row for i, row in enumerate(rows, start=2) if i not in rejected]
+    first = first_data_row(manifest, entry)
+    return header, [row for i, row in enumerate(rows, start=first) if i not in rejected]
 
 
 def _read_all(manifest: RegionManifest, entry: Any) -> tuple[list[str], list[dict[str, str]]]:
     spec = spec_of(manifest, entry)
     path = manifest.out_dir / entry.file
     options = spec.get("file", {})
+    skip = int(options.get("header_row", 1)) - 1  # a title above the header
+    missing = set(options.get("missing", []))  # the partner's text for an empty value
     if options.get("format") == "excel":
         from openpyxl import load_workbook
 
@@ -86,14 +95,14 @@ def _read_all(manifest: RegionManifest, entry: Any) -> tuple[list[str], list[dic
             ["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)
         ]
         book.close()
-        header = values[0]
+        header = values[skip]
         # Trailing empty cells are not stored in the sheet: pad rows to the header.
-        padded = [row + [""] * (len(header) - len(row)) for row in values[1:]]
+        padded = [row + [""] * (len(header) - len(row)) for row in values[skip + 1 :]]
         return header, [dict(zip(header, row, strict=True)) for row in padded]
     encoding = "utf-8-sig" if options.get("encoding", "utf-8") == "utf-8" else "latin-1"
     text = path.read_bytes().decode(encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=options.get("delimiter", ","))
-    rows = list(reader)
+    rows = [["" if value in missing else value for value in row] for row in reader][skip:]
     header = rows[0]
     return header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
@@ -110,4 +119,10 @@ def manifest_json(manifest: RegionManifest) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def reader() -> SimpleNamespace:
-    return SimpleNamespace(spec=spec_of, rows=read_rows, truth=read_truth, manifest=manifest_json)
+    return SimpleNamespace(
+        spec=spec_of,
+        rows=read_rows,
+        truth=read_truth,
+        manifest=manifest_json,
+        first_row=first_data_row,
+    )

@@ -265,10 +265,11 @@ def test_expected_rejects_show_in_the_files(messy_region, reader):
             continue
         spec = reader.spec(messy_region, entry)
         _, raw = reader.rows(messy_region, entry, raw=True)
+        first = reader.first_row(messy_region, entry)
         rejected_rows = {int(r["source_row"]) for r in rejects}
         for r in rejects:
             assert r["source"] == entry.source in sources
-            row = raw[int(r["source_row"]) - 2]
+            row = raw[int(r["source_row"]) - first]
             cell = row[r["column"]]
             assert r["record_id"] == row[_record_column(spec)]
             kind = r["kind"]
@@ -281,8 +282,8 @@ def test_expected_rejects_show_in_the_files(messy_region, reader):
                 assert cell == ""
             elif kind == "resent_row":
                 earlier = [
-                    i + 2
-                    for i, other in enumerate(raw[: int(r["source_row"]) - 2])
+                    i + first
+                    for i, other in enumerate(raw[: int(r["source_row"]) - first])
                     if other[r["column"]] == cell
                 ]
                 assert earlier and earlier[0] not in rejected_rows, (name, r)

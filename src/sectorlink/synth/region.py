@@ -115,7 +115,14 @@ def _sink(layout: FileLayout, extracts: Path) -> CsvSink | XlsxSink:
     if layout.format == "excel":
         return XlsxSink(path, layout.sheet or "Sheet1", layout.cover_sheet)
     return CsvSink(
-        path, layout.delimiter, layout.encoding, layout.bom, layout.crlf, layout.quote_all
+        path,
+        layout.delimiter,
+        layout.encoding,
+        layout.bom,
+        layout.crlf,
+        layout.quote_all,
+        layout.preamble,
+        layout.missing or "",
     )
 
 
@@ -189,7 +196,7 @@ def generate_region(
                 mess=mess,
                 rng=stream(seed, f"rejects:{key}", chunk),
                 id_space=id_space,
-                first_row=sinks[key].rows + 2,
+                first_row=sinks[key].rows + 2 + len(layout.preamble),
             )
             truth.write_rejects(expected)
             rejected[key] += expected.num_rows
@@ -308,6 +315,13 @@ def generate_region(
             "description": layout.description,
             **layout.spec,
         }
+        file_options = dict(spec.get("file", {}))
+        if layout.preamble:
+            file_options["header_row"] = len(layout.preamble) + 1
+        if layout.missing:
+            file_options["missing"] = [layout.missing]
+        if file_options:
+            spec["file"] = file_options
         write_yaml(out / spec_rel, spec, SPEC_HEADER)
         extracts.append(
             ExtractInfo(

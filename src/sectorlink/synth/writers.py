@@ -26,11 +26,12 @@ PINNED = dt.datetime(END_DATE.year, END_DATE.month, END_DATE.day)
 ZIP_TIME = (PINNED.year, PINNED.month, PINNED.day, 0, 0, 0)
 
 
-def _as_text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
+def _as_text(column: pa.ChunkedArray | pa.Array, missing: str = "") -> pa.Array:
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if not pa.types.is_string(arr.type):
         arr = pc.cast(arr, pa.string())
-    return pc.fill_null(arr, "")
+    arr = pc.fill_null(arr, missing)
+    return pc.if_else(pc.equal(arr, ""), missing, arr) if missing else arr
 
 
 def _quoted(arr: pa.Array, delimiter: str, quote_all: bool) -> pa.Array:
@@ -42,15 +43,25 @@ def _quoted(arr: pa.Array, delimiter: str, quote_all: bool) -> pa.Array:
     return pc.if_else(needs, escaped, arr)
 
 
-def csv_text(table: pa.Table, delimiter: str, quote_all: bool, header: bool, line_end: str) -> str:
-    """The rows of `table` (and its header line if asked) as CSV text."""
+def csv_text(
+    table: pa.Table,
+    delimiter: str,
+    quote_all: bool,
+    header: bool,
+    line_end: str,
+    missing: str = "",
+) -> str:
+    """The rows of `table` (and its header line if asked) as CSV text; an empty value is
+    written as `missing`."""
     names = pa.array(table.column_names, pa.string())
     head = ""
     if header:
         head = delimiter.join(_quoted(names, delimiter, quote_all).to_pylist()) + line_end
     if table.num_rows == 0:
         return head
-    cols = [_quoted(_as_text(table[name]), delimiter, quote_all) for name in table.column_names]
+    cols = [
+        _quoted(_as_text(table[name], missing), delimiter, quote_all) for name in table.column_names
+    ]
     rows = pc.binary_join_element_wise(*cols, delimiter) if len(cols) > 1 else cols[0]
     lines = pc.binary_join_element_wise(rows, "", line_end)
     offsets = pa.array([0, len(lines)], pa.int32())
@@ -69,6 +80,8 @@ class CsvSink:
         bom: bool = False,
         crlf: bool = False,
         quote_all: bool = False,
+        preamble: tuple[str, ...] = (),
+        missing: str = "",
     ) -> None:
         self.path = path
         self.delimiter = delimiter
@@ -76,6 +89,8 @@ class CsvSink:
         self.bom = bom
         self.line_end = "\r\n" if crlf else "\n"
         self.quote_all = quote_all
+        self.preamble = preamble
+        self.missing = missing
         self.rows = 0
         self._fh: IO[bytes] | None = None
 
@@ -86,7 +101,9 @@ class CsvSink:
             self._fh = open(self.path, "wb")  # noqa: SIM115 - closed in close()
             if self.bom:
                 self._fh.write(b"\xef\xbb\xbf")
-        text = csv_text(table, self.delimiter, self.quote_all, first, self.line_end)
+            for line in self.preamble:
+                self._fh.write((line + self.line_end).encode(self.encoding, errors="replace"))
+        text = csv_text(table, self.delimiter, self.quote_all, first, self.line_end, self.missing)
         # A latin-1 system cannot hold 'ł' or 'ś': like the real thing, it writes '?'.
         self._fh.write(text.encode(self.encoding, errors="replace"))
         self.rows += table.num_rows

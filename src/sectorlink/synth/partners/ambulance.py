@@ -1,6 +1,8 @@
 """Westmoor Ambulance Service: one row per patient call-out.
 
-UTF-8 with a byte-order mark (saved from Excel), every value quoted, ISO date-times.
+UTF-8 with a byte-order mark (saved from Excel), every value quoted, ISO date-times. The
+reporting tool writes a title and the time it ran above the header, and NULL for every
+empty value.
 Crews record an age, not a date of birth, and key names at the roadside, so typos are
 twice as common as elsewhere.
 """
@@ -93,6 +95,12 @@ PARTNER = Partner(
             spec=SPEC,
             bom=True,
             quote_all=True,
+            preamble=(
+                "Westmoor Ambulance Service NHS Trust: patient call-outs",
+                "Report run by the information team; OFFICIAL-SENSITIVE",
+                "",
+            ),
+            missing="NULL",
             rejects=RejectTargets(
                 record="IncidentID",
                 fresh=(IdColumn("IncidentID", KEY, "WMAS-", 9),),

@@ -54,6 +54,12 @@ class FileLayout:
     sheet: str | None = None
     cover_sheet: str | None = None
     """Excel only: text of a first sheet before the data (so the spec must name the sheet)."""
+    preamble: tuple[str, ...] = ()
+    """CSV only: lines a reporting tool writes above the header (a title, when it ran); the
+    spec's `file.header_row` skips them."""
+    missing: str | None = None
+    """CSV only: what the partner's system writes for an empty value (`NULL`); the spec's
+    `file.missing` lists it."""
     person_records: bool = True
     """Whether each row is a person record (listed in truth/person_records.csv)."""
     rejects: RejectTargets | None = None
