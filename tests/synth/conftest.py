@@ -95,7 +95,7 @@ def _read_all(manifest: RegionManifest, entry: Any) -> tuple[list[str], list[dic
             ["" if c is None else str(c) for c in row] for row in sheet.iter_rows(values_only=True)
         ]
         book.close()
-        header = values[skip]
+        header = [" ".join(name.split()) for name in values[skip]]  # as ingest reads it
         # Trailing empty cells are not stored in the sheet: pad rows to the header.
         padded = [row + [""] * (len(header) - len(row)) for row in values[skip + 1 :]]
         return header, [dict(zip(header, row, strict=True)) for row in padded]
@@ -103,7 +103,7 @@ def _read_all(manifest: RegionManifest, entry: Any) -> tuple[list[str], list[dic
     text = path.read_bytes().decode(encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=options.get("delimiter", ","))
     rows = [["" if value in missing else value for value in row] for row in reader][skip:]
-    header = rows[0]
+    header = [" ".join(name.split()) for name in rows[0]]  # 'Year of\nBirth', as ingest
     return header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
 
 

@@ -1,7 +1,8 @@
 """Northshire Citizens Advice: benefits and debt advice contacts.
 
 Collects as little as it can: forename, surname, year of birth, postcode and a phone
-number. latin-1, Windows line ends, phone numbers in international form.
+number. latin-1, Windows line ends, phone numbers in international form. Saved from Excel,
+whose wrapped header cell 'Year of Birth' keeps its line break.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ SPEC = {
     "person": {
         "given_name": "ClientFirstName",
         "family_name": "ClientLastName",
-        "birth_date": "YearOfBirth",
+        # Excel wrapped the header cell: the name holds a line break (LF, inside quotes,
+        # while rows end in CR LF); the spec names it as it reads.
+        "birth_date": "Year of Birth",
         "sex": "Gender",
         "postcode": "Postcode",
         "phone": "Phone",
@@ -79,7 +82,7 @@ def render(ctx: ChunkContext) -> None:
             "CaseNo": fmt.text(ids),
             "ClientFirstName": fmt.text(who.given),
             "ClientLastName": fmt.text(who.family),
-            "YearOfBirth": fmt.text(year_text),
+            "Year of\nBirth": fmt.text(year_text),
             "Gender": fmt.text(
                 np.select([who.sex == "M", who.sex == "F"], ["Male", "Female"], "Prefer not to say")
             ),
