@@ -359,23 +359,23 @@ def test_standalone_tables_with_numbers_and_booleans(write, warehouse, query):
     ]
 
 
+BENEFIT_SPEC = """\
+spec_version: 1
+source: advice
+record_id: id
+person: {given_name: name}
+events:
+  - event_type: {value: debt_advice}
+    start_time: {column: d, formats: ["%Y-%m-%d"]}
+    detail:
+      benefit_support:
+        support_type: {value: debt_advice}
+        debt_amount: debt
+"""
+
+
 def test_benefit_amounts_with_currency_and_thousands(write, warehouse, query):
-    spec = write(
-        "s.yaml",
-        """\
-        spec_version: 1
-        source: advice
-        record_id: id
-        person: {given_name: name}
-        events:
-          - event_type: {value: debt_advice}
-            start_time: {column: d, formats: ["%Y-%m-%d"]}
-            detail:
-              benefit_support:
-                support_type: {value: debt_advice}
-                debt_amount: debt
-        """,
-    )
+    spec = write("s.yaml", BENEFIT_SPEC)
     ingest(
         spec,
         write("b.csv", 'id,name,d,debt\n1,Al,2024-01-01,"£1,234.50"\n2,Bo,2024-01-02,\n'),
@@ -709,22 +709,7 @@ def test_real_date_cells_load_whatever_display_format_the_spec_names(
 
 
 def test_a_comma_in_a_number_only_separates_thousands(write, warehouse, query):
-    spec = write(
-        "s.yaml",
-        """\
-        spec_version: 1
-        source: advice
-        record_id: id
-        person: {given_name: name}
-        events:
-          - event_type: {value: debt_advice}
-            start_time: {column: d, formats: ["%Y-%m-%d"]}
-            detail:
-              benefit_support:
-                support_type: {value: debt_advice}
-                debt_amount: debt
-        """,
-    )
+    spec = write("s.yaml", BENEFIT_SPEC)
     rows = ["1,234.50", "12,500", "- £2,000", "3,5", "1.234,56", "1,23,456", "7.5"]
     text = "id,name,d,debt\n" + "".join(
         f'{i},N{i},2024-01-01,"{amount}"\n' for i, amount in enumerate(rows, start=1)
