@@ -675,3 +675,15 @@ def test_a_delimiter_ending_every_line_loads_and_an_unnamed_middle_column_does_n
     middle = middle.replace("2,Jones,", "2,y,Jones,")
     with pytest.raises(FileFormatError, match="header column 2 has no name"):
         ingest(write("s.yaml", GOOD_SPEC), write("m.csv", middle), warehouse=warehouse)
+
+
+def test_a_blank_first_line_above_the_header_is_named(write, warehouse):
+    with pytest.raises(FileFormatError, match="row 1, where the header should be, is blank"):
+        ingest(write("s.yaml", GOOD_SPEC), write("d.csv", "\n" + GOOD_CSV), warehouse=warehouse)
+    fixed = GOOD_SPEC.replace("record_id: id", "file: {header_row: 2}\nrecord_id: id")
+    result = ingest(write("f.yaml", fixed), write("d.csv", "\n" + GOOD_CSV), warehouse=warehouse)
+    assert [r.row for r in result.rejects] == [] and result.rows_read == 2
+    header_only = write("h.csv", "Clinic extract\n" + GOOD_CSV.splitlines()[0] + "\n")
+    with pytest.raises(FileFormatError, match="header but no data rows") as err:
+        ingest(write("f.yaml", fixed), header_only, warehouse=warehouse)
+    assert err.value.row == 3

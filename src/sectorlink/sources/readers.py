@@ -111,7 +111,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
             )
         staged = _stage_parquet(con, path)
     if staged.rows == 0:
-        raise FileFormatError("the file has a header but no data rows", file=path, row=2)
+        raise FileFormatError(
+            "the file has a header but no data rows", file=path, row=staged.header_row + 1
+        )
     return staged
 
 
@@ -385,6 +387,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     header, delim = _read_header(
         path, options.encoding, options.delimiter, options.quote, header_row
     )
+    if not header:
+        raise FileFormatError(
+            f"row {header_row}, where the header should be, is blank; if the column names are "
+            "on a lower row, set file.header_row",
+            file=path,
+            row=header_row,
+        )
     if any("\n" in name or "\r" in name for name in header) and _has_crlf(path):
         # DuckDB takes the file's first line end for the row end. Excel writes a wrapped
         # header's line break as LF inside quotes and row ends as CR LF, and DuckDB then
