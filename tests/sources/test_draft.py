@@ -1,0 +1,145 @@
+"""`sectorlink spec draft`: a starting spec that reads the file as ingest will."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from sectorlink.sources import SpecError, ingest, load_spec
+from sectorlink.sources.draft import draft_spec
+
+MESSY = (
+    "Northgate ED extract;run 2024-03-01\n"
+    "\n"
+    "AttendanceNo;PatientName;DOB;Gender;NHSNo;PostCode;ArrivalDate;Outcome\n"
+    "A1;SMITH, John Paul;25/12/1980;1;9434765919;NX1 1AA;01/03/2024 10:30;Home\n"
+    "A2;NÉEL, Zoë;03/04/1975;2;NULL;NX2 2AB;02/03/2024 11:00;NULL\n"
+    "A3;JONES, Mary;01/02/1990;Z;4010232137;NULL;02/03/2024 12:15;Admitted\n"
+)
+
+
+def _check(draft, data: Path, tmp_path: Path):
+    spec_path = tmp_path / "drafted.yaml"
+    spec_path.write_text(draft.text, encoding="utf-8")
+    return ingest(load_spec(spec_path), data, check=True, warehouse=tmp_path / "no.duckdb")
+
+
+def test_a_messy_csv_is_read_and_mapped_as_ingest_will(tmp_path):
+    data = tmp_path / "ed.csv"
+    data.write_bytes(MESSY.encode("latin-1"))
+    draft = draft_spec(data)
+    options = draft.file_options
+    assert (options.delimiter, options.header_row, options.missing) == (";", 3, ("NULL",))
+    assert options.encoding in ("latin-1", "windows-1252")
+    assert draft.record_id == "AttendanceNo" and draft.ready
+    assert draft.fields == {
+        "full_name": "PatientName",
+        "birth_date": "DOB",
+        "sex": "Gender",
+        "nhs_number": "NHSNo",
+        "postcode": "PostCode",
+    }
+    assert draft.date_columns == {"DOB": ("%d/%m/%Y",), "ArrivalDate": ("%d/%m/%Y %H:%M",)}
+    assert "split: surname_comma_forename" in draft.text
+    assert any('does not know "Z"' in todo for todo in draft.todo)
+    assert "source: ed" in draft.text and "Outcome" in draft.text  # listed as not mapped
+    result = _check(draft, data, tmp_path)
+    assert (result.rows_read, result.rows_rejected) == (3, 0)
+    by_field = {q.field: q for q in result.quality}
+    assert by_field["family_name"].present == 3 and by_field["birth_date"].valid == 3
+    assert by_field["nhs_number"].present == 2  # NULL read as empty
+    assert [(u.field, u.local_value) for u in result.unmapped] == [("sex", "Z")]
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["03/04/1980", "05/06/1990", "01/02/2000"], ("%d/%m/%Y",)),  # could be either
+        (["03/04/1980", "12/31/1990", "01/02/2000"], ("%m/%d/%Y",)),  # 31 is no month
+        (["1980-04-03", "19900506", "2000-02-01"], ("%Y-%m-%d", "%Y%m%d")),
+    ],
+)
+def test_date_formats_follow_the_values(tmp_path, dates, expected):
+    rows = "".join(f"P{i},Smith,{d}\n" for i, d in enumerate(dates))
+    data = tmp_path / "p.csv"
+    data.write_text("PersonID,Surname,DateOfBirth\n" + rows)
+    draft = draft_spec(data)
+    assert draft.date_columns["DateOfBirth"] == expected
+    assert _check(draft, data, tmp_path).rows_rejected == 0
+
+
+def test_a_workbook_with_a_cover_sheet_and_a_title_row(tmp_path):
+    workbook = Workbook()
+    about = workbook.active
+    assert about is not None
+    about.title = "About"
+    about.append(["Law centre cases; see the Cases sheet"])
+    cases = workbook.create_sheet("Cases")
+    cases.append(["Law centre MLP cases"])
+    cases.append(["Case Ref", "Client Name", "Date of Birth", "Phone"])
+    for i in range(6):
+        cases.append([f"C{i}", f"Ann Lee{i}", dt.date(1980, 1, i + 1), f"0770090012{i}"])
+    path = tmp_path / "mlp.xlsx"
+    workbook.save(path)
+    draft = draft_spec(path)
+    assert (draft.file_options.sheet, draft.file_options.header_row) == ("Cases", 2)
+    assert draft.record_id == "Case Ref"
+    assert draft.fields == {
+        "full_name": "Client Name",
+        "birth_date": "Date of Birth",
+        "phone": "Phone",
+    }
+    assert draft.date_columns["Date of Birth"] == ("%Y-%m-%d",)  # a real date cell reads as ISO
+    assert _check(draft, path, tmp_path).rows_rejected == 0
+
+
+def test_an_events_file_is_not_ready_and_says_why(tmp_path):
+    data = tmp_path / "visits.csv"
+    data.write_text("VisitID,ClientRef,VisitDate\nV1,C1,2024-01-02\nV2,C1,2024-02-03\n")
+    draft = draft_spec(data)
+    assert draft.record_id == "VisitID" and not draft.ready
+    assert any("no column is named like a person field" in todo for todo in draft.todo)
+    spec = tmp_path / "v.yaml"
+    spec.write_text(draft.text)
+    with pytest.raises(SpecError, match="maps nothing"):
+        load_spec(spec)
+
+
+def test_every_extract_of_a_synthetic_region_drafts_and_the_ready_ones_check(tmp_path):
+    from sectorlink.synth import generate_region
+
+    manifest = generate_region(tmp_path / "region", people=300, seed=3, progress=False)
+    ready = 0
+    for entry in manifest.extracts:
+        path = manifest.out_dir / entry.file
+        draft = draft_spec(path)
+        if draft.ready:
+            ready += 1
+            result = _check(draft, path, tmp_path)
+            assert result.rows_written["person_record"] > 0.9 * result.rows_read, entry.file
+    assert ready >= 10
+
+
+def test_the_command_prints_or_writes_and_keeps_an_existing_file(tmp_path):
+    data = tmp_path / "ed.csv"
+    data.write_bytes(MESSY.encode("latin-1"))
+    cli = [sys.executable, "-c", "from sectorlink.cli import main; main()", "spec", "draft"]
+    shown = subprocess.run([*cli, str(data)], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0 and 'record_id: "AttendanceNo"' in shown.stdout
+    assert "Record id: AttendanceNo" in shown.stderr
+    out = tmp_path / "spec.yaml"
+    out.write_text("mine\n")
+    kept = subprocess.run([*cli, str(data), "--out", str(out)], capture_output=True, text=True)
+    assert kept.returncode == 2 and "exists" in kept.stderr and out.read_text() == "mine\n"
+    written = subprocess.run(
+        [*cli, str(data), "--out", str(out), "--force", "--source", "ae_northgate"],
+        capture_output=True,
+        text=True,
+    )
+    assert written.returncode == 0 and "source: ae_northgate" in out.read_text()
+    assert load_spec(out).source == "ae_northgate"
