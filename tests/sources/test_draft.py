@@ -143,3 +143,21 @@ def test_the_command_prints_or_writes_and_keeps_an_existing_file(tmp_path):
     )
     assert written.returncode == 0 and "source: ae_northgate" in out.read_text()
     assert load_spec(out).source == "ae_northgate"
+
+
+def test_files_that_cannot_be_read_get_the_readers_errors(tmp_path):
+    from sectorlink.sources import FileFormatError
+
+    cases = {
+        "locked.xlsx": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64), "password-protected"),
+        "nul.csv": (b"id,name\n1,Sm\0ith\n", "byte 0x00"),
+        "empty.csv": (b"", "empty"),
+        "notes.dat": (b"id,name\n1,Al\n", "cannot tell the format"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(FileFormatError, match=message):
+            draft_spec(path)
+    with pytest.raises(FileFormatError, match="file not found"):
+        draft_spec(tmp_path / "missing.csv")

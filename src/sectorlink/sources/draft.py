@@ -23,7 +23,7 @@ import duckdb
 
 from sectorlink.model import CODE_SETS, fold_code, get_table
 from sectorlink.sources.errors import FileFormatError
-from sectorlink.sources.readers import EXTENSIONS, StagedFile, stage_file
+from sectorlink.sources.readers import EXTENSIONS, StagedFile, open_workbook, stage_file
 from sectorlink.sources.spec import FileOptions
 from sectorlink.sources.transform import TITLES
 
@@ -156,7 +156,7 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> tuple[FileOp
         try:
             staged = stage_file(con, path, options)
         except FileFormatError as exc:
-            if "encoding" not in exc.message and "UTF-8" not in exc.message:
+            if not any(sign in exc.message for sign in _WRONG_ENCODING):
                 raise
             last = exc  # a byte past the sample shows the encoding was wrong: try the next
             continue
@@ -165,6 +165,10 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> tuple[FileOp
         ), staged
     assert last is not None
     raise last
+
+
+# What the reader says when a file is not in the encoding it was told.
+_WRONG_ENCODING = ("not valid UTF-8", "is not defined in", "middle of a UTF-8 character")
 
 
 def _encodings(path: Path) -> list[str]:
@@ -217,12 +221,7 @@ def _csv_header_row(path: Path, encoding: str) -> int:
 
 def _excel_layout(path: Path) -> tuple[str | None, int]:
     """(the sheet with the most rows, its header row) of a workbook."""
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise FileFormatError(f"not a readable Excel workbook: {exc}", file=path) from None
+    workbook = open_workbook(path)
     try:
         sizes = {ws.title: ws.max_row or 0 for ws in workbook.worksheets}
         name = max(sizes, key=lambda title: sizes[title]) if sizes else None

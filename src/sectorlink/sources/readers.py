@@ -637,10 +637,10 @@ def _sheet_rows(sheet: Any) -> Generator[tuple[int, list[object]], None, None]:
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+def open_workbook(path: Path) -> Any:
+    """The workbook, read-only with cached formula values, or a FileFormatError saying why
+    it cannot be read."""
     from openpyxl import load_workbook
-
-    from sectorlink.sources.xlsx import stage_sheet_sql
 
     with open(path, "rb") as fh:
         if fh.read(8) == _OLE2:
@@ -651,9 +651,16 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
                 file=path,
             )
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise FileFormatError(f"not a readable Excel workbook: {exc}", file=path) from None
+
+
+def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+
+    from sectorlink.sources.xlsx import stage_sheet_sql
+
+    workbook = open_workbook(path)
     try:
         if options.sheet is not None:
             if options.sheet not in workbook.sheetnames:
