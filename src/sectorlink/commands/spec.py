@@ -31,7 +31,9 @@ def draft(
     if out is not None and out.exists() and not force:
         fail(f"{out} exists; give --force to replace it")
     try:
-        drafted = draft_spec(file, source=source, sample_rows=sample_rows)
+        # The whole file is read, as ingest reads it: seconds for a large one.
+        with err_console.status(f"Reading {file.name} as ingest will..."):
+            drafted = draft_spec(file, source=source, sample_rows=sample_rows)
     except SourceError as exc:
         fail(str(exc))
     if out is None:
