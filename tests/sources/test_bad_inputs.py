@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -687,3 +688,23 @@ def test_a_blank_first_line_above_the_header_is_named(write, warehouse):
     with pytest.raises(FileFormatError, match="header but no data rows") as err:
         ingest(write("f.yaml", fixed), header_only, warehouse=warehouse)
     assert err.value.row == 3
+
+
+def test_a_planned_end_may_lie_in_the_future_but_a_start_may_not(write, warehouse, query):
+    spec = GOOD_SPEC.replace(
+        '    start_time: {column: seen, formats: ["%d/%m/%Y"]}',
+        '    start_time: {column: seen, formats: ["%d/%m/%Y"]}\n'
+        '    end_time: {column: ends, formats: ["%d/%m/%Y"]}',
+    )
+    text = (
+        "id,surname,dob,seen,ends\n"
+        "1,Smith,01/02/1980,03/04/2024,31/12/2099\n"  # a care package planned to 2099
+        "2,Jones,05/06/1990,07/08/2099,\n"  # started in 2099: a keying error
+    )
+    result = ingest(write("s.yaml", spec), write("d.csv", text), warehouse=warehouse)
+    assert [(r.row, r.reason) for r in result.rejects] == [
+        (3, "seen (event.start_time): 07/08/2099 lies in the future")
+    ]
+    assert query("SELECT record_id, CAST(end_time AS DATE) FROM event") == [
+        ("1", dt.date(2099, 12, 31))
+    ]

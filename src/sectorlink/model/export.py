@@ -33,6 +33,8 @@ def table_schema(table: Table) -> dict[str, Any]:
             entry["identifier"] = True
         if f.unit:
             entry["unit"] = f.unit
+        if f.future:
+            entry["mayBeFuture"] = True
         fields.append(entry)
     schema: dict[str, Any] = {
         "name": table.name,
@@ -133,6 +135,8 @@ def data_model_markdown() -> str:
                 marks.append("set by the hub")
             if f.unit:
                 marks.append(f"unit: {f.unit}")
+            if f.future:
+                marks.append("may lie in the future")
             note = f" ({'; '.join(marks)})" if marks else ""
             required = "yes" if f.required else ""
             lines.append(

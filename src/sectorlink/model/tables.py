@@ -100,7 +100,12 @@ EVENT = Table(
             "When the contact started (or its date at midnight).",
             required=True,
         ),
-        Field("end_time", "datetime", "When the contact ended, if it has an end."),
+        Field(
+            "end_time",
+            "datetime",
+            "When the contact ended (or is planned to end), if it has an end.",
+            future=True,
+        ),
         Field("postcode", "string", "Where it happened: postcode."),
         Field("latitude", "number", "Where it happened: WGS84 latitude.", unit="degree"),
         Field("longitude", "number", "Where it happened: WGS84 longitude.", unit="degree"),
@@ -216,7 +221,7 @@ SOCIAL_CARE_EPISODE = _detail(
     None,
     Field("service", "string", "Service kind.", code_set="social_care_service"),
     Field("start_date", "date", "Episode start."),
-    Field("end_date", "date", "Episode end."),
+    Field("end_date", "date", "Episode end (planned, for an open episode).", future=True),
     Field("reason", "string", "Reason or primary need as recorded."),
 )
 

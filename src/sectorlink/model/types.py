@@ -47,6 +47,8 @@ class Field:
     system: bool = False
     """Filled by the hub (lineage), never mapped from a partner's extract."""
     unit: str | None = None
+    future: bool = False
+    """A date that may lie in the future (a planned end): ingest does not reject it."""
 
 
 @dataclass(frozen=True)

@@ -190,15 +190,11 @@ class _Builder:
                 bad_parse = f"{value} IS NULL"
             now = "current_date" if f.type == "date" else "current_localtimestamp()"
             fmt_text = ", ".join(formats)
-            return typed, [
+            problems = [
                 (
                     f"{raw} IS NOT NULL AND {bad_parse}",
                     f"{lit(where + ': ')} || {raw} || "
                     f"{lit(' is not a date in the format(s) ' + fmt_text)}",
-                ),
-                (
-                    f"{value} > {now}",
-                    f"{lit(where + ': ')} || {raw} || {lit(' lies in the future')}",
                 ),
                 (
                     # %Y reads '01/02/80' as the year 80: a two-digit year, never a real one.
@@ -207,6 +203,15 @@ class _Builder:
                     f"{lit('; for two-digit years put %y in the formats')}",
                 ),
             ]
+            if not f.future:  # a planned end may lie ahead; what happened may not
+                problems.insert(
+                    1,
+                    (
+                        f"{value} > {now}",
+                        f"{lit(where + ': ')} || {raw} || {lit(' lies in the future')}",
+                    ),
+                )
+            return typed, problems
         if f.type == "integer":
             typed = (
                 f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
