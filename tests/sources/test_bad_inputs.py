@@ -431,27 +431,48 @@ def test_a_zero_byte_is_refused_with_its_row_and_column(write, warehouse, query)
     assert table_counts(query) == [(0, 0, 0, 0)]
 
 
-@pytest.mark.parametrize(
-    ("packed", "kind"),
-    [("gzip", "gzip-compressed"), ("zip", "zip archive"), ("bz2", "bzip2-compressed")],
-)
-def test_compressed_files_are_refused_by_what_they_are(write, warehouse, tmp_path, packed, kind):
+@pytest.mark.parametrize("packed", ["gzip", "zip", "bz2", "xz"])
+def test_a_compressed_csv_loads_as_the_csv_inside(write, warehouse, query, tmp_path, packed):
     import bz2
+    import gzip
+    import lzma
+    import zipfile
+
+    raw = GOOD_CSV.replace("Jones", "Zoë").encode()
+    suffix = {"gzip": "gz", "bz2": "bz2", "xz": "xz", "zip": "zip"}[packed]
+    path = tmp_path / f"d.csv.{suffix}"
+    if packed == "zip":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("clinic/d.csv", raw)
+    else:
+        path.write_bytes({"gzip": gzip, "bz2": bz2, "xz": lzma}[packed].compress(raw))
+    result = ingest(write("s.yaml", GOOD_SPEC), path, warehouse=warehouse)
+    assert result.file == path and result.rows_read == 2
+    assert query("SELECT family_name, source_row FROM person_record ORDER BY 2") == [
+        ("Smith", 2),
+        ("Zoë", 3),
+    ]
+
+
+def test_packed_files_that_cannot_be_read_say_why(write, warehouse, tmp_path):
     import gzip
     import zipfile
 
-    raw = GOOD_CSV.encode()
-    path = tmp_path / "d.csv"
-    if packed == "gzip":
-        path.write_bytes(gzip.compress(raw))
-    elif packed == "bz2":
-        path.write_bytes(bz2.compress(raw))
-    else:
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr("d.csv", raw)
-    with pytest.raises(FileFormatError, match=kind) as err:
-        ingest(write("s.yaml", GOOD_SPEC), path, warehouse=warehouse)
-    assert err.value.row == 1 and err.value.file == path
+    spec = write("s.yaml", GOOD_SPEC)
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("a.csv", GOOD_CSV)
+        archive.writestr("b.csv", GOOD_CSV)
+    with pytest.raises(FileFormatError, match="holds 2 files"):
+        ingest(spec, two, warehouse=warehouse)
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(gzip.compress(GOOD_CSV.encode() * 50)[:40])
+    with pytest.raises(FileFormatError, match="cannot unpack the gzip file"):
+        ingest(spec, cut, warehouse=warehouse)
+    zstd = tmp_path / "d.csv"
+    zstd.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(32))
+    with pytest.raises(FileFormatError, match="zstd-compressed"):
+        ingest(spec, zstd, warehouse=warehouse)
 
 
 @pytest.mark.parametrize("endings", [("\r\n", "\n"), ("\n", "\r\n")])

@@ -161,3 +161,14 @@ def test_files_that_cannot_be_read_get_the_readers_errors(tmp_path):
             draft_spec(path)
     with pytest.raises(FileFormatError, match="file not found"):
         draft_spec(tmp_path / "missing.csv")
+
+
+def test_a_gzipped_csv_is_drafted_from_the_csv_inside(tmp_path):
+    import gzip
+
+    data = tmp_path / "ed_extract.csv.gz"
+    data.write_bytes(gzip.compress(MESSY.encode("latin-1")))
+    draft = draft_spec(data)
+    assert draft.record_id == "AttendanceNo" and draft.file_options.header_row == 3
+    assert "source: ed_extract" in draft.text and "from ed_extract.csv.gz" in draft.text
+    assert _check(draft, data, tmp_path).rows_rejected == 0

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,14 @@ import duckdb
 
 from sectorlink.model import CODE_SETS, fold_code, get_table
 from sectorlink.sources.errors import FileFormatError
-from sectorlink.sources.readers import EXTENSIONS, StagedFile, open_workbook, stage_file
+from sectorlink.sources.readers import (
+    StagedFile,
+    file_format,
+    open_workbook,
+    packing,
+    stage_file,
+    unpack_csv,
+)
 from sectorlink.sources.spec import FileOptions
 from sectorlink.sources.transform import TITLES
 
@@ -124,18 +132,24 @@ def draft_spec(
     path = Path(file)
     if not path.is_file():
         raise FileFormatError("file not found" if not path.exists() else "not a file", file=path)
-    fmt = EXTENSIONS.get(path.suffix.lower())
-    if fmt is None:
-        raise FileFormatError(
-            f"cannot tell the format from the extension {path.suffix!r}: name it .csv, .txt, "
-            ".tsv, .xlsx or .parquet",
-            file=path,
-        )
+    fmt = file_format(path, FileOptions())
+    kind = packing(path) if fmt == "csv" else None
+    if kind is not None:  # extract.csv.gz: drafted from an unpacked copy, as ingest reads it
+        with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
+            inner = Path(tmp) / path.stem
+            unpack_csv(path, kind, inner)
+            return _draft_file(inner, path, fmt, source, sample_rows)
+    return _draft_file(path, path, fmt, source, sample_rows)
+
+
+def _draft_file(
+    path: Path, named: Path, fmt: str, source: str | None, sample_rows: int
+) -> DraftSpec:
     con = duckdb.connect()
     try:
         options, staged = _stage(con, path, fmt)
         con.execute(f"CREATE TEMP TABLE __sample AS SELECT * FROM __staging LIMIT {sample_rows}")
-        return _draft(con, path, options, staged, source or _source_name(path))
+        return _draft(con, named, options, staged, source or _source_name(named))
     finally:
         con.close()
 
@@ -241,7 +255,8 @@ def _excel_layout(path: Path) -> tuple[str | None, int]:
 
 
 def _source_name(path: Path) -> str:
-    name = re.sub(r"[^a-z0-9]+", "_", path.stem.lower()).strip("_")
+    stem = path.name.lower().split(".")[0]  # extract.csv.gz: extract
+    name = re.sub(r"[^a-z0-9]+", "_", stem).strip("_")
     return name if re.match(r"[a-z]", name) else f"source_{name}"
 
 

@@ -76,10 +76,18 @@ class StagedFile:
         return None if found is None else self.columns[found]
 
 
+# Compressed files read by unpacking a copy first (by their first bytes, whatever their name).
+_UNPACK = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "lzma"}
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz", ".zip")
+
+
 def file_format(path: Path, options: FileOptions) -> str:
     if options.format:
         return options.format
-    fmt = EXTENSIONS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix in COMPRESSED_SUFFIXES:  # extract.csv.gz: the format is the inner name's
+        suffix = Path(path.stem).suffix.lower() or ".csv"
+    fmt = EXTENSIONS.get(suffix)
     if fmt is None:
         raise FileFormatError(
             f"cannot tell the format from the extension {path.suffix!r}; "
@@ -194,20 +202,63 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
         )
 
 
-# The first bytes of compressed files and archives, which the CSV reader cannot read.
-_PACKED = (
-    (b"\x1f\x8b", "gzip-compressed"),
-    (b"PK\x03\x04", "a zip archive (an Excel workbook is one: then set file.format: excel)"),
-    (b"\xfd7zXZ\x00", "xz-compressed"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
-    *((b"BZh" + bytes([level]), "bzip2-compressed") for level in b"123456789"),
-)
+# The first bytes of packed files the CSV reader cannot unpack itself.
+_PACKED = ((b"\x28\xb5\x2f\xfd", "zstd-compressed"),)
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
+def packing(path: Path) -> str | None:
+    """How a CSV file is packed ('gzip', 'bz2', 'lzma' or 'zip'), from its first bytes."""
+    with open(path, "rb") as fh:
+        head = fh.read(6)
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"BZh") and head[3:4].isdigit():
+        return "bz2"
+    return next((kind for magic, kind in _UNPACK.items() if head.startswith(magic)), None)
+
+
+def unpack_csv(path: Path, kind: str, out: Path) -> None:
+    """Stream the CSV inside a gzip, bzip2 or xz file, or a zip archive of one file, to
+    `out`."""
+    import bz2
+    import gzip
+    import lzma
+    import shutil
+    import zipfile
+
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(path) as archive:
+                names = [i.filename for i in archive.infolist() if not i.is_dir()]
+                if "[Content_Types].xml" in names:
+                    raise FileFormatError(
+                        "this is an Excel workbook (a zip archive with a workbook inside); set "
+                        "file.format: excel",
+                        file=path,
+                    )
+                if len(names) != 1:
+                    raise FileFormatError(
+                        f"the zip archive holds {len(names)} files "
+                        f"({', '.join(names[:5])}); give the extract itself, or a zip of it "
+                        "alone",
+                        file=path,
+                    )
+                with archive.open(names[0]) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst, CHUNK)
+            return
+        opener: Any = {"gzip": gzip.open, "bz2": bz2.open, "lzma": lzma.open}[kind]
+        with opener(path, "rb") as src, open(out, "wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+    except (OSError, EOFError, zipfile.BadZipFile, lzma.LZMAError) as exc:
+        raise FileFormatError(
+            f"cannot unpack the {kind} file: {exc} (cut off, or damaged?)", file=path
+        ) from None
+
+
 def check_plain_text(path: Path, encoding: str) -> None:
-    """Refuse a compressed file, and a UTF-16 file declared in another encoding (or the
-    reverse), before its bytes are read as text."""
+    """Refuse a file packed in a way the reader cannot unpack, and a UTF-16 file declared in
+    another encoding (or the reverse), before its bytes are read as text."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
     for magic, what in _PACKED:
@@ -372,6 +423,13 @@ def transcode_to_utf8(path: Path, encoding: str, out: Path) -> None:
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
+    kind = packing(path)
+    if kind is not None:  # extract.csv.gz: read an unpacked copy (rows are the same)
+        with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
+            inner = Path(tmp) / (path.stem if path.suffix in COMPRESSED_SUFFIXES else path.name)
+            unpack_csv(path, kind, inner)
+            staged = _stage_csv(con, inner, options)
+        return dataclasses.replace(staged, path=path)
     check_plain_text(path, options.encoding)
     # DuckDB checks that a UTF-8 file is UTF-8 as it reads; the byte-by-byte check (which
     # names the byte, row and column) runs on UTF-8 files only when DuckDB finds one wrong.
