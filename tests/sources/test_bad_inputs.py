@@ -469,6 +469,13 @@ def test_packed_files_that_cannot_be_read_say_why(write, warehouse, tmp_path):
     cut.write_bytes(gzip.compress(GOOD_CSV.encode() * 50)[:40])
     with pytest.raises(FileFormatError, match="cannot unpack the gzip file"):
         ingest(spec, cut, warehouse=warehouse)
+    from openpyxl import Workbook
+
+    Workbook().save(tmp_path / "book.xlsx")
+    renamed = tmp_path / "book.csv"
+    renamed.write_bytes((tmp_path / "book.xlsx").read_bytes())
+    with pytest.raises(FileFormatError, match=r"this is an Excel workbook.*file.format: excel"):
+        ingest(spec, renamed, warehouse=warehouse)
     zstd = tmp_path / "d.csv"
     zstd.write_bytes(b"\x28\xb5\x2f\xfd" + bytes(32))
     with pytest.raises(FileFormatError, match="zstd-compressed"):
