@@ -72,6 +72,11 @@ _NAMED: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("age_years", ("age", "ageyears"), ("ageat", "ageon", "ageyears")),
 )
 _ID_NAMES = ("id", "ref", "urn", "no", "number", "key")
+# Fields that say who a record is about; without one, a row is not drafted as a person.
+_NAMING = {
+    "full_name", "given_name", "family_name", "birth_date", "nhs_number", "ni_number", "ssn",
+    "email",
+}  # fmt: skip
 
 # Date and date-time formats tried on a date column's values, most specific first.
 _DATE_FORMATS = (
@@ -324,8 +329,19 @@ def _draft(
         )
     else:
         used.add(record_id)
+    if draft.fields and not set(draft.fields) & _NAMING:
+        # An address and a postcode alone describe a place (a property, an incident's
+        # location), not a person: no person records are drafted from them.
+        places = ", ".join(draft.fields.values())
+        draft.todo.append(
+            f"{places}: no name, birth date or identifier beside them, so the rows look like "
+            "places or incidents, not people; map them under tables: or as events"
+        )
+        used -= set(draft.fields.values())
+        draft.fields = {}
+        lines = []
     draft.unmapped_columns = [c.name for c in columns if c.name not in used]
-    if not draft.fields:
+    if not draft.fields and not draft.todo:
         draft.todo.append(
             "no column is named like a person field: if each row is an event about a person "
             "recorded in another file, map events (event_type, record_id, start_time) instead"
@@ -376,13 +392,15 @@ def _profile(
 
 def _record_id(con: duckdb.DuckDBPyConnection, columns: list[_Column], rows: int) -> str | None:
     """The column that names each row: filled and different on (nearly) every row,
-    preferring one called like an id."""
-    unique = [
+    preferring one called like an id. A row sent twice repeats its id (ingest rejects the
+    second), so a column named like an id may repeat on up to 5% of rows."""
+    filled = [c for c in columns if rows and c.present >= _SHARE * rows]
+    named = [
         c
-        for c in columns
-        if rows and c.present >= _SHARE * rows and c.distinct >= _SHARE * c.present
+        for c in filled
+        if any(_key(c.name).endswith(n) for n in _ID_NAMES) and c.distinct >= 0.95 * c.present
     ]
-    named = [c for c in unique if any(_key(c.name).endswith(n) for n in _ID_NAMES)]
+    unique = [c for c in filled if c.distinct >= _SHARE * c.present]
     for candidates in (named, unique):
         for col in candidates:
             if not _date_formats(con, col):  # a time stamp is unique too, but not an id
