@@ -13,6 +13,7 @@ person fields, the draft parses and runs under ``sectorlink ingest --check`` as 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -298,7 +299,7 @@ def _draft(
 ) -> DraftSpec:
     missing = _markers(con, staged)
     if missing:
-        options = FileOptions(**{**options.__dict__, "missing": missing})
+        options = dataclasses.replace(options, missing=missing)
     columns = _profile(con, staged, missing)
     rows = max((c.present for c in columns), default=0)
     draft = DraftSpec(text="", file_options=options)
