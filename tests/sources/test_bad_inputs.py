@@ -736,3 +736,24 @@ def test_a_planned_end_may_lie_in_the_future_but_a_start_may_not(write, warehous
     assert query("SELECT record_id, CAST(end_time AS DATE) FROM event") == [
         ("1", dt.date(2099, 12, 31))
     ]
+
+
+def test_rejects_are_counted_by_column_and_field(write, warehouse):
+    text = (
+        "id,surname,dob,seen\n"
+        "1,Smith,31/02/1980,03/04/2024\n"
+        "2,Jones,01/02/1980,03/04/2024\n"
+        "3,Ng,30/02/1990,03/04/2024\n"
+        "2,Jones,01/02/1980,03/04/2024\n"
+    )
+    result = ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text), warehouse=warehouse)
+    groups = [(g.column, g.target, g.rows, g.first_row) for g in result.reject_groups]
+    assert groups[0] == ("dob", "person_record.birth_date", 2, 2)
+    assert sorted(groups[1:]) == [
+        ("id", "event.event_id", 1, 5),
+        ("id", "person_record.record_id", 1, 5),
+    ]
+    assert result.reject_groups[0].example.endswith(
+        "31/02/1980 is not a date in the format(s) %d/%m/%Y"
+    )
+    assert sum(g.rows for g in result.reject_groups) == 4 and result.rows_rejected == 3

@@ -50,6 +50,15 @@ def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
                 f"{u.table}.{u.field}", u.column, u.local_value, f"{u.rows:,}", str(u.first_row)
             )
         console.print(unmapped)
+    if result.reject_groups:
+        groups = Table(title="Rejected rows by column and field")
+        for header in ("column", "field", "rows", "first row", "first reason"):
+            groups.add_column(
+                header, justify="right" if header in ("rows", "first row") else "left"
+            )
+        for g in result.reject_groups[:max_rows]:
+            groups.add_row(g.column or "", g.target, f"{g.rows:,}", str(g.first_row), g.example)
+        console.print(groups)
     if result.rejects:
         rejects = Table(
             title=f"First rejected rows (all {result.rows_rejected:,} are in the rejects table)"

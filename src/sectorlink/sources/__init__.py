@@ -1,7 +1,14 @@
 """Partner extracts: mapping specs, readers, validation, atomic ingest and quality reports."""
 
 from sectorlink.sources.errors import FileFormatError, SourceError, SpecError
-from sectorlink.sources.loader import FieldQuality, LoadResult, Reject, UnmappedCode, ingest
+from sectorlink.sources.loader import (
+    FieldQuality,
+    LoadResult,
+    Reject,
+    RejectGroup,
+    UnmappedCode,
+    ingest,
+)
 from sectorlink.sources.spec import MappingSpec, load_spec, parse_spec
 
 __all__ = [
@@ -10,6 +17,7 @@ __all__ = [
     "LoadResult",
     "MappingSpec",
     "Reject",
+    "RejectGroup",
     "SourceError",
     "SpecError",
     "UnmappedCode",

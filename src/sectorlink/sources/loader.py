@@ -71,6 +71,17 @@ class Reject:
     reason: str
 
 
+@dataclass(frozen=True)
+class RejectGroup:
+    """Rejected rows with a problem in one column and field: how many, and an example."""
+
+    column: str | None
+    target: str
+    rows: int
+    first_row: int
+    example: str
+
+
 @dataclass
 class LoadResult:
     """What a load (or a check) did."""
@@ -86,6 +97,9 @@ class LoadResult:
     quality: list[FieldQuality] = field(default_factory=list)
     unmapped: list[UnmappedCode] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    """The first rejected rows' problems (all are in the rejects table)."""
+    reject_groups: list[RejectGroup] = field(default_factory=list)
+    """Every problem found, counted by column and field, most rows first."""
     previous_load_id: str | None = None
     notes: list[str] = field(default_factory=list)
     """Things the user should know that are not row problems (e.g. a check that was skipped)."""
@@ -252,6 +266,14 @@ def _ingest(
             f"SELECT __row, p.target, p.column_name, p.reason FROM (SELECT __row, "
             f"unnest(__problems) AS p, generate_subscripts(__problems, 1) AS i FROM {MAPPED} "
             f"WHERE len(__problems) > 0) ORDER BY __row, i LIMIT {SAMPLE_REJECTS}"
+        ).fetchall()
+    ]
+    result.reject_groups = [
+        RejectGroup(r[0], str(r[1]), int(r[2]), int(r[3]), str(r[4]))
+        for r in con.execute(
+            f"SELECT p.column_name, p.target, count(*), min(__row), arg_min(p.reason, __row) "
+            f"FROM (SELECT __row, unnest(__problems) AS p FROM {MAPPED} "
+            f"WHERE len(__problems) > 0) GROUP BY 1, 2 ORDER BY 3 DESC, 4"
         ).fetchall()
     ]
     if check:
