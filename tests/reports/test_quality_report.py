@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from sectorlink.reports import bar_chart_svg, render_report
-from sectorlink.reports.quality import quality_section
+from sectorlink.reports.quality import REJECT_KINDS_SQL, quality_section
 from sectorlink.sources import ingest
 
 SPEC = """\
@@ -40,6 +40,31 @@ def test_quality_section_counts_and_escapes(tmp_path):
     assert "31/02/1990" not in html  # rejected values are summarised by kind, not shown
     assert "Jones" not in html
     assert not (tmp_path / "report.html.tmp").exists()
+
+
+def test_every_kind_of_reject_is_named_in_the_report(tmp_path):
+    spec = SPEC + "events:\n  - event_type: {value: debt_advice}\n"
+    spec += '    start_time: {column: seen, formats: ["%d/%m/%Y"]}\n'
+    spec += "    detail:\n      benefit_support:\n        support_type: {value: debt_advice}\n"
+    spec += "        debt_amount: debt\n"
+    (tmp_path / "s.yaml").write_text(spec)
+    (tmp_path / "d.csv").write_text(
+        "id,name,dob,sex,seen,debt\n"
+        "1,Smith,01/01/80,M,01/02/2024,10\n"  # %Y reads 80 as the year 80
+        "2,Jones,01/01/1980,F,01/02/2099,10\n"  # in the future
+        '3,Ng,01/01/1980,F,01/02/2024,"3,5"\n'  # a decimal comma
+        "3,Ng,01/01/1980,F,01/02/2024,1\n"  # a duplicate id
+    )
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tmp_path / "s.yaml", tmp_path / "d.csv", warehouse=warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    kinds = {row[3] for row in con.execute(REJECT_KINDS_SQL).fetchall()}
+    assert kinds == {
+        "two-digit year read as a four-digit one",
+        "date in the future",
+        "not a number",
+        "duplicate id",
+    }
 
 
 def test_bar_chart_scales_and_escapes():

@@ -20,7 +20,8 @@ SELECT source, target, column_name,
             WHEN reason LIKE '%required value is missing' THEN 'required value missing'
             WHEN reason LIKE '%is not mapped' THEN 'required code not mapped'
             WHEN reason LIKE '%no person record%' THEN 'unknown person record'
-            WHEN reason LIKE '%is not a number' OR reason LIKE '%is not a whole number'
+            WHEN reason LIKE '%reads as the year%' THEN 'two-digit year read as a four-digit one'
+            WHEN reason LIKE '%is not a number%' OR reason LIKE '%is not a whole number'
                 THEN 'not a number'
             WHEN reason LIKE '%is not one of%' THEN 'not a yes/no value'
             ELSE 'other' END AS kind,
