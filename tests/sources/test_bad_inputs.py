@@ -757,3 +757,29 @@ def test_rejects_are_counted_by_column_and_field(write, warehouse):
         "31/02/1980 is not a date in the format(s) %d/%m/%Y"
     )
     assert sum(g.rows for g in result.reject_groups) == 4 and result.rows_rejected == 3
+
+
+def test_a_placeholder_birth_date_is_pointed_out_and_can_be_read_as_empty(write, warehouse):
+    import random
+
+    rng = random.Random(4)
+    rows = [
+        f"{i},N{i},{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(1930, 2010)},"
+        "03/04/2024\n"
+        for i in range(1, 401)
+    ]
+    for i in range(0, 400, 10):  # 40 of 400 people: 'unknown' keyed as 01/01/1900
+        rows[i] = f"{i + 1},N{i + 1},01/01/1900,03/04/2024\n"
+    text = "id,surname,dob,seen\n" + "".join(rows)
+    result = ingest(
+        write("s.yaml", GOOD_SPEC), write("d.csv", text), check=True, warehouse=warehouse
+    )
+    notes = [n for n in result.notes if "placeholder" in n]
+    assert len(notes) == 1
+    assert notes[0].startswith("dob (person_record.birth_date): 1900-01-01 is on 40 of 400 rows")
+    listed = GOOD_SPEC.replace("record_id: id", "file: {missing: ['01/01/1900']}\nrecord_id: id")
+    result = ingest(write("m.yaml", listed), write("d.csv", text), check=True, warehouse=warehouse)
+    assert not [n for n in result.notes if "placeholder" in n]
+    assert {q.field: q.present for q in result.quality}["birth_date"] == 360
+    # The event dates (all 03/04/2024) are one day for every row, not a placeholder among others.
+    assert not any("seen" in n for n in result.notes)

@@ -258,6 +258,7 @@ def _ingest(
         notes=notes,
     )
     _count_rows(con, plan, result)
+    result.notes += _placeholder_dates(con, plan)
     result.unmapped = _unmapped(con, plan)
     result.rejects = [
         Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
@@ -550,6 +551,46 @@ def _count_rows(con: duckdb.DuckDBPyConnection, plan: LoadPlan, result: LoadResu
                 rule_name or code_rule or _type_rule(col),
             )
         )
+
+
+PLACEHOLDER_SAMPLE = 200_000
+"""Rows looked at for a date that stands in for 'unknown' (the first ones)."""
+
+
+def _placeholder_dates(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[str]:
+    """Notes on date fields where one value is far commoner than any other (1900-01-01 for
+    an unknown birth date): stored as a real date, it would make strangers look alike to
+    linkage. A note, not a reject: the spec's author decides (file.missing)."""
+    notes: list[str] = []
+    seen: set[str] = set()
+    for p in plan.targets:
+        for col in p.columns.values():
+            if col.field.type not in ("date", "datetime") or col.value in seen:
+                continue
+            if col.derived_from is not None:
+                continue
+            seen.add(col.value)
+            rows = con.execute(
+                f"SELECT CAST(v AS VARCHAR), n, sum(n) OVER () FROM (SELECT {col.value} AS v, "
+                f"count(*) AS n FROM (SELECT {col.value} FROM {MAPPED} "
+                f"LIMIT {PLACEHOLDER_SAMPLE}) WHERE {col.value} IS NOT NULL GROUP BY 1) "
+                "ORDER BY n DESC LIMIT 2"
+            ).fetchall()
+            if not rows:
+                continue
+            value, count, total = str(rows[0][0]), int(rows[0][1]), int(rows[0][2])
+            if len(rows) < 2:
+                continue  # one date on every row (an extract's snapshot date) is no stand-in
+            runner_up = int(rows[1][1])
+            # A stand-in is a minority among real dates, and far commoner than any of them.
+            if 20 <= count < 0.5 * total and count >= 0.01 * total and count >= 20 * runner_up:
+                notes.append(
+                    f"{col.column_label} ({col.label}): {value} is on {count:,} of {total:,} "
+                    "rows looked at, far more than any other date: a placeholder for "
+                    "'unknown'? If so, list its text in the file under file.missing, or "
+                    "linkage will take those people for alike"
+                )
+    return notes
 
 
 def _type_rule(col: Column) -> str | None:
