@@ -34,7 +34,7 @@ from sectorlink.sources.readers import (
     unpack_csv,
 )
 from sectorlink.sources.spec import FileOptions
-from sectorlink.sources.transform import TITLES
+from sectorlink.sources.transform import TITLES, lit, text_sql
 
 SAMPLE_ROWS = 2000
 """Rows of the file the draft looks at (the first ones)."""
@@ -355,14 +355,11 @@ def _markers(con: duckdb.DuckDBPyConnection, staged: StagedFile) -> tuple[str, .
     """The texts for 'no value' the sample uses (see `_MARKERS`)."""
     if not staged.columns:
         return ()
-    counts = ", ".join(
-        f"count(*) FILTER (list_contains(markers, {json.dumps(m).replace(chr(34), chr(39))}))"
-        for m in _MARKERS
-    )
+    counts = ", ".join(f"count(*) FILTER (list_contains(markers, {lit(m)}))" for m in _MARKERS)
+    candidates = ", ".join(lit(m) for m in _MARKERS)
     per_column = " UNION ALL ".join(
-        f"SELECT list(DISTINCT trim({c})) FILTER (trim({c}) IN "
-        f"({', '.join(json.dumps(m).replace(chr(34), chr(39)) for m in _MARKERS)})) "
-        f"AS markers FROM __sample"
+        f"SELECT list(DISTINCT trim({c})) FILTER (trim({c}) IN ({candidates})) AS markers "
+        "FROM __sample"
         for c in staged.columns.values()
     )
     row = con.execute(f"SELECT {counts} FROM ({per_column}) WHERE markers IS NOT NULL").fetchone()
@@ -375,13 +372,7 @@ def _profile(
 ) -> list[_Column]:
     if not staged.columns:
         return []
-    markers = ", ".join(json.dumps(m).replace(chr(34), chr(39)) for m in missing)
-    values = {
-        name: f"NULLIF(trim({c}), '')"
-        if not missing
-        else f"CASE WHEN trim({c}) IN ({markers}) THEN NULL ELSE NULLIF(trim({c}), '') END"
-        for name, c in staged.columns.items()
-    }
+    values = {name: text_sql(c, missing) for name, c in staged.columns.items()}
     parts = ", ".join(f"count({v}), count(DISTINCT {v})" for v in values.values())
     row = con.execute(f"SELECT {parts} FROM __sample").fetchone()
     assert row is not None
@@ -422,10 +413,7 @@ def _date_formats(con: duckdb.DuckDBPyConnection, col: _Column) -> tuple[str, ..
     if not col.present:
         return ()
     value = col.value
-    counts = ", ".join(
-        f"count(try_strptime({value}, {json.dumps(f).replace(chr(34), chr(39))}))"
-        for f in _DATE_FORMATS
-    )
+    counts = ", ".join(f"count(try_strptime({value}, {lit(f)}))" for f in _DATE_FORMATS)
     year_only = f"count(*) FILTER (regexp_full_match({value}, '[12][0-9]{{3}}'))"
     row = con.execute(f"SELECT count({value}), {year_only}, {counts} FROM __sample").fetchone()
     assert row is not None

@@ -16,7 +16,7 @@ import io
 import mmap
 import re
 import tempfile
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -202,8 +202,8 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
         )
 
 
-# The first bytes of packed files the CSV reader cannot unpack itself.
-_PACKED = ((b"\x28\xb5\x2f\xfd", "zstd-compressed"),)
+# How a zstd file begins: the one packing the standard library cannot unpack.
+_ZSTD = b"\x28\xb5\x2f\xfd"
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
@@ -261,13 +261,12 @@ def check_plain_text(path: Path, encoding: str) -> None:
     another encoding (or the reverse), before its bytes are read as text."""
     with open(path, "rb") as fh:
         head = fh.read(4096)
-    for magic, what in _PACKED:
-        if head.startswith(magic):
-            raise FileFormatError(
-                f"the file is {what}, not text; unpack it and load the file inside",
-                file=path,
-                row=1,
-            )
+    if head.startswith(_ZSTD):
+        raise FileFormatError(
+            "the file is zstd-compressed, not text; unpack it and load the file inside",
+            file=path,
+            row=1,
+        )
     if encoding != "utf-16" and head.startswith(_UTF16_BOMS):
         raise FileFormatError(
             "the file starts with a UTF-16 byte-order mark (what Excel's 'Unicode Text' "
@@ -425,22 +424,20 @@ def transcode_to_utf8(path: Path, encoding: str, out: Path) -> None:
 def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
     kind = packing(path)
     if kind is not None:  # extract.csv.gz: read an unpacked copy (rows are the same)
-        with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
-            inner = Path(tmp) / (path.stem if path.suffix in COMPRESSED_SUFFIXES else path.name)
-            unpack_csv(path, kind, inner)
-            staged = _stage_csv(con, inner, options)
-        return dataclasses.replace(staged, path=path)
+        return _stage_copy(con, path, options, lambda out: unpack_csv(path, kind, out))
     check_plain_text(path, options.encoding)
     # DuckDB checks that a UTF-8 file is UTF-8 as it reads; the byte-by-byte check (which
     # names the byte, row and column) runs on UTF-8 files only when DuckDB finds one wrong.
     if options.encoding != "utf-8":
         check_encoding(path, options.encoding, options.delimiter)
     if options.encoding not in ("utf-8", "latin-1"):
-        with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
-            utf8 = Path(tmp) / path.name
-            transcode_to_utf8(path, options.encoding, utf8)
-            staged = _stage_csv(con, utf8, dataclasses.replace(options, encoding="utf-8"))
-        return dataclasses.replace(staged, path=path, encoding=options.encoding)
+        staged = _stage_copy(
+            con,
+            path,
+            dataclasses.replace(options, encoding="utf-8"),
+            lambda out: transcode_to_utf8(path, options.encoding, out),
+        )
+        return dataclasses.replace(staged, encoding=options.encoding)
     header_row = options.header_row
     header, delim = _read_header(
         path, options.encoding, options.delimiter, options.quote, header_row
@@ -456,7 +453,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
         # DuckDB takes the file's first line end for the row end. Excel writes a wrapped
         # header's line break as LF inside quotes and row ends as CR LF, and DuckDB then
         # found no rows at all: read a copy with LF throughout.
-        return _stage_lf_copy(con, path, options)
+        return _stage_copy(con, path, options, lambda out: write_lf_line_endings(path, out))
     header = [" ".join(name.split()) for name in header]  # 'Date of\nBirth': 'Date of Birth'
     # A delimiter at the end of every line (common in exports) makes a last column without
     # a name or values: named here so the file loads; an unnamed column elsewhere is refused.
@@ -482,7 +479,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
         if "invalid state" in str(exc) and mixes_line_endings(path):
             # Extracts joined from two systems' exports often end some rows with CR LF and
             # others with LF alone, which DuckDB's strict parser refuses.
-            return _stage_lf_copy(con, path, options)
+            return _stage_copy(con, path, options, lambda out: write_lf_line_endings(path, out))
         raise _csv_error(path, exc, header, delim, header_row) from None
     # The staging table is filled in file order, so the row number is the rowid past the
     # header's (as a spreadsheet shows it, when no value spans lines).
@@ -507,13 +504,19 @@ def _has_crlf(path: Path) -> bool:
         return data.find(b"\r\n") >= 0
 
 
-def _stage_lf_copy(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
-    """Stage a copy of the CSV whose CR LF line ends are LF (rows and their numbers are
-    unchanged; a CR LF inside a quoted value becomes LF)."""
+def _stage_copy(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    options: FileOptions,
+    write: Callable[[Path], None],
+) -> StagedFile:
+    """Stage the copy of `path` that `write` makes (unpacked, transcoded to UTF-8, or with
+    LF line ends: rows and their numbers unchanged), reported as `path`."""
     with tempfile.TemporaryDirectory(prefix="sectorlink-") as tmp:
-        unix = Path(tmp) / path.name
-        write_lf_line_endings(path, unix)
-        staged = _stage_csv(con, unix, options)
+        name = path.stem if path.suffix.lower() in COMPRESSED_SUFFIXES else path.name
+        copy = Path(tmp) / name
+        write(copy)
+        staged = _stage_csv(con, copy, options)
     return dataclasses.replace(staged, path=path)
 
 
@@ -715,7 +718,6 @@ def open_workbook(path: Path) -> Any:
 
 
 def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions) -> StagedFile:
-
     from sectorlink.sources.xlsx import stage_sheet_sql
 
     workbook = open_workbook(path)

@@ -47,6 +47,16 @@ def lit(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def text_sql(column: str, missing: tuple[str, ...] = ()) -> str:
+    """A staging column's value as ingest reads it: trimmed, and NULL when empty or one of
+    the file's markers for a missing value (`file.missing`, e.g. NULL or N/A)."""
+    text = f"NULLIF(trim({column}), '')"
+    if not missing:
+        return text
+    markers = ", ".join(lit(m) for m in missing)
+    return f"CASE WHEN trim({column}) IN ({markers}) THEN NULL ELSE {text} END"
+
+
 def fold(expr: str) -> str:
     return FOLD_CODE_SQL.format(expr=expr)
 
@@ -119,13 +129,7 @@ class _Builder:
         return column
 
     def text_sql(self, column: str) -> str:
-        """A staging column's value: trimmed, and NULL when empty or one of the file's
-        markers for a missing value (`file.missing`, e.g. NULL or N/A)."""
-        text = f"NULLIF(trim({column}), '')"
-        if not self.spec.file.missing:
-            return text
-        markers = ", ".join(lit(m) for m in self.spec.file.missing)
-        return f"CASE WHEN trim({column}) IN ({markers}) THEN NULL ELSE {text} END"
+        return text_sql(column, self.spec.file.missing)
 
     def raw_sql(self, mapping: ValueMapping) -> str:
         if mapping.value is not None:
