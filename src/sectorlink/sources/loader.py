@@ -565,9 +565,8 @@ def _placeholder_dates(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[s
     seen: set[str] = set()
     for p in plan.targets:
         for col in p.columns.values():
-            if col.field.type not in ("date", "datetime") or col.value in seen:
-                continue
-            if col.derived_from is not None:
+            date = col.field.type in ("date", "datetime") and col.derived_from is None
+            if not date or col.value in seen:
                 continue
             seen.add(col.value)
             rows = con.execute(
