@@ -105,19 +105,15 @@ def connect(
     """
     path = Path(path)
     # Progress is shown by sectorlink's own (Rich) bars, not DuckDB's terminal bar.
-    if read_only:
-        if not path.exists():
-            raise FileNotFoundError(f"warehouse {path} does not exist; ingest an extract first")
-        try:
-            con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise _open_error(path, exc) from None
-    else:
+    if read_only and not path.exists():
+        raise FileNotFoundError(f"warehouse {path} does not exist; ingest an extract first")
+    if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(path))
-        except duckdb.Error as exc:
-            raise _open_error(path, exc) from None
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise _open_error(path, exc) from None
+    if not read_only:
         ensure_schema(con)
         # DuckDB checkpoints whenever the write-ahead log passes 16 MB, so a region's
         # loads each paid for one (ingest of a 200k-person region: 12 -> 9.5 s of CPU
