@@ -192,6 +192,24 @@ def test_utf8_file_declared_latin1(write, warehouse):
     assert err.value.row == 2
 
 
+def test_windows_1252_quote_in_a_file_declared_latin1_names_the_encoding(
+    tmp_path, write, warehouse, query
+):
+    # 0x92 is a curly apostrophe in windows-1252 and an invisible control in latin-1.
+    spec = write(
+        "s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: latin-1}\nrecord_id: id")
+    )
+    data = tmp_path / "d.csv"
+    data.write_bytes(
+        b"id,surname,dob,seen\n1,M\xfcller,01/02/1980,03/04/2024\n2,O\x92Brien,01/02/1980,"
+        b"03/04/2024\n"
+    )
+    with pytest.raises(FileFormatError, match=r"0x92 .*control character.*windows-1252") as err:
+        ingest(spec, data, warehouse=warehouse)
+    assert (err.value.row, err.value.column) == (3, "surname")
+    assert table_counts(query) == [(0, 0, 0, 0)]
+
+
 def test_bom_with_latin1_declared(write, warehouse):
     spec = write(
         "s.yaml", GOOD_SPEC.replace("record_id: id", "file: {encoding: latin-1}\nrecord_id: id")

@@ -175,3 +175,16 @@ def test_a_gzipped_csv_is_drafted_from_the_csv_inside(tmp_path):
     assert draft.record_id == "AttendanceNo" and draft.file_options.header_row == 3
     assert "source: ed_extract" in draft.text and "from ed_extract.csv.gz" in draft.text
     assert _check(draft, data, tmp_path).rows_rejected == 0
+
+
+def test_a_windows_1252_byte_past_the_first_megabyte_is_read_as_windows_1252(tmp_path):
+    # Only é (the same byte in both) in the first megabyte; an apostrophe (0x92) far below.
+    rows = [f"{i},Ren\xe9e Smith,01/02/1980\n" for i in range(1, 60_001)]
+    rows[-1] = "60000,Sin\u00e9ad O\u2019Brien,01/02/1980\n"
+    data = tmp_path / "people.csv"
+    data.write_bytes(("PersonID,Name,DOB\n" + "".join(rows)).encode("cp1252"))
+    assert data.stat().st_size > 1 << 20
+    draft = draft_spec(data)
+    assert draft.file_options.encoding == "windows-1252"
+    result = _check(draft, data, tmp_path)
+    assert result.rows_read == 60_000 and result.rows_rejected == 0

@@ -188,7 +188,12 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> tuple[FileOp
 
 
 # What the reader says when a file is not in the encoding it was told.
-_WRONG_ENCODING = ("not valid UTF-8", "is not defined in", "middle of a UTF-8 character")
+_WRONG_ENCODING = (
+    "not valid UTF-8",
+    "is not defined in",
+    "middle of a UTF-8 character",
+    "is a control character in latin-1",
+)
 
 
 def _encodings(path: Path) -> list[str]:
@@ -203,8 +208,14 @@ def _encodings(path: Path) -> list[str]:
     except UnicodeDecodeError as exc:
         utf8 = exc.start > len(head) - 4  # only cut inside a character at the end
     # windows-1252 uses 0x80-0x9F for letters and signs that latin-1 keeps as controls.
-    cp1252 = "windows-1252" if re.search(rb"[\x80-\x9f]", head) else "latin-1"
-    return ["utf-8", cp1252, "latin-1"] if utf8 else [cp1252, "latin-1"]
+    # Past the first megabyte such a byte still shows windows-1252: the reader refuses it in
+    # a latin-1 file, and the next encoding is tried.
+    eight_bit = (
+        ["windows-1252", "latin-1"]
+        if re.search(rb"[\x80-\x9f]", head)
+        else ["latin-1", "windows-1252"]
+    )
+    return ["utf-8", *eight_bit] if utf8 else eight_bit
 
 
 def _csv_header_row(path: Path, encoding: str) -> int:

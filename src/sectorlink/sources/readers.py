@@ -180,6 +180,8 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
                         row=row,
                         column=column,
                     ) from None
+                if encoding == "latin-1":
+                    _refuse_c1_controls(path, delimiter)
                 return  # not UTF-8, as a latin-1 file should be
             if non_ascii_at is None and re.search(rb"[\x80-\xff]", chunk):
                 match = re.search(rb"[\x80-\xff]", chunk)
@@ -200,6 +202,38 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
             file=path,
             row=non_ascii_at,
         )
+
+
+def _refuse_c1_controls(path: Path, delimiter: str | None) -> None:
+    """Refuse a 'latin-1' file holding bytes 0x80-0x9F.
+
+    In latin-1 those bytes are invisible control characters that no partner's text holds
+    (DuckDB will not read them); in windows-1252, which Excel on Windows writes and people
+    call latin-1 or ANSI, they are curly quotes, dashes and the euro sign.
+    """
+    offset = 0
+    newlines = 0
+    with open(path, "rb") as fh:
+        while block := fh.read(CHUNK):
+            found = _C1_CONTROL.search(block)
+            if found is None:
+                newlines += block.count(b"\n")
+                offset += len(block)
+                continue
+            byte = block[found.start()]
+            shown = bytes([byte]).decode("windows-1252", errors="replace")
+            raise FileFormatError(
+                f"byte 0x{byte:02X} at offset {offset + found.start()} is a control character "
+                f"in latin-1, which the spec declares; in windows-1252 (what Excel on Windows "
+                f"writes, often called ANSI or latin-1) it is {shown!r}: set file.encoding: "
+                "windows-1252",
+                file=path,
+                row=newlines + block.count(b"\n", 0, found.start()) + 1,
+                column=_column_at(path, offset + found.start(), delimiter),
+            )
+
+
+_C1_CONTROL = re.compile(rb"[\x80-\x9f]")
 
 
 # How a zstd file begins: the one packing the standard library cannot unpack.
