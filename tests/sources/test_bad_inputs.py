@@ -801,3 +801,26 @@ def test_a_placeholder_birth_date_is_pointed_out_and_can_be_read_as_empty(write,
     assert {q.field: q.present for q in result.quality}["birth_date"] == 360
     # The event dates (all 03/04/2024) are one day for every row, not a placeholder among others.
     assert not any("seen" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("file_line", "fmt", "message"),
+    [
+        ("", "%Y-%m-%dT%H:%M:%S%z", r"reads a UTC offset: set file.time_zone"),
+        ("file: {time_zone: Europe/Londn}", "%Y-%m-%d", r"Europe/Londn.*'Europe/London'"),
+        ("file: {time_zone: Europe/London}", "%Y-%m-%dT%H:%M:%SZ", r"literal Z.*write %z"),
+        ("file: {time_zone: Europe/London}", "%Y-%m-%d %H:%M %Z", r"time zone name.*BST"),
+    ],
+)
+def test_times_with_zones_need_an_offset_and_the_regions_zone(write, file_line, fmt, message):
+    spec = f"""\
+        spec_version: 1
+        source: cad
+        {file_line}
+        record_id: Ref
+        events:
+          - event_type: {{value: ambulance_callout}}
+            start_time: {{column: Received, formats: ["{fmt}"]}}
+        """
+    with pytest.raises(SpecError, match=message):
+        load_spec(write("s.yaml", spec))

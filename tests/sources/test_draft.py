@@ -62,6 +62,10 @@ def test_a_messy_csv_is_read_and_mapped_as_ingest_will(tmp_path):
         (["03/04/1980", "05/06/1990", "01/02/2000"], ("%d/%m/%Y",)),  # could be either
         (["03/04/1980", "12/31/1990", "01/02/2000"], ("%m/%d/%Y",)),  # 31 is no month
         (["1980-04-03", "19900506", "2000-02-01"], ("%Y-%m-%d", "%Y%m%d")),
+        (
+            ["1980-04-03T00:00:00Z", "1990-05-06T00:00:00+01:00", "2000-02-01T00:00:00.000Z"],
+            ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"),
+        ),
     ],
 )
 def test_date_formats_follow_the_values(tmp_path, dates, expected):

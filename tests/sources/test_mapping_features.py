@@ -798,3 +798,53 @@ def test_missing_value_markers_read_as_empty(write, warehouse, query):
             write("p.csv", text),
             warehouse=warehouse,
         )
+
+
+ZONED_SPEC = """\
+spec_version: 1
+source: cad
+file: {time_zone: Europe/London}
+record_id: Ref
+person:
+  family_name: Surname
+  birth_date: {column: DOB, formats: ["%Y-%m-%dT%H:%M:%S%z", "%d/%m/%Y"]}
+events:
+  - event_type: {value: ambulance_callout}
+    start_time: {column: Received, formats: ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M"]}
+"""
+
+ZONED_CSV = """\
+Ref,Surname,DOB,Received
+C1,Smith,1981-03-02T00:00:00-05:00,2024-07-01T10:00:00Z
+C2,Jones,1980-02-01T00:00:00Z,2024-07-01T10:00:00+01:00
+C3,Patel,03/03/1983,2024-01-15T10:00:00+0000
+C4,Khan,04/04/1984,2024-01-15 10:00
+"""
+
+
+@pytest.mark.parametrize("machine_zone", ["UTC", "America/New_York"])
+def test_times_with_a_utc_offset_become_the_regions_local_times(
+    write, warehouse, query, machine_zone
+):
+    import duckdb
+
+    from sectorlink.warehouse import connect
+
+    con = connect(warehouse)
+    # Whatever zone the machine (and so DuckDB's session) is in, the spec's zone decides.
+    con.execute(f"SET TimeZone = '{machine_zone}'")
+    result = ingest(write("c.yaml", ZONED_SPEC), write("c.csv", ZONED_CSV), con=con)
+    con.close()
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    assert result.rows_rejected == 0
+    got = query(
+        "SELECT p.record_id, birth_date, start_time FROM person_record p "
+        "JOIN event e USING (record_id) ORDER BY 1"
+    )
+    assert got == [
+        # 10:00 UTC is 11:00 in a British summer; a date keeps the day as written.
+        ("C1", dt.date(1981, 3, 2), dt.datetime(2024, 7, 1, 11, 0)),
+        ("C2", dt.date(1980, 2, 1), dt.datetime(2024, 7, 1, 10, 0)),
+        ("C3", dt.date(1983, 3, 3), dt.datetime(2024, 1, 15, 10, 0)),  # GMT: UTC itself
+        ("C4", dt.date(1984, 4, 4), dt.datetime(2024, 1, 15, 10, 0)),  # local already
+    ]

@@ -83,6 +83,8 @@ _NAMING = {
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S%z",  # 1980-02-01T00:00:00Z, as JSON APIs write a date
+    "%Y-%m-%dT%H:%M:%S.%f%z",
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
     "%d/%m/%Y %H:%M:%S",
@@ -424,7 +426,10 @@ def _date_formats(con: duckdb.DuckDBPyConnection, col: _Column) -> tuple[str, ..
     if not col.present:
         return ()
     value = col.value
-    counts = ", ".join(f"count(try_strptime({value}, {lit(f)}))" for f in _DATE_FORMATS)
+    utc = f"regexp_replace({value}, 'Z$', '+00:00')"  # as ingest reads a trailing Z
+    counts = ", ".join(
+        f"count(try_strptime({utc if '%z' in f else value}, {lit(f)}))" for f in _DATE_FORMATS
+    )
     year_only = f"count(*) FILTER (regexp_full_match({value}, '[12][0-9]{{3}}'))"
     row = con.execute(f"SELECT count({value}), {year_only}, {counts} FROM __sample").fetchone()
     assert row is not None

@@ -7,6 +7,7 @@ line and the key path, and suggests the closest valid name where there is one.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -51,7 +52,16 @@ TOP_KEYS = (
     "events",
     "tables",
 )
-FILE_KEYS = ("format", "delimiter", "encoding", "quote", "sheet", "header_row", "missing")
+FILE_KEYS = (
+    "format",
+    "delimiter",
+    "encoding",
+    "quote",
+    "sheet",
+    "header_row",
+    "missing",
+    "time_zone",
+)
 MAPPING_KEYS = (
     "column",
     "columns",
@@ -145,6 +155,9 @@ class FileOptions:
     on how the extract was made, are skipped."""
     missing: tuple[str, ...] = ()
     """Values that mean 'no value' in this file (NULL, N/A, -): read as empty."""
+    time_zone: str | None = None
+    """The region's time zone (IANA name), into which a date-time written with a UTC offset
+    (a format with %z) is converted: the model keeps local times."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,17 @@ class _LineIndex:
         return None
 
 
+@functools.cache
+def known_time_zones() -> tuple[str, ...]:
+    """The time zone names DuckDB converts with (its own ICU copy: no system tzdata)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        return tuple(
+            str(r[0]) for r in con.execute("SELECT name FROM pg_timezone_names()").fetchall()
+        )
+
+
 def _closest(name: str, options: Iterable[str]) -> str:
     matches = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
     return f" (did you mean {matches[0]!r}?)" if matches else ""
@@ -271,6 +295,29 @@ class _Parser:
             raise self.error(path, "expected a non-empty list")
         return tuple(self.text(v, f"{path}[{i}]") for i, v in enumerate(value))
 
+    def check_zone_directives(self, fmt: str, field_type: str, path: str) -> None:
+        literal = re.sub("%.", "", fmt)
+        if "%Z" in fmt:
+            raise self.error(
+                path,
+                f"{fmt!r} reads a time zone name (%Z), and names are ambiguous (BST is British "
+                "Summer Time and Bangladesh Standard Time); only offsets are read: %z, as in "
+                "+01:00 or Z",
+            )
+        if "Z" in literal:
+            raise self.error(
+                path,
+                f"{fmt!r} has a literal Z, which marks a time in UTC: write %z instead (it "
+                "reads Z as well as offsets like +01:00), so the time is converted to the "
+                "region's time zone (file.time_zone)",
+            )
+        if field_type == "date" and "%z" in fmt and not fmt.endswith("%z"):
+            raise self.error(
+                path,
+                f"{fmt!r}: in a date field, %z may only end the format (the offset is "
+                "dropped and the date kept as written)",
+            )
+
     # --- field mappings -------------------------------------------------------------------
     def value_mapping(self, table: Table, field_name: str, raw: Any, path: str) -> ValueMapping:
         model_field = table.field(field_name)
@@ -307,6 +354,7 @@ class _Parser:
                         f"{path}.formats[{i}]",
                         f"{fmt!r} is not a strftime format (e.g. '%d/%m/%Y')",
                     )
+                self.check_zone_directives(fmt, model_field.type, f"{path}.formats[{i}]")
             for i, fmt in enumerate(formats):
                 swapped = fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
                 if swapped != fmt and swapped in formats[:i]:
@@ -503,6 +551,16 @@ class _Parser:
                 "file.missing",
                 "missing must be a list of the texts that mean 'no value', e.g. [NULL, N/A]",
             )
+        time_zone = data.get("time_zone")
+        if time_zone is not None:
+            time_zone = self.text(time_zone, "file.time_zone")
+            zones = known_time_zones()
+            if time_zone not in zones:
+                raise self.error(
+                    "file.time_zone",
+                    f"unknown time zone {time_zone!r}{_closest(time_zone, zones)}; give an "
+                    "IANA name such as Europe/London or America/New_York",
+                )
         return FileOptions(
             format=fmt,
             delimiter=delimiter,
@@ -511,7 +569,27 @@ class _Parser:
             sheet=None if sheet is None else str(sheet),
             header_row=header_row,
             missing=tuple(str(m).strip() for m in missing),
+            time_zone=time_zone,
         )
+
+    def check_offsets_have_a_zone(self, spec: MappingSpec) -> None:
+        """A date-time read with its UTC offset becomes a local time, so the spec must say
+        whose: a file's UTC times loaded as they are would be an hour out in a British
+        summer, five hours in New York."""
+        if spec.file.time_zone is not None:
+            return
+        for target in spec.targets():
+            for name, mapping in target.fields.items():
+                if target.table.field(name).type != "datetime":
+                    continue
+                for i, fmt in enumerate(mapping.formats):
+                    if "%z" in fmt:
+                        raise self.error(
+                            f"{mapping.path}.formats[{i}]",
+                            f"{fmt!r} reads a UTC offset: set file.time_zone to the region's "
+                            "time zone (e.g. Europe/London), so times are stored as local "
+                            "times like the other partners'",
+                        )
 
     def spec(self, data: Mapping[str, Any], sha256: str) -> MappingSpec:
         self.check_keys(data, TOP_KEYS, "")
@@ -549,7 +627,7 @@ class _Parser:
         tables = self.tables(data.get("tables"))
         if person is None and not events and not tables:
             raise self.error("", "the spec maps nothing: give 'person', 'events' or 'tables'")
-        return MappingSpec(
+        parsed = MappingSpec(
             source=source,
             file=file_options,
             record_id=record_id,
@@ -562,6 +640,8 @@ class _Parser:
             sha256=sha256,
             raw=data,
         )
+        self.check_offsets_have_a_zone(parsed)
+        return parsed
 
     def events(self, raw: Any, record_id: ValueMapping | None) -> tuple[EventMapping, ...]:
         if raw is None:

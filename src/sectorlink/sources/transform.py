@@ -181,8 +181,7 @@ class _Builder:
                 # A real date cell (or a Parquet date column) is staged as ISO text whatever
                 # the display format the spec's author saw in Excel, so ISO is always read.
                 formats = (*formats, *(iso for iso in TYPED_DATE_TEXT if iso not in formats))
-            fmt_list = "[" + ", ".join(lit(x) for x in formats) + "]"
-            parsed = f"try_strptime({raw}, {fmt_list})"
+            parsed = self.parsed_time_sql(raw, formats, f.type)
             typed = f"CAST({parsed} AS DATE)" if f.type == "date" else parsed
             if f.name == "birth_date":
                 # A four-digit birth date is a partial date: it gives the year only.
@@ -192,7 +191,13 @@ class _Builder:
                 bad_parse = f"NOT regexp_full_match({raw}, '[0-9]{{4}}') AND {value} IS NULL"
             else:
                 bad_parse = f"{value} IS NULL"
-            now = "current_date" if f.type == "date" else "current_localtimestamp()"
+            zone = self.spec.file.time_zone
+            # Without a zone, 'now' is the machine's local time, as the partners' times are.
+            now = (
+                f"timezone({lit(zone)}, current_timestamp)" if zone else "current_localtimestamp()"
+            )
+            if f.type == "date":
+                now = f"CAST({now} AS DATE)" if zone else "current_date"
             fmt_text = ", ".join(formats)
             problems = [
                 (
@@ -255,6 +260,32 @@ class _Builder:
                 "is not one of " + ", ".join((*mapping.true_values, *mapping.false_values)),
             )
         raise AssertionError(f"unhandled field type {f.type}")
+
+    def parsed_time_sql(self, raw: str, formats: tuple[str, ...], kind: str) -> str:
+        """The text parsed with the first format that reads it.
+
+        A date-time written with a UTC offset (a format with %z; a trailing Z is +00:00) is
+        converted to the spec's `file.time_zone`, so every partner's times are local times.
+        A date keeps the date as written and drops the offset: a birth date serialised as
+        midnight UTC is the same day wherever the region is.
+        """
+
+        def listed(fmts: list[str]) -> str:
+            return "[" + ", ".join(lit(x) for x in fmts) + "]"
+
+        plain = [x for x in formats if "%z" not in x]
+        zoned = [x for x in formats if "%z" in x]
+        parts = [f"try_strptime({raw}, {listed(plain)})"] if plain else []
+        if zoned and kind == "date":
+            dropped = f"regexp_replace({raw}, '\\s*(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)$', '')"
+            bare = [x.removesuffix("%z").rstrip() for x in zoned]
+            parts.append(f"try_strptime({dropped}, {listed(bare)})")
+        elif zoned:
+            zone = self.spec.file.time_zone
+            assert zone is not None, "the spec parser requires file.time_zone with %z"
+            utc = f"regexp_replace({raw}, 'Z$', '+00:00')"
+            parts.append(f"timezone({lit(zone)}, try_strptime({utc}, {listed(zoned)}))")
+        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
     @staticmethod
     def _bad(raw: str, value: str, where: str, message: str) -> list[tuple[str, str]]:
