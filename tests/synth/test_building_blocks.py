@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from sectorlink.synth import fmt
 from sectorlink.synth.identifiers import IdPermutation, nhs_numbers, nhs_valid, ni_numbers
 from sectorlink.synth.names import name_tables
 from sectorlink.synth.population import ni_capacity
@@ -66,3 +67,15 @@ def test_common_names_are_common():
     william = int(np.flatnonzero(t.given == "William")[0])
     nicks = t.nick_values[t.nick_start[william] : t.nick_start[william + 1]]
     assert "Bill" in nicks and "William" not in nicks
+
+
+def test_utc_instants_are_the_local_times_an_hour_back_in_a_british_summer():
+    local = np.array(
+        ["2024-01-15T10:00:00", "2024-07-01T10:00:00", "2024-07-01T00:30:00"],
+        dtype="datetime64[s]",
+    )
+    assert fmt.utc_datetime(local, "Europe/London").to_pylist() == [
+        "2024-01-15T10:00:00Z",
+        "2024-07-01T09:00:00Z",
+        "2024-06-30T23:30:00Z",  # the day before, in UTC
+    ]

@@ -30,6 +30,24 @@ def datetime(ts: np.ndarray, fmt: str) -> pa.Array:
     return pc.strftime(arr, format=fmt)
 
 
+def utc_datetime(ts: np.ndarray, zone: str) -> pa.Array:
+    """Local times in `zone` printed as the UTC instant, ISO 8601 with a Z, as a system that
+    keeps UTC (an ambulance dispatch system) exports them. DuckDB converts (with its own
+    time zone data): a local time in the hour skipped when clocks go forward is read as an
+    hour later, and one in the repeated hour as its second (after the clocks went back)."""
+    import duckdb
+
+    local = pa.table({"t": pa.array(np.asarray(ts, dtype="datetime64[s]"))})
+    with duckdb.connect() as con:
+        con.register("local_times", local)
+        utc = con.sql(
+            "SELECT strftime(timezone('UTC', timezone($zone, t)), '%Y-%m-%dT%H:%M:%SZ') "
+            "FROM local_times",
+            params={"zone": zone},
+        ).to_arrow_table()
+    return utc.column(0).combine_chunks()
+
+
 def number(values: np.ndarray, decimals: int | None = None) -> pa.Array:
     """Numbers as text; NaN (or negative for integers) -> null."""
     values = np.asarray(values)

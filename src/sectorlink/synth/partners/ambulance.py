@@ -1,8 +1,9 @@
 """Westmoor Ambulance Service: one row per patient call-out.
 
-UTF-8 with a byte-order mark (saved from Excel), every value quoted, ISO date-times. The
-reporting tool writes a title and the time it ran above the header, and NULL for every
-empty value.
+UTF-8 with a byte-order mark (saved from Excel), every value quoted. The dispatch system
+keeps UTC, so call times are ISO instants with a Z (an hour behind the clock on the wall in
+summer); the spec reads them with %z and file.time_zone. The reporting tool writes a title
+and the time it ran above the header, and NULL for every empty value.
 Crews record an age, not a date of birth, and key names at the roadside, so typos are
 twice as common as elsewhere.
 """
@@ -21,16 +22,23 @@ from sectorlink.synth.rejects import DateColumn, IdColumn, RejectTargets
 SOURCE = "ambulance_westmoor"
 KEY = "westmoor_ambulance_incidents"
 HABITS = Habits(nhs=True, dob="none", typo_factor=2.0)
-ISO = "%Y-%m-%dT%H:%M:%S"
+REGION_TIME_ZONE = "Europe/London"
+WRITTEN = "%Y-%m-%dT%H:%M:%SZ"  # how the file prints a call time (always UTC)
+READ = "%Y-%m-%dT%H:%M:%S%z"  # how the spec reads it: Z is the offset +00:00
 
 SPEC = {
-    "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
+    "file": {
+        "format": "csv",
+        "delimiter": ",",
+        "encoding": "utf-8",
+        "time_zone": REGION_TIME_ZONE,
+    },
     "record_id": "IncidentID",
     "person": {
         "given_name": "PatientForename",
         "family_name": "PatientSurname",
         "age_years": "Age",
-        "age_at_date": {"column": "CallReceived", "formats": [ISO]},
+        "age_at_date": {"column": "CallReceived", "formats": [READ]},
         "sex": "Gender",
         "postcode": "HomePostcode",
         "nhs_number": "NHSNumber",
@@ -38,7 +46,7 @@ SPEC = {
     "events": [
         {
             "event_type": {"value": "ambulance_callout"},
-            "start_time": {"column": "CallReceived", "formats": [ISO]},
+            "start_time": {"column": "CallReceived", "formats": [READ]},
             "postcode": "IncidentPostcode",
             "latitude": "IncidentLat",
             "longitude": "IncidentLong",
@@ -62,7 +70,7 @@ def render(ctx: ChunkContext) -> None:
     ctx.tables[KEY] = pa.table(
         {
             "IncidentID": fmt.text(ids),
-            "CallReceived": fmt.datetime(f["call"], ISO),
+            "CallReceived": fmt.utc_datetime(f["call"], REGION_TIME_ZONE),
             "PatientForename": fmt.text(who.given),
             "PatientSurname": fmt.text(who.family),
             "Age": fmt.number(age),
@@ -104,7 +112,7 @@ PARTNER = Partner(
             rejects=RejectTargets(
                 record="IncidentID",
                 fresh=(IdColumn("IncidentID", KEY, "WMAS-", 9),),
-                event_date=DateColumn("CallReceived", ISO),
+                event_date=DateColumn("CallReceived", WRITTEN),
                 changed="Priority",
             ),
         ),
