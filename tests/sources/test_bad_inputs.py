@@ -824,3 +824,28 @@ def test_times_with_zones_need_an_offset_and_the_regions_zone(write, file_line, 
         """
     with pytest.raises(SpecError, match=message):
         load_spec(write("s.yaml", spec))
+
+
+def test_identifiers_excel_showed_in_exponent_form_get_a_note(write, warehouse, query):
+    spec = write(
+        "s.yaml",
+        """\
+        spec_version: 1
+        source: gp
+        record_id: id
+        person:
+          family_name: surname
+          nhs_number: nhs
+        """,
+    )
+    data = write(
+        "d.csv",
+        "id,surname,nhs\n1,Smith,9434765919\n2,Jones,9.43477E+09\n3,Patel,4.01023E+09\n"
+        "4,Khan,E+1\n",
+    )
+    result = ingest(spec, data, warehouse=warehouse)
+    assert result.rows_rejected == 0  # a note: only the partner can send the digits
+    notes = [n for n in result.notes if "Excel" in n]
+    assert len(notes) == 1
+    assert notes[0].startswith("nhs (person_record.nhs_number): 2 of 4 rows")
+    assert "9.43477E+09, first at row 3" in notes[0]

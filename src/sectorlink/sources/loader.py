@@ -259,6 +259,7 @@ def _ingest(
     )
     _count_rows(con, plan, result)
     result.notes += _placeholder_dates(con, plan)
+    result.notes += _excel_exponents(con, plan)
     result.unmapped = _unmapped(con, plan)
     result.rejects = [
         Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
@@ -589,6 +590,52 @@ def _placeholder_dates(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[s
                     "'unknown'? If so, list its text in the file under file.missing, or "
                     "linkage will take those people for alike"
                 )
+    return notes
+
+
+# How Excel displays a long number in a General cell (9434765919 as 9.43477E+09); saved to CSV
+# the display is what is written, and the other digits are gone.
+EXCEL_EXPONENT = "[0-9](\\.[0-9]{1,14})?E\\+[0-9]{2}"
+
+
+def _excel_exponents(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[str]:
+    """Notes on text fields (identifiers, phone numbers) holding numbers in Excel's exponent
+    form: the extract went through Excel, and the identifiers can no longer be told apart.
+    A note, not a reject: only the partner can send the digits."""
+    columns = {
+        col.value: col
+        for p in plan.targets
+        for col in p.columns.values()
+        if col.field.type == "string"
+        and col.field.code_set is None
+        and col.derived_from is None
+        and col.mapping is not None
+        and col.mapping.value is None
+    }
+    if not columns:
+        return []
+    found = ", ".join(
+        f"count_if(contains({raw}, 'E+') AND regexp_full_match({raw}, '{EXCEL_EXPONENT}')), "
+        f"min(__row) FILTER (contains({raw}, 'E+') AND regexp_full_match({raw}, "
+        f"'{EXCEL_EXPONENT}')), arg_min({raw}, __row) FILTER (contains({raw}, 'E+') AND "
+        f"regexp_full_match({raw}, '{EXCEL_EXPONENT}'))"
+        for raw in columns  # a text field's value is its text as read
+    )
+    row = con.execute(
+        f"SELECT count(*), {found} FROM (SELECT * FROM {MAPPED} LIMIT {PLACEHOLDER_SAMPLE})"
+    ).fetchone()
+    assert row is not None
+    notes = []
+    for i, col in enumerate(columns.values()):
+        count, first_row, example = row[1 + 3 * i : 4 + 3 * i]
+        if count:
+            notes.append(
+                f"{col.column_label} ({col.label}): {count:,} of {row[0]:,} rows looked at hold "
+                f"a number as Excel shows a long one ({example}, first at row {first_row}): "
+                "the rest of its digits are lost, so the file was opened and saved in Excel. "
+                "Ask for an export straight from the system, or with the column formatted as "
+                "text"
+            )
     return notes
 
 
