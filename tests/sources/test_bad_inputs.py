@@ -708,9 +708,7 @@ def test_a_two_digit_year_read_by_a_four_digit_format_is_rejected(write, warehou
     assert table_counts(query)[0][:2] == (0, 0)
 
 
-def test_a_delimiter_ending_every_line_loads_and_an_unnamed_middle_column_does_not(
-    write, warehouse, query
-):
+def test_columns_without_a_name_load_unmapped(write, warehouse, query):
     trailing = "".join(line + ",\n" for line in GOOD_CSV.splitlines())
     result = ingest(write("s.yaml", GOOD_SPEC), write("d.csv", trailing), warehouse=warehouse)
     assert result.rows_read == 2 and result.rows_rejected == 0
@@ -718,10 +716,14 @@ def test_a_delimiter_ending_every_line_loads_and_an_unnamed_middle_column_does_n
         ("Smith",),
         ("Jones",),
     ]
-    middle = GOOD_CSV.replace("id,surname,", "id,,surname,").replace("1,Smith,", "1,x,Smith,")
-    middle = middle.replace("2,Jones,", "2,y,Jones,")
-    with pytest.raises(FileFormatError, match="header column 2 has no name"):
-        ingest(write("s.yaml", GOOD_SPEC), write("m.csv", middle), warehouse=warehouse)
+    # pandas and R write their row index as a first column without a name.
+    indexed = "".join(f"{i or ''},{line}\n" for i, line in enumerate(GOOD_CSV.splitlines()))
+    result = ingest(write("s.yaml", GOOD_SPEC), write("i.csv", indexed), warehouse=warehouse)
+    assert result.rows_read == 2 and result.rows_rejected == 0
+    assert query("SELECT record_id, family_name FROM person_record ORDER BY 1") == [
+        ("1", "Smith"),
+        ("2", "Jones"),
+    ]
 
 
 def test_a_blank_first_line_above_the_header_is_named(write, warehouse):
@@ -849,3 +851,20 @@ def test_identifiers_excel_showed_in_exponent_form_get_a_note(write, warehouse, 
     assert len(notes) == 1
     assert notes[0].startswith("nhs (person_record.nhs_number): 2 of 4 rows")
     assert "9.43477E+09, first at row 3" in notes[0]
+
+
+def test_a_sheet_with_an_unnamed_index_column_loads(write, warehouse, query, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([None, "id", "surname", "dob", "seen"])
+    sheet.append([0, "1", "Smith", "01/02/1980", "03/04/2024"])
+    sheet.append([1, "2", "Jones", "05/06/1990", "07/08/2024"])
+    book.save(tmp_path / "d.xlsx")
+    result = ingest(write("s.yaml", GOOD_SPEC), tmp_path / "d.xlsx", warehouse=warehouse)
+    assert result.rows_read == 2 and result.rows_rejected == 0
+    assert query("SELECT family_name FROM person_record ORDER BY source_row") == [
+        ("Smith",),
+        ("Jones",),
+    ]

@@ -28,6 +28,7 @@ from sectorlink.sources.errors import FileFormatError
 from sectorlink.sources.readers import (
     StagedFile,
     file_format,
+    is_unnamed,
     open_workbook,
     packing,
     stage_file,
@@ -385,7 +386,12 @@ def _profile(
 ) -> list[_Column]:
     if not staged.columns:
         return []
-    values = {name: text_sql(c, missing) for name, c in staged.columns.items()}
+    # A column without a name (a row index pandas or R wrote) is no field of the partner's.
+    values = {
+        name: text_sql(c, missing) for name, c in staged.columns.items() if not is_unnamed(name)
+    }
+    if not values:
+        return []
     parts = ", ".join(f"count({v}), count(DISTINCT {v})" for v in values.values())
     row = con.execute(f"SELECT {parts} FROM __sample").fetchone()
     assert row is not None

@@ -408,11 +408,23 @@ def _read_header(
     return [h.strip() for h in header], delim
 
 
+UNNAMED = "(unnamed column {})"
+
+
+def name_unnamed(header: list[str]) -> list[str]:
+    """Name the header's blank names `(unnamed column N)`, so the file loads: a delimiter
+    ending every line makes a last column without a name, and pandas and R write their row
+    index as a first one. No spec maps such a column by accident."""
+    return [name or UNNAMED.format(i) for i, name in enumerate(header, start=1)]
+
+
+def is_unnamed(name: str) -> bool:
+    return re.fullmatch(re.escape(UNNAMED).replace(r"\{\}", "[0-9]+"), name) is not None
+
+
 def _check_header(path: Path, header: list[str], header_row: int = 1) -> None:
     seen: dict[str, int] = {}
     for i, name in enumerate(header, start=1):
-        if not name:
-            raise FileFormatError(f"header column {i} has no name", file=path, row=header_row)
         if name in seen:
             raise FileFormatError(
                 f"column {name!r} appears twice in the header (columns {seen[name]} and {i})",
@@ -488,13 +500,7 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
         # header's line break as LF inside quotes and row ends as CR LF, and DuckDB then
         # found no rows at all: read a copy with LF throughout.
         return _stage_copy(con, path, options, lambda out: write_lf_line_endings(path, out))
-    header = [" ".join(name.split()) for name in header]  # 'Date of\nBirth': 'Date of Birth'
-    # A delimiter at the end of every line (common in exports) makes a last column without
-    # a name or values: named here so the file loads; an unnamed column elsewhere is refused.
-    for i in reversed(range(len(header))):
-        if header[i]:
-            break
-        header[i] = f"(unnamed column {i + 1})"
+    header = name_unnamed([" ".join(name.split()) for name in header])
     _check_header(path, header, header_row)
     check_no_nul(path, delim)
     columns = {name: f"c{i}" for i, name in enumerate(header)}
@@ -777,7 +783,8 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
         header_cells = first[1] if first[0] == header_row else []
         header = [" ".join(str(c).split()) if c is not None else "" for c in header_cells]
         while header and not header[-1]:
-            header.pop()
+            header.pop()  # a sheet's formatted but empty cells right of the table
+        header = name_unnamed(header)
         _check_header(path, header, header_row)
         width = len(header)
         con.execute(f"DROP TABLE IF EXISTS {STAGING}_raw")
