@@ -868,3 +868,28 @@ def test_a_sheet_with_an_unnamed_index_column_loads(write, warehouse, query, tmp
         ("Smith",),
         ("Jones",),
     ]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_empty_lines_inside_a_csv_keep_the_rows_numbers(write, warehouse, query, end):
+    lines = [
+        "id,surname,dob,seen",  # 1
+        "",
+        "1,Smith,01/02/1980,03/04/2024",  # 3
+        "",
+        "",
+        "2,Jones,05/06/1990,07/08/2024",  # 6
+        "",
+        "3,Khan,31/02/1990,07/08/2024",  # 8: no such date
+        "",
+        "",
+    ]
+    text = end.join(lines)
+    result = ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text), warehouse=warehouse)
+    # Rows as an editor numbers the file's lines: DuckDB skips the empty ones.
+    assert [r.row for r in result.rejects] == [8]
+    assert query("SELECT record_id, source_row FROM person_record ORDER BY 1") == [
+        ("1", 3),
+        ("2", 6),
+    ]
+    assert query("SELECT source_row FROM rejects") == [(8,)]
