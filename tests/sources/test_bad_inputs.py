@@ -893,3 +893,46 @@ def test_empty_lines_inside_a_csv_keep_the_rows_numbers(write, warehouse, query,
         ("2", 6),
     ]
     assert query("SELECT source_row FROM rejects") == [(8,)]
+
+
+def test_a_reports_footer_is_named_and_footer_rows_leaves_it_out(write, warehouse, query):
+    text = GOOD_CSV + "\nTotal records: 2\n*** END OF REPORT ***\n\n"
+    with pytest.raises(FileFormatError, match=r"footer.*set file.footer_rows: 2$") as err:
+        ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text), warehouse=warehouse)
+    assert err.value.row == 5
+    footed = GOOD_SPEC.replace("record_id: id", "file: {footer_rows: 2}\nrecord_id: id")
+    result = ingest(write("f.yaml", footed), write("d.csv", text), warehouse=warehouse)
+    assert result.rows_read == 2 and result.rows_rejected == 0
+    assert query("SELECT family_name, source_row FROM person_record ORDER BY 2") == [
+        ("Smith", 2),
+        ("Jones", 3),
+    ]
+    too_many = footed.replace("footer_rows: 2", "footer_rows: 9")
+    with pytest.raises(FileFormatError, match="footer_rows is 9, but the file has fewer lines"):
+        ingest(write("t.yaml", too_many), write("d.csv", text), warehouse=warehouse, check=True)
+
+
+def test_a_row_cut_short_at_the_end_is_told_from_a_footer(write, warehouse):
+    cut = GOOD_CSV + "3,Khan"  # no line end: the file stops mid-row
+    with pytest.raises(FileFormatError, match="cut off in the middle of this row"):
+        ingest(write("s.yaml", GOOD_SPEC), write("d.csv", cut), warehouse=warehouse)
+
+
+def test_footer_rows_in_a_sheet(write, warehouse, query, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "surname", "dob", "seen"])
+    sheet.append(["1", "Smith", "01/02/1980", "03/04/2024"])
+    sheet.append(["2", "Jones", "05/06/1990", "07/08/2024"])
+    sheet.append([])
+    sheet.append(["Total", 2])
+    book.save(tmp_path / "d.xlsx")
+    footed = GOOD_SPEC.replace("record_id: id", "file: {footer_rows: 1}\nrecord_id: id")
+    result = ingest(write("f.yaml", footed), tmp_path / "d.xlsx", warehouse=warehouse)
+    assert result.rows_read == 2 and result.rows_rejected == 0
+    assert query("SELECT family_name FROM person_record ORDER BY source_row") == [
+        ("Smith",),
+        ("Jones",),
+    ]

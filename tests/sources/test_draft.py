@@ -192,3 +192,14 @@ def test_a_windows_1252_byte_past_the_first_megabyte_is_read_as_windows_1252(tmp
     assert draft.file_options.encoding == "windows-1252"
     result = _check(draft, data, tmp_path)
     assert result.rows_read == 60_000 and result.rows_rejected == 0
+
+
+def test_a_reports_footer_is_left_out_by_the_draft(tmp_path):
+    data = tmp_path / "referrals.txt"
+    data.write_text(
+        "REF|SURNAME|DOB\nR1|Smith|01/02/2015\nR2|Jones|03/04/2016\n\nTOTAL: 2\n*** END ***\n"
+    )
+    draft = draft_spec(data)
+    assert draft.file_options.footer_rows == 2
+    assert "  footer_rows: 2" in draft.text
+    assert _check(draft, data, tmp_path).rows_read == 2

@@ -103,6 +103,8 @@ def _read_all(manifest: RegionManifest, entry: Any) -> tuple[list[str], list[dic
     text = path.read_bytes().decode(encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=options.get("delimiter", ","))
     rows = [["" if value in missing else value for value in row] for row in reader][skip:]
+    rows = [row for row in rows if row]  # empty lines (above a footer) are no rows
+    rows = rows[: len(rows) - int(options.get("footer_rows", 0))]  # a report's closing lines
     header = [" ".join(name.split()) for name in rows[0]]  # 'Year of\nBirth', as ingest
     return header, [dict(zip(header, row, strict=True)) for row in rows[1:]]
 

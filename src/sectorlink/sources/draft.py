@@ -177,19 +177,26 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> tuple[FileOp
         header_row = _csv_header_row(path, encoding)
         options = FileOptions(format="csv", encoding=encoding, header_row=header_row)
         try:
-            staged = stage_file(con, path, options)
+            try:
+                staged = stage_file(con, path, options)
+            except FileFormatError as exc:
+                footer = _FOOTER.search(exc.message)
+                if footer is None:
+                    raise
+                # The reader's own diagnosis: short rows at the end are a report's footer.
+                options = dataclasses.replace(options, footer_rows=int(footer.group(1)))
+                staged = stage_file(con, path, options)
         except FileFormatError as exc:
             if not any(sign in exc.message for sign in _WRONG_ENCODING):
                 raise
             last = exc  # a byte past the sample shows the encoding was wrong: try the next
             continue
-        return FileOptions(
-            format="csv", delimiter=staged.delimiter, encoding=encoding, header_row=header_row
-        ), staged
+        return dataclasses.replace(options, delimiter=staged.delimiter), staged
     assert last is not None
     raise last
 
 
+_FOOTER = re.compile(r"set file\.footer_rows: ([0-9]+)")
 # What the reader says when a file is not in the encoding it was told.
 _WRONG_ENCODING = (
     "not valid UTF-8",
@@ -527,6 +534,8 @@ def _render(
         out.append(f"  sheet: {json.dumps(options.sheet)}")
     if options.header_row != 1:
         out.append(f"  header_row: {options.header_row}  # the rows above it hold a title")
+    if options.footer_rows:
+        out.append(f"  footer_rows: {options.footer_rows}  # the last lines are no data rows")
     if options.missing:
         out.append(f"  missing: {_flow(options.missing)}  # found in the sample: 'no value'")
     if draft.record_id is not None:

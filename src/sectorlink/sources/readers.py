@@ -112,9 +112,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     elif fmt == "excel":
         staged = _stage_excel(con, path, options)
     else:
-        if options.header_row != 1:
+        if options.header_row != 1 or options.footer_rows:
             raise FileFormatError(
-                "file.header_row applies to CSV and Excel files; a Parquet file has no header row",
+                "file.header_row and file.footer_rows apply to CSV and Excel files; a Parquet "
+                "file has no header or footer rows",
                 file=path,
             )
         staged = _stage_parquet(con, path)
@@ -484,6 +485,14 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
             lambda out: transcode_to_utf8(path, options.encoding, out),
         )
         return dataclasses.replace(staged, encoding=options.encoding)
+    if options.footer_rows:
+        start = _footer_start(path, options.footer_rows)
+        return _stage_copy(
+            con,
+            path,
+            dataclasses.replace(options, footer_rows=0),
+            lambda out: copy_head(path, start, out),
+        )
     header_row = options.header_row
     header, delim = _read_header(
         path, options.encoding, options.delimiter, options.quote, header_row
@@ -555,6 +564,43 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     )
 
 
+def _footer_start(path: Path, footer_rows: int) -> int:
+    """Where the file's last `footer_rows` lines that are not empty begin."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - FOOTER_LOOKBACK))
+        tail = fh.read()
+    end = len(tail.rstrip(b"\r\n"))
+    for _ in range(footer_rows):
+        cut = tail.rfind(b"\n", 0, end)
+        if cut < 0:
+            where = (
+                "the file has fewer lines"
+                if size <= FOOTER_LOOKBACK
+                else f"the file's last {FOOTER_LOOKBACK // 1024} KB hold fewer lines"
+            )
+            raise FileFormatError(
+                f"file.footer_rows is {footer_rows}, but {where}: the footer is the report's "
+                "last lines (a total, 'end of report'), not data",
+                file=path,
+            )
+        end = len(tail[:cut].rstrip(b"\r\n"))
+    return size - len(tail) + cut + 1
+
+
+# A report's footer is a line or two; more than this many bytes of it is a misread spec.
+FOOTER_LOOKBACK = 1 << 20
+
+
+def copy_head(path: Path, stop: int, out: Path) -> None:
+    """Copy the file's bytes before offset `stop` to `out`."""
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        left = stop
+        while left > 0 and (block := src.read(min(CHUNK, left))):
+            dst.write(block)
+            left -= len(block)
+
+
 def _empty_lines(path: Path, header_row: int) -> list[int]:
     """The numbers of the empty lines below the header with data below them: DuckDB skips
     them, so each pushes the rows below it one line down the file."""
@@ -612,8 +658,16 @@ def _csv_error(
     found = _FOUND.search(message)
     if found:
         expected, got = int(found.group(1)), int(found.group(2))
-        total_lines = _count_lines(path)
-        cut = " — the file seems cut off in the middle of this row" if line == total_lines else ""
+        total_lines, ends_a_line = _count_lines(path)
+        advice = f"; check the delimiter ({delim!r}) and quoting"
+        if line is not None and line == total_lines and not ends_a_line:
+            advice = " — the file seems cut off in the middle of this row"
+        elif line is not None and line > total_lines - 3 and got < expected:
+            # A short row among the last lines of a complete file: a report's footer.
+            advice = (
+                f"; it is among the file's last lines: if they are a report's footer (a total, "
+                f"'end of report'), set file.footer_rows: {total_lines - line + 1}"
+            )
         missing = (
             f" (no value for {header[got]!r} onwards)"
             if got < expected and got < len(header)
@@ -625,8 +679,7 @@ def _csv_error(
             else ""
         )
         return FileFormatError(
-            f"this row has {got} fields but the header has {expected}{missing}{cut}; check the "
-            f"delimiter ({delim!r}) and quoting{title}",
+            f"this row has {got} fields but the header has {expected}{missing}{advice}{title}",
             file=path,
             row=line,
         )
@@ -645,14 +698,20 @@ def _csv_error(
     return FileFormatError(f"cannot read the CSV: {first}", file=path, row=line)
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: Path) -> tuple[int, bool]:
+    """The number of the file's last line that is not empty, and whether the file ends
+    with a line end (a file cut off mid-row does not)."""
     count = 0
+    trailing = 0  # line ends after the last character that is not one
     last = b""
     with open(path, "rb") as fh:
         while block := fh.read(CHUNK):
             count += block.count(b"\n")
+            content = block.rstrip(b"\r\n")
+            trailing = block.count(b"\n", len(content)) + (trailing if not content else 0)
             last = block
-    return count + (0 if last.endswith(b"\n") else 1)
+    ends_a_line = last.endswith(b"\n")
+    return count - trailing + 1, ends_a_line
 
 
 # --- Excel ---------------------------------------------------------------------------------
@@ -844,6 +903,15 @@ def _stage_excel(con: duckdb.DuckDBPyConnection, path: Path, options: FileOption
     finally:
         workbook.close()
     columns = {name: f"c{i}" for i, name in enumerate(header)}
+    if options.footer_rows:
+        # The last rows that are not blank, and the blank rows between them and the data.
+        filled = " OR ".join(f"coalesce(trim({c}), '') <> ''" for c in columns.values())
+        con.execute(
+            f"DELETE FROM {STAGING}_raw WHERE __row > (SELECT coalesce(max(__row), 0) FROM "
+            f"{STAGING}_raw WHERE ({filled}) AND __row < (SELECT min(__row) FROM (SELECT "
+            f"__row FROM {STAGING}_raw WHERE {filled} ORDER BY __row DESC "
+            f"LIMIT {int(options.footer_rows)})))"
+        )
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT * FROM {STAGING}_raw")
     row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchall()
     return StagedFile(

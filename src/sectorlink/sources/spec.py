@@ -59,6 +59,7 @@ FILE_KEYS = (
     "quote",
     "sheet",
     "header_row",
+    "footer_rows",
     "missing",
     "time_zone",
 )
@@ -153,6 +154,9 @@ class FileOptions:
     header_row: int = 1
     """The row holding the column names (CSV and Excel); rows above it, a title or a note
     on how the extract was made, are skipped."""
+    footer_rows: int = 0
+    """Lines (CSV) or rows (Excel) at the end that are a report's footer, not data (a
+    total, 'end of report'): left out. Empty ones are not counted."""
     missing: tuple[str, ...] = ()
     """Values that mean 'no value' in this file (NULL, N/A, -): read as empty."""
     time_zone: str | None = None
@@ -534,6 +538,16 @@ class _Parser:
             raise self.error(
                 "file.header_row", "header_row applies to CSV and Excel files; Parquet has none"
             )
+        footer_rows = data.get("footer_rows", 0)
+        if isinstance(footer_rows, bool) or not isinstance(footer_rows, int) or footer_rows < 0:
+            raise self.error(
+                "file.footer_rows",
+                f"footer_rows must be a number of rows (0 or more), got {footer_rows!r}",
+            )
+        if footer_rows and fmt == "parquet":
+            raise self.error(
+                "file.footer_rows", "footer_rows applies to CSV and Excel files, not Parquet"
+            )
         missing = data.get("missing", [])
         if isinstance(missing, str):
             missing = [missing]
@@ -568,6 +582,7 @@ class _Parser:
             quote=quote,
             sheet=None if sheet is None else str(sheet),
             header_row=header_row,
+            footer_rows=footer_rows,
             missing=tuple(str(m).strip() for m in missing),
             time_zone=time_zone,
         )

@@ -123,6 +123,7 @@ def _sink(layout: FileLayout, extracts: Path) -> CsvSink | XlsxSink:
         layout.quote_all,
         layout.preamble,
         layout.missing or "",
+        layout.footer,
     )
 
 
@@ -320,6 +321,8 @@ def generate_region(
             file_options["header_row"] = len(layout.preamble) + 1
         if layout.missing:
             file_options["missing"] = [layout.missing]
+        if layout.footer:
+            file_options["footer_rows"] = sum(1 for line in layout.footer if line.strip())
         if file_options:
             spec["file"] = file_options
         write_yaml(out / spec_rel, spec, SPEC_HEADER)

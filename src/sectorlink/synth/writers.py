@@ -82,6 +82,7 @@ class CsvSink:
         quote_all: bool = False,
         preamble: tuple[str, ...] = (),
         missing: str = "",
+        footer: tuple[str, ...] = (),
     ) -> None:
         self.path = path
         self.delimiter = delimiter
@@ -91,6 +92,7 @@ class CsvSink:
         self.quote_all = quote_all
         self.preamble = preamble
         self.missing = missing
+        self.footer = footer
         self.rows = 0
         self._fh: IO[bytes] | None = None
 
@@ -110,6 +112,9 @@ class CsvSink:
 
     def close(self) -> None:
         if self._fh is not None:
+            for line in self.footer:
+                text = line.format(rows=self.rows) + self.line_end
+                self._fh.write(text.encode(self.encoding, errors="replace"))
             self._fh.close()
             self._fh = None
 

@@ -60,6 +60,9 @@ class FileLayout:
     missing: str | None = None
     """CSV only: what the partner's system writes for an empty value (`NULL`); the spec's
     `file.missing` lists it."""
+    footer: tuple[str, ...] = ()
+    """CSV only: lines a reporting tool writes below the data (`{rows}` is the row count);
+    the spec's `file.footer_rows` leaves out those that are not empty."""
     person_records: bool = True
     """Whether each row is a person record (listed in truth/person_records.csv)."""
     rejects: RejectTargets | None = None

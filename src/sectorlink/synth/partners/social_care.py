@@ -205,6 +205,8 @@ CSC_PARTNER = Partner(
             file="csc_referrals.txt",
             spec=CSC_SPEC,
             delimiter="|",
+            # The case system's report writer closes the file with a blank line and a count.
+            footer=("", "TOTAL REFERRALS: {rows}", "*** END OF REPORT ***"),
             description="Children's social care referrals and their outcome category (early "
             "help, child in need, child protection, looked after).",
             rejects=RejectTargets(
