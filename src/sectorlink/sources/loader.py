@@ -598,31 +598,40 @@ def _placeholder_dates(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[s
 EXCEL_EXPONENT = "[0-9](\\.[0-9]{1,14})?E\\+[0-9]{2}"
 
 
+# Text fields that hold long numbers (beside each table's own key), which Excel mangles.
+DIGIT_FIELDS = ("local_person_id", "nhs_number", "ssn", "phone", "property_id")
+# Excel writes a whole column the one way, so the first rows tell.
+EXPONENT_SAMPLE = 50_000
+
+
 def _excel_exponents(con: duckdb.DuckDBPyConnection, plan: LoadPlan) -> list[str]:
-    """Notes on text fields (identifiers, phone numbers) holding numbers in Excel's exponent
-    form: the extract went through Excel, and the identifiers can no longer be told apart.
-    A note, not a reject: only the partner can send the digits."""
+    """Notes on text fields of long numbers (ids, NHS and phone numbers) written in Excel's
+    exponent form: the extract went through Excel, and the numbers can no longer be told
+    apart. A note, not a reject: only the partner can send the digits."""
     columns = {
         col.value: col
         for p in plan.targets
         for col in p.columns.values()
-        if col.field.type == "string"
-        and col.field.code_set is None
-        and col.derived_from is None
+        if (col.field.name in DIGIT_FIELDS or col.field.name in p.target.table.primary_key)
+        and col.field.type == "string"
         and col.mapping is not None
         and col.mapping.value is None
     }
     if not columns:
         return []
+    # Each value is tested once (a cheap substring test first), on the columns it needs.
+    values = ", ".join(columns)
+    flags = ", ".join(
+        f"contains({v}, 'E+') AND regexp_full_match({v}, '{EXCEL_EXPONENT}') AS f{i}"
+        for i, v in enumerate(columns)
+    )
     found = ", ".join(
-        f"count_if(contains({raw}, 'E+') AND regexp_full_match({raw}, '{EXCEL_EXPONENT}')), "
-        f"min(__row) FILTER (contains({raw}, 'E+') AND regexp_full_match({raw}, "
-        f"'{EXCEL_EXPONENT}')), arg_min({raw}, __row) FILTER (contains({raw}, 'E+') AND "
-        f"regexp_full_match({raw}, '{EXCEL_EXPONENT}'))"
-        for raw in columns  # a text field's value is its text as read
+        f"count_if(f{i}), min(__row) FILTER (f{i}), arg_min({v}, __row) FILTER (f{i})"
+        for i, v in enumerate(columns)
     )
     row = con.execute(
-        f"SELECT count(*), {found} FROM (SELECT * FROM {MAPPED} LIMIT {PLACEHOLDER_SAMPLE})"
+        f"SELECT count(*), {found} FROM (SELECT __row, {values}, {flags} FROM "
+        f"(SELECT __row, {values} FROM {MAPPED} LIMIT {EXPONENT_SAMPLE}))"
     ).fetchone()
     assert row is not None
     notes = []

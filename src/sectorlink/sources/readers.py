@@ -181,8 +181,6 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
                         row=row,
                         column=column,
                     ) from None
-                if encoding == "latin-1":
-                    _refuse_c1_controls(path, delimiter)
                 return  # not UTF-8, as a latin-1 file should be
             if non_ascii_at is None and re.search(rb"[\x80-\xff]", chunk):
                 match = re.search(rb"[\x80-\xff]", chunk)
@@ -205,12 +203,13 @@ def check_encoding(path: Path, encoding: str, delimiter: str | None = None) -> N
         )
 
 
-def _refuse_c1_controls(path: Path, delimiter: str | None) -> None:
-    """Refuse a 'latin-1' file holding bytes 0x80-0x9F.
+def refuse_c1_controls(path: Path, delimiter: str | None) -> None:
+    """Refuse a 'latin-1' file holding bytes 0x80-0x9F (DuckDB will not read it: this names
+    the byte, row and column, and the encoding meant).
 
-    In latin-1 those bytes are invisible control characters that no partner's text holds
-    (DuckDB will not read them); in windows-1252, which Excel on Windows writes and people
-    call latin-1 or ANSI, they are curly quotes, dashes and the euro sign.
+    In latin-1 those bytes are invisible control characters that no partner's text holds;
+    in windows-1252, which Excel on Windows writes and people call latin-1 or ANSI, they
+    are curly quotes, dashes and the euro sign.
     """
     offset = 0
     newlines = 0
@@ -525,6 +524,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, path: Path, options: FileOptions)
     except duckdb.Error as exc:
         if options.encoding == "utf-8" and "Invalid unicode" in str(exc):
             check_encoding(path, "utf-8", delim)  # raises, naming the byte
+        if options.encoding == "latin-1" and "not latin-1 encoded" in str(exc):
+            refuse_c1_controls(path, delim)  # raises, naming the byte
         if "invalid state" in str(exc) and mixes_line_endings(path):
             # Extracts joined from two systems' exports often end some rows with CR LF and
             # others with LF alone, which DuckDB's strict parser refuses.
