@@ -419,7 +419,10 @@ def name_unnamed(header: list[str]) -> list[str]:
 
 
 def is_unnamed(name: str) -> bool:
-    return re.fullmatch(re.escape(UNNAMED).replace(r"\{\}", "[0-9]+"), name) is not None
+    return _UNNAMED.fullmatch(name) is not None
+
+
+_UNNAMED = re.compile(r"\(unnamed column [0-9]+\)")
 
 
 def _check_header(path: Path, header: list[str], header_row: int = 1) -> None:
