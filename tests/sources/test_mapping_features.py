@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from sectorlink.sources import ingest
+from sectorlink.sources import SpecError, ingest
 
 PEOPLE_CSV = """\
 PatID,Surname,Forename,DOB,Sex,Postcode,NHS
@@ -764,6 +764,24 @@ def test_wrapped_and_double_spaced_header_names_match_the_spec(write, warehouse,
     assert query("SELECT source_row FROM person_record WHERE record_id = 'P4'") == [(3,)]
 
 
+def test_header_names_match_the_spec_whatever_their_case_unless_that_is_ambiguous(
+    write, warehouse, query
+):
+    """A partner's new system version writes 'patid' and 'SURNAME' where the spec, written
+    from the old export, says 'PatID' and 'Surname'."""
+    spec = write("p.yaml", PEOPLE_SPEC)
+    text = "patid,SURNAME,forename,dob,SEX,postcode,nhs\nP1,Smith,John,03/04/1980,M,,\n"
+    assert ingest(spec, write("p.csv", text), warehouse=warehouse).rows_rejected == 0
+    assert query("SELECT record_id, family_name, birth_date FROM person_record") == [
+        ("P1", "Smith", dt.date(1980, 4, 3))
+    ]
+    # Two columns that differ only by case: which one the spec means is not guessed.
+    both = "PatID,patid,Surname,Forename,DOB,Sex,Postcode,NHS\nP1,X,Smith,John,,,,\n"
+    staged = "PATID" + both.removeprefix("PatID")
+    with pytest.raises(SpecError, match="column 'PatID' is not in p2.csv"):
+        ingest(spec, write("p2.csv", staged), warehouse=warehouse)
+
+
 def test_missing_value_markers_read_as_empty(write, warehouse, query):
     spec = PEOPLE_SPEC.replace(
         "record_id: PatID", "file: {missing: ['NULL', 'N/A', '-']}\nrecord_id: PatID"
@@ -785,8 +803,6 @@ def test_missing_value_markers_read_as_empty(write, warehouse, query):
     quality = {(q.field, q.present) for q in result.quality}
     assert ("given_name", 1) in quality and ("birth_date", 1) in quality
     # Unquoted, YAML reads NULL as no value: the spec says so instead of loading.
-    from sectorlink.sources import SpecError
-
     with pytest.raises(SpecError, match="quote the texts"):
         ingest(
             write(

@@ -64,11 +64,15 @@ class StagedFile:
     def header_name(self, name: str) -> str | None:
         """The header name a spec's column `name` refers to. Runs of white space count as
         one space, so a wrapped Excel header ('Date of', line end, 'Birth') is 'Date of
-        Birth'."""
+        Birth'; case counts only where two columns differ by it alone, since a partner's
+        new system version writes 'PatientId' where the old one wrote 'PatientID'."""
         if name in self.columns:
             return name
         collapsed = " ".join(name.split())
-        return collapsed if collapsed in self.columns else None
+        if collapsed in self.columns:
+            return collapsed
+        folded = [h for h in self.columns if h.casefold() == collapsed.casefold()]
+        return folded[0] if len(folded) == 1 else None
 
     def column(self, name: str) -> str | None:
         """The staging column (c0, c1, ...) of the spec's column `name`, if the file has it."""
