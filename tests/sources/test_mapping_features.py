@@ -708,6 +708,39 @@ def test_real_date_cells_load_whatever_display_format_the_spec_names(
     assert ingest(spec, csv, warehouse=warehouse).rows_rejected == 1
 
 
+def test_a_date_field_reads_a_time_of_day_written_after_the_date(write, warehouse, query):
+    """Database exports write a date column as a midnight timestamp; a date keeps its day."""
+    spec = write("p.yaml", PEOPLE_SPEC)
+    dobs = [
+        "03/04/1980 00:00",
+        "1975-12-31 00:00:00.000",
+        "1962-01-01T00:00:00",
+        "02/02/1992 12:00:00 AM",
+        "1990-09-27 23:59:59,1234567",
+        "31/02/1980 00:00",  # no such day, with or without a time
+        "1980-02-01 00:00 extra",
+    ]
+    text = "PatID,Surname,Forename,DOB,Sex,Postcode,NHS\n" + "".join(
+        f"P{i},S,F,{dob},,,\n" for i, dob in enumerate(dobs, start=1)
+    )
+    result = ingest(spec, write("p.csv", text), warehouse=warehouse)
+    assert query("SELECT record_id, birth_date FROM person_record ORDER BY 1") == [
+        ("P1", dt.date(1980, 4, 3)),
+        ("P2", dt.date(1975, 12, 31)),
+        ("P3", dt.date(1962, 1, 1)),
+        ("P4", dt.date(1992, 2, 2)),
+        ("P5", dt.date(1990, 9, 27)),
+    ]
+    assert [(r.row, r.reason) for r in result.rejects] == [
+        (
+            row,
+            f"DOB (person_record.birth_date): {dobs[row - 2]} is not a date in the format(s) "
+            "%d/%m/%Y, %Y-%m-%d",
+        )
+        for row in (7, 8)
+    ]
+
+
 def test_a_comma_in_a_number_only_separates_thousands(write, warehouse, query):
     spec = write("s.yaml", BENEFIT_SPEC)
     rows = ["1,234.50", "12,500", "- £2,000", "3,5", "1.234,56", "1,23,456", "7.5"]
@@ -777,9 +810,9 @@ def test_header_names_match_the_spec_whatever_their_case_unless_that_is_ambiguou
     ]
     # Two columns that differ only by case: which one the spec means is not guessed.
     both = "PatID,patid,Surname,Forename,DOB,Sex,Postcode,NHS\nP1,X,Smith,John,,,,\n"
-    staged = "PATID" + both.removeprefix("PatID")
-    with pytest.raises(SpecError, match="column 'PatID' is not in p2.csv"):
-        ingest(spec, write("p2.csv", staged), warehouse=warehouse)
+    clash = "PATID" + both.removeprefix("PatID")
+    with pytest.raises(SpecError, match=r"column 'PatID' is not in p2\.csv"):
+        ingest(spec, write("p2.csv", clash), warehouse=warehouse)
 
 
 def test_missing_value_markers_read_as_empty(write, warehouse, query):

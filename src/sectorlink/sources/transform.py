@@ -88,6 +88,10 @@ class Column:
 # How the Excel and Parquet readers write a typed date or date-time as text.
 TYPED_DATE_TEXT = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 
+# A time of day written after a date: 00:00, 00:00:00, 00:00:00.000, 12:00:00 AM, T00:00:00.
+TIME_OF_DAY = "[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?( ?[AaPp][Mm])?$"
+TIME_DIRECTIVES = re.compile("%[HIMSfpTXcR]")
+
 
 @dataclass
 class TargetPlan:
@@ -267,7 +271,9 @@ class _Builder:
         A date-time written with a UTC offset (a format with %z; a trailing Z is +00:00) is
         converted to the spec's `file.time_zone`, so every partner's times are local times.
         A date keeps the date as written and drops the offset: a birth date serialised as
-        midnight UTC is the same day wherever the region is.
+        midnight UTC is the same day wherever the region is. For the same reason a date
+        also reads with a time of day after it (`1980-02-01 00:00:00.000`, how database
+        exports write a date column), tried only on values the formats do not read.
         """
 
         def listed(fmts: list[str]) -> str:
@@ -285,6 +291,11 @@ class _Builder:
             assert zone is not None, "the spec parser requires file.time_zone with %z"
             utc = f"regexp_replace({raw}, 'Z$', '+00:00')"
             parts.append(f"timezone({lit(zone)}, try_strptime({utc}, {listed(zoned)}))")
+        day_only = [x for x in plain if not TIME_DIRECTIVES.search(x)]
+        if day_only and kind == "date":
+            # COALESCE evaluates this only where the formats above read nothing.
+            bare = f"regexp_replace({raw}, {lit(TIME_OF_DAY)}, '')"
+            parts.append(f"try_strptime({bare}, {listed(day_only)})")
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
     @staticmethod
