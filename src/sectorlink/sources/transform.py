@@ -294,8 +294,8 @@ class _Builder:
         day_only = [x for x in plain if not TIME_DIRECTIVES.search(x)]
         if day_only and kind == "date":
             # COALESCE evaluates this only where the formats above read nothing.
-            bare = f"regexp_replace({raw}, {lit(TIME_OF_DAY)}, '')"
-            parts.append(f"try_strptime({bare}, {listed(day_only)})")
+            day_part = f"regexp_replace({raw}, {lit(TIME_OF_DAY)}, '')"
+            parts.append(f"try_strptime({day_part}, {listed(day_only)})")
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
     @staticmethod
