@@ -54,6 +54,7 @@ def test_every_kind_of_reject_is_named_in_the_report(tmp_path):
         "2,Jones,01/01/1980,F,01/02/2099,10\n"  # in the future
         '3,Ng,01/01/1980,F,01/02/2024,"3,5"\n'  # a decimal comma
         "3,Ng,01/01/1980,F,01/02/2024,1\n"  # a duplicate id
+        "id,name,dob,sex,seen,debt\n"  # the header again
     )
     warehouse = tmp_path / "w.duckdb"
     ingest(tmp_path / "s.yaml", tmp_path / "d.csv", warehouse=warehouse)
@@ -64,6 +65,7 @@ def test_every_kind_of_reject_is_named_in_the_report(tmp_path):
         "date in the future",
         "not a number",
         "duplicate id",
+        "header repeated in the file",
     }
 
 

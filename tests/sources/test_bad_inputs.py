@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 import pytest
+from openpyxl import Workbook
 
 from sectorlink.sources import FileFormatError, SpecError, ingest, load_spec
 
@@ -369,7 +370,6 @@ def test_ambiguous_day_month_formats_are_refused(write):
 
 
 def test_corrupt_excel_and_parquet_and_missing_sheet(write, warehouse, tmp_path):
-    from openpyxl import Workbook
 
     with pytest.raises(FileFormatError, match="not a readable Excel workbook"):
         ingest(
@@ -416,8 +416,6 @@ def test_workbook_with_its_sheet_cut_off_names_the_row_and_loads_nothing(
     tmp_path, write, warehouse, query
 ):
     import zipfile
-
-    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
@@ -487,7 +485,6 @@ def test_packed_files_that_cannot_be_read_say_why(write, warehouse, tmp_path):
     cut.write_bytes(gzip.compress(GOOD_CSV.encode() * 50)[:40])
     with pytest.raises(FileFormatError, match="cannot unpack the gzip file"):
         ingest(spec, cut, warehouse=warehouse)
-    from openpyxl import Workbook
 
     Workbook().save(tmp_path / "book.xlsx")
     renamed = tmp_path / "book.csv"
@@ -648,7 +645,6 @@ def test_whole_numbers_stored_as_parquet_floats_read_as_integers(write, warehous
 def test_a_title_above_the_header_is_named_with_the_setting_that_skips_it(
     write, warehouse, tmp_path
 ):
-    from openpyxl import Workbook
 
     titled = "Clinic extract for March\n" + GOOD_CSV
     with pytest.raises(FileFormatError, match=r"if row 1 is a title.*set file.header_row") as err:
@@ -706,6 +702,50 @@ def test_a_two_digit_year_read_by_a_four_digit_format_is_rejected(write, warehou
         "the formats",
     ]
     assert table_counts(query)[0][:2] == (0, 0)
+
+
+def test_a_repeated_header_row_is_rejected_as_what_it_is(write, warehouse, query, tmp_path):
+    """Monthly extracts joined into one file carry each month's header: such a row is
+    rejected with one reason that says so, and counts in no field's quality or codes."""
+    spec = GOOD_SPEC.replace("  birth_date:", "  sex: sex\n  birth_date:")
+    header = "id,surname,sex,dob,seen\n"
+    text = (
+        header
+        + "1,Smith,M,01/02/1980,03/04/2024\n"
+        + " id , surname,sex,dob,seen\n"  # spaces around names, as the header's were trimmed
+        + "2,Jones,F,05/06/1990,07/08/2024\n"
+        + "id,Smith,sex,dob,seen\n"  # one value that is not its column's name: data
+    )
+    result = ingest(write("s.yaml", spec), write("d.csv", text), warehouse=warehouse)
+    assert result.rows_read == 4 and result.rows_written == {"person_record": 2, "event": 2}
+    assert [(r.row, r.target, r.column) for r in result.rejects][:1] == [(3, "row", None)]
+    assert result.rejects[0].reason == (
+        "the row repeats the header (row 1): several extracts joined into one file?"
+    )
+    assert sorted({r.row for r in result.rejects}) == [3, 5]  # row 5 fails as data does
+    assert [(g.column, g.rows, g.first_row) for g in result.reject_groups if g.target == "row"] == [
+        (None, 1, 3)
+    ]
+    assert {u.local_value for u in result.unmapped} == {"sex"}  # from row 5 only
+    assert all(q.rows == 3 for q in result.quality if q.table == "person_record")
+    assert query("SELECT raw->>'surname' FROM rejects WHERE source_row = 3") == [(" surname",)]
+    # The same in a workbook, under a title row.
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (
+        ["Clinic extract"],
+        ["id", "surname", "sex", "dob", "seen"],
+        ["3", "Ng", "M", "01/02/1980", "03/04/2024"],
+        ["id", "surname", "sex", "dob", "seen"],
+    ):
+        sheet.append(row)
+    workbook.save(tmp_path / "d.xlsx")
+    excel_spec = spec.replace("record_id: id", "file: {header_row: 2}\nrecord_id: id")
+    result = ingest(write("x.yaml", excel_spec), tmp_path / "d.xlsx", warehouse=warehouse)
+    assert [(r.row, r.reason) for r in result.rejects] == [
+        (4, "the row repeats the header (row 2): several extracts joined into one file?")
+    ]
 
 
 def test_columns_without_a_name_load_unmapped(write, warehouse, query):
@@ -854,7 +894,6 @@ def test_identifiers_excel_showed_in_exponent_form_get_a_note(write, warehouse, 
 
 
 def test_a_sheet_with_an_unnamed_index_column_loads(write, warehouse, query, tmp_path):
-    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
@@ -919,7 +958,6 @@ def test_a_row_cut_short_at_the_end_is_told_from_a_footer(write, warehouse):
 
 
 def test_footer_rows_in_a_sheet(write, warehouse, query, tmp_path):
-    from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active

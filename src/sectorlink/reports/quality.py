@@ -24,6 +24,7 @@ SELECT source, target, column_name,
             WHEN reason LIKE '%is not a number%' OR reason LIKE '%is not a whole number'
                 THEN 'not a number'
             WHEN reason LIKE '%is not one of%' THEN 'not a yes/no value'
+            WHEN reason LIKE 'the row repeats the header%' THEN 'header repeated in the file'
             ELSE 'other' END AS kind,
        count(*) AS rows, min(source_row) AS first_row
 FROM rejects JOIN load USING (load_id, source)

@@ -19,7 +19,7 @@ from sectorlink.model import (
     collapse_space_sql,
 )
 from sectorlink.sources.errors import SpecError
-from sectorlink.sources.readers import STAGING, StagedFile
+from sectorlink.sources.readers import STAGING, StagedFile, is_unnamed
 from sectorlink.sources.spec import Condition, MappingSpec, TargetMapping, ValueMapping
 
 TITLES = (
@@ -377,6 +377,11 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         for detail in item.details:
             parent_of[targets.index(detail)] = event_index
     own_condition = [b.condition_sql(t.when) if t.when is not None else "true" for t in targets]
+    header_again = _header_again_sql(staged)
+    if header_again is not None:
+        # A repeated header is no target's row: it gets the one problem that says what it is.
+        b.level1.append(f"{header_again} AS {HEADER_AGAIN}")
+        own_condition = [f"({c}) AND NOT {HEADER_AGAIN}" for c in own_condition]
     # One file column often feeds several fields (an attendance number is the person's
     # record id, the event's id and the violence detail's id): such raw texts and typed
     # values are computed and stored once, under the first field's name. The A&E file's
@@ -473,6 +478,15 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
             _person_extras(b, plan)
 
     problem_list = problems_sql(b.problems)
+    if header_again is not None:
+        reason = (
+            f"the row repeats the header (row {staged.header_row}): several extracts joined "
+            "into one file?"
+        )
+        problem_list = (
+            f"CASE WHEN {HEADER_AGAIN} THEN [{{'target': 'row', 'column_name': NULL, "
+            f"'reason': {lit(reason)}}}]::{PROBLEM_TYPE}[] ELSE {problem_list} END"
+        )
     level1 = ",\n    ".join(b.level1)
     names = ",\n    ".join(["l1.*", *level_names])
     mid = ",\n    ".join(["ln.*", *level_mid])
@@ -488,6 +502,30 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         f"  ) l2\n) l3"
     )
     return LoadPlan(sql=sql, targets=plans, code_columns=b.code_columns)
+
+
+HEADER_AGAIN = "__header_again"
+
+
+def _header_again_sql(staged: StagedFile) -> str | None:
+    """Whether a row repeats the header: monthly extracts joined into one file carry each
+    month's header. Read from the raw text as the header names were (trimmed, white space
+    collapsed). A CASE, since DuckDB computes every side of an AND in a projection: one
+    substring test rules out almost every row before the others are computed."""
+    if staged.format not in ("csv", "excel"):
+        return None
+    named = [(name, column) for name, column in staged.columns.items() if not is_unnamed(name)]
+    if len(named) < 2:  # one column's name could be a value
+        return None
+    tests = " AND ".join(
+        f"{collapse_space_sql(column) if ' ' in name else f'trim({column})'} = {lit(name)}"
+        for name, column in named
+    )
+    name, column = next(((n, c) for n, c in named if " " not in n), named[0])
+    first = name.split(" ")[0]
+    return (
+        f"CASE WHEN contains({column}, {lit(first)}) THEN coalesce({tests}, false) ELSE false END"
+    )
 
 
 def _mapped_columns(plans: list[TargetPlan], outer: set[str]) -> list[str]:
