@@ -18,6 +18,7 @@ REASON_OF_KIND = {
     "missing_record_id": "required value is missing",
     "resent_row": "duplicate",
     "orphan_event": "no person record",
+    "repeated_header": "the row repeats the header",
 }
 ROW_TABLES = ("person_record", "event", "property", "property_inspection")
 

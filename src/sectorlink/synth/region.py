@@ -32,7 +32,7 @@ from sectorlink.synth.identifiers import IdPermutation
 from sectorlink.synth.manifest import ExtractInfo, RegionManifest
 from sectorlink.synth.partners import PARTNERS, ChunkContext, FileLayout, FinalContext, IdSpace
 from sectorlink.synth.population import build_people, ni_capacity, plan_households
-from sectorlink.synth.rejects import add_reject_rows
+from sectorlink.synth.rejects import add_reject_rows, with_repeated_header
 from sectorlink.synth.rng import stream
 from sectorlink.synth.streams import Streams
 from sectorlink.synth.truth import ChunkFacts, TruthWriter
@@ -188,6 +188,8 @@ def generate_region(
     def write(key: str, table: pa.Table, chunk: int) -> None:
         """Write a table to its extract, with the rows ingest must reject added."""
         partner, layout = by_key[key]
+        first_row = sinks[key].rows + 2 + len(layout.preamble)
+        header_at = None
         if layout.rejects is not None:
             table, expected = add_reject_rows(
                 table,
@@ -197,11 +199,24 @@ def generate_region(
                 mess=mess,
                 rng=stream(seed, f"rejects:{key}", chunk),
                 id_space=id_space,
-                first_row=sinks[key].rows + 2 + len(layout.preamble),
+                first_row=first_row,
             )
+            if layout.header_again and table.num_rows >= 2:
+                header_at = int(stream(seed, f"header:{key}", chunk).integers(1, table.num_rows))
+                expected = with_repeated_header(
+                    expected,
+                    first_row + header_at,
+                    file=layout.file,
+                    source=partner.source,
+                    record_id=layout.rejects.record,
+                )
             truth.write_rejects(expected)
             rejected[key] += expected.num_rows
-        sinks[key].write(table)
+        sink = sinks[key]
+        if isinstance(sink, CsvSink):
+            sink.write(table, header_at)
+        else:
+            sink.write(table)
 
     with _Progress(progress, len(chunks) + 2) as bar:
         person_offset = 0

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 KINDS = ("invalid_date", "future_date", "missing_record_id", "resent_row", "orphan_event")
 """Kinds of rejected row, in the order they are drawn; each is also a MessConfig rate."""
+REPEATED_HEADER = "repeated_header"
+"""The kind of a header line inside a file joined from several exports (no rate: one per
+chunk of a file whose layout says so)."""
 COLUMNS = ("file", "source_row", "source", "record_id", "kind", "column")
 """Columns of truth/expected_rejects.csv."""
 RESENT_GAP = 30
@@ -102,6 +105,27 @@ def empty_truth() -> pa.Table:
             for name in COLUMNS
         }
     )
+
+
+def with_repeated_header(
+    expected: pa.Table, row: int, *, file: str, source: str, record_id: str
+) -> pa.Table:
+    """Expected rejects once a header line is written at `row`: rows from there on move
+    down one, and the header line itself is rejected (its record id cell holds the name)."""
+    rows = expected["source_row"].combine_chunks()
+    moved = pc.if_else(pc.greater_equal(rows, row), pc.add(rows, 1), rows)
+    header = pa.table(
+        {
+            "file": [file],
+            "source_row": pa.array([row], pa.int64()),
+            "source": [source],
+            "record_id": [record_id],
+            "kind": [REPEATED_HEADER],
+            "column": [""],
+        }
+    )
+    out = pa.concat_tables([expected.set_column(1, "source_row", moved), header])
+    return out.take(pc.sort_indices(out["source_row"]))
 
 
 def add_reject_rows(

@@ -96,7 +96,16 @@ class CsvSink:
         self.rows = 0
         self._fh: IO[bytes] | None = None
 
-    def write(self, table: pa.Table) -> None:
+    def write(self, table: pa.Table, header_at: int | None = None) -> None:
+        """Append `table`'s rows; with `header_at`, the header again before that row (the
+        file is several exports joined, each with its header), counted as a row."""
+        if header_at is not None:
+            self.write(table.slice(0, header_at))
+            assert self._fh is not None
+            head = csv_text(table.slice(0, 0), self.delimiter, self.quote_all, True, self.line_end)
+            self._fh.write(head.encode(self.encoding, errors="replace"))
+            self.rows += 1
+            table = table.slice(header_at)
         first = self._fh is None
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)

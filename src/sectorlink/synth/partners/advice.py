@@ -2,7 +2,8 @@
 
 Collects as little as it can: forename, surname, year of birth, postcode and a phone
 number. latin-1, Windows line ends, phone numbers in international form. Saved from Excel,
-whose wrapped header cell 'Year of Birth' keeps its line break.
+whose wrapped header cell 'Year of Birth' keeps its line break. The file is the offices'
+exports joined, so the header comes again inside it.
 """
 
 from __future__ import annotations
@@ -108,6 +109,7 @@ PARTNER = Partner(
             spec=SPEC,
             encoding="latin-1",
             crlf=True,
+            header_again=True,
             description="Benefits and debt advice contacts; year of birth only.",
             rejects=RejectTargets(
                 record="CaseNo",

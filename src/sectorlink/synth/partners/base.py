@@ -63,6 +63,10 @@ class FileLayout:
     footer: tuple[str, ...] = ()
     """CSV only: lines a reporting tool writes below the data (`{rows}` is the row count);
     the spec's `file.footer_rows` leaves out those that are not empty."""
+    header_again: bool = False
+    """CSV only: the file is several exports joined, each with its header, so the header
+    comes again once in every chunk written (at a random row); ingest rejects those rows.
+    Needs `rejects` (the truth names each such row)."""
     person_records: bool = True
     """Whether each row is a person record (listed in truth/person_records.csv)."""
     rejects: RejectTargets | None = None
