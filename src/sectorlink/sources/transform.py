@@ -509,17 +509,19 @@ HEADER_AGAIN = "__header_again"
 
 def _header_again_sql(staged: StagedFile) -> str | None:
     """Whether a row repeats the header: monthly extracts joined into one file carry each
-    month's header. Read from the raw text as the header names were (trimmed, white space
-    collapsed). A CASE, since DuckDB computes every side of an AND in a projection: one
-    substring test rules out almost every row before the others are computed."""
+    month's header (and each its byte-order mark). Read from the raw text as the header
+    names were (trimmed, white space collapsed). A CASE, since DuckDB computes every side
+    of an AND in a projection: one substring test rules out almost every row before the
+    others are computed."""
     if staged.format not in ("csv", "excel"):
         return None
     named = [(name, column) for name, column in staged.columns.items() if not is_unnamed(name)]
     if len(named) < 2:  # one column's name could be a value
         return None
+    # Each joined export may start with its own byte-order mark, before its header.
     tests = " AND ".join(
         f"{collapse_space_sql(column) if ' ' in name else f'trim({column})'} = {lit(name)}"
-        for name, column in named
+        for name, column in ((n, f"replace({c}, chr(65279), '')") for n, c in named)
     )
     name, column = next(((n, c) for n, c in named if " " not in n), named[0])
     first = name.split(" ")[0]
