@@ -203,3 +203,15 @@ def test_a_reports_footer_is_left_out_by_the_draft(tmp_path):
     assert draft.file_options.footer_rows == 2
     assert "  footer_rows: 2" in draft.text
     assert _check(draft, data, tmp_path).rows_read == 2
+
+
+def test_a_header_repeated_inside_the_file_is_no_value_to_the_draft(tmp_path):
+    """Exports joined into one file: the header's names are not codes or dates to map."""
+    header = "PatID,Sex,DOB\n"
+    data = tmp_path / "joined.csv"
+    data.write_text(header + "P1,M,01/02/1980\n" + header + "P2,F,03/04/1990\n")
+    draft = draft_spec(data)
+    assert not [t for t in draft.todo if "Sex" in t or "DOB" in t], draft.todo
+    assert 'birth_date: {column: "DOB", formats: ["%d/%m/%Y"]}' in draft.text
+    result = _check(draft, data, tmp_path)
+    assert [r.row for r in result.rejects] == [3] and result.rows_rejected == 1

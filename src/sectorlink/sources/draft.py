@@ -35,7 +35,7 @@ from sectorlink.sources.readers import (
     unpack_csv,
 )
 from sectorlink.sources.spec import FileOptions
-from sectorlink.sources.transform import TITLES, lit, text_sql
+from sectorlink.sources.transform import TITLES, header_again_sql, lit, text_sql
 
 SAMPLE_ROWS = 2000
 """Rows of the file the draft looks at (the first ones)."""
@@ -157,7 +157,12 @@ def _draft_file(
     con = duckdb.connect()
     try:
         options, staged = _stage(con, path, fmt)
-        con.execute(f"CREATE TEMP TABLE __sample AS SELECT * FROM __staging LIMIT {sample_rows}")
+        # A header repeated inside the file (exports joined) is no row to learn from.
+        header_again = header_again_sql(staged)
+        data = f"WHERE NOT ({header_again})" if header_again else ""
+        con.execute(
+            f"CREATE TEMP TABLE __sample AS SELECT * FROM __staging {data} LIMIT {sample_rows}"
+        )
         return _draft(con, named, options, staged, source or _source_name(named))
     finally:
         con.close()

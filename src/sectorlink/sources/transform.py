@@ -377,7 +377,7 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         for detail in item.details:
             parent_of[targets.index(detail)] = event_index
     own_condition = [b.condition_sql(t.when) if t.when is not None else "true" for t in targets]
-    header_again = _header_again_sql(staged)
+    header_again = header_again_sql(staged)
     if header_again is not None:
         # A repeated header is no target's row: it gets the one problem that says what it is.
         b.level1.append(f"{header_again} AS {HEADER_AGAIN}")
@@ -507,7 +507,7 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
 HEADER_AGAIN = "__header_again"
 
 
-def _header_again_sql(staged: StagedFile) -> str | None:
+def header_again_sql(staged: StagedFile) -> str | None:
     """Whether a row repeats the header: monthly extracts joined into one file carry each
     month's header (and each its byte-order mark). Read from the raw text as the header
     names were (trimmed, white space collapsed). A CASE, since DuckDB computes every side
