@@ -124,7 +124,8 @@ def with_repeated_header(
             "column": [""],
         }
     )
-    out = pa.concat_tables([expected.set_column(1, "source_row", moved), header])
+    moved_table = expected.set_column(COLUMNS.index("source_row"), "source_row", moved)
+    out = pa.concat_tables([moved_table, header])
     return out.take(pc.sort_indices(out["source_row"]))
 
 
