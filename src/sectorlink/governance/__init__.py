@@ -21,19 +21,23 @@ from sectorlink.governance.audit import (
     verify_audit_log,
 )
 from sectorlink.governance.disclosure import (
+    DEFAULT_MINIMUM_COUNT,
     PROFILES,
     DisclosureProfile,
     DisclosureRefused,
+    ProfileBelowMinimum,
     ProtectedTable,
     SuppressionNote,
     apply_disclosure_control,
     custom_profile,
+    feasible_intervals,
     get_profile,
     suppression_log_frame,
 )
 from sectorlink.governance.release import release_aggregate
 
 __all__ = [
+    "DEFAULT_MINIMUM_COUNT",
     "PROFILES",
     "AccessDenied",
     "AuditRecord",
@@ -41,12 +45,14 @@ __all__ = [
     "DisclosureProfile",
     "DisclosureRefused",
     "Grant",
+    "ProfileBelowMinimum",
     "ProtectedTable",
     "SuppressionNote",
     "append_audit_entry",
     "apply_disclosure_control",
     "authorise",
     "custom_profile",
+    "feasible_intervals",
     "get_profile",
     "read_audit_log",
     "release_aggregate",
