@@ -19,6 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sectorlink.governance import append_audit_entry, authorise
+from sectorlink.insights import (
+    InsightRun,
+    NothingToPublish,
+    insight_section,
+    load_geography,
+    run_all,
+)
 from sectorlink.linkage import Evaluation, LinkResult, evaluate, link
 from sectorlink.registry import HUB_NAME, Registry, open_registry, register_region
 from sectorlink.reports import ReportSection, render_report
@@ -47,6 +54,7 @@ class DemoResult:
     report: Path
     registry_url: str
     loads: list[LoadResult] = field(default_factory=list)
+    insights: list[InsightRun | NothingToPublish] = field(default_factory=list)
     linkage: LinkResult | None = None
     evaluation: Evaluation | None = None
     partners: dict[str, str] = field(default_factory=dict)
@@ -293,6 +301,26 @@ def link_encoded_region(
     return result, _evaluate(warehouse, truth)
 
 
+def run_region_insights(
+    warehouse: Path, region_dir: Path, registry: Registry, out_dir: Path
+) -> list[InsightRun | NothingToPublish]:
+    """Load the region's geography into the warehouse, then run every registered analysis
+    as the hub, each release in its own folder under `out_dir`."""
+    geography = region_dir / "geography"
+    con = connect(warehouse)
+    try:
+        load_geography(con, geography / "postcodes.csv", geography / "small_areas.geojson")
+    finally:
+        con.close()
+    return run_all(
+        warehouse=warehouse,
+        registry=registry,
+        organisation=HUB_NAME,
+        out_dir=out_dir,
+        actor="sectorlink demo",
+    )
+
+
 def run_demo(
     out_dir: Path = DEFAULT_OUT,
     *,
@@ -364,6 +392,14 @@ def run_demo(
     result.seconds["link"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    if hook:
+        hook("run every registered analysis", 0, 1)
+    result.insights = run_region_insights(
+        result.warehouse, result.region_dir, registry, out_dir / "insights"
+    )
+    result.seconds["insights"] = time.perf_counter() - started
+
+    started = time.perf_counter()
     sections: list[ReportSection] = []
     if not pprl:  # in privacy-preserving mode the hub holds no extract to report on
         con = connect(result.warehouse, read_only=True)
@@ -372,6 +408,7 @@ def run_demo(
         finally:
             con.close()
     sections.append(linkage_section(result.linkage, result.evaluation, report_dir=out_dir))
+    sections.extend(insight_section(run) for run in result.insights)
     sections.append(governance_section(registry))
     render_report(
         sections,

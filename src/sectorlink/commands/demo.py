@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sectorlink.commands._common import console, fail
 from sectorlink.demo import DEFAULT_OUT, DemoError, DemoResult, run_demo
+from sectorlink.insights import NothingToPublish
 from sectorlink.pprl.encode import EncodeError
 from sectorlink.pprl.load import EncodedFileError
 from sectorlink.sources import SourceError
@@ -41,6 +43,11 @@ def show_summary(result: DemoResult) -> None:
     console.print(
         f"[bold]Registry[/bold] (directory, agreements, audit log): {result.registry_url}"
     )
+    for run in result.insights:
+        if isinstance(run, NothingToPublish):
+            console.print(f"[bold]Analysis[/bold]: nothing published ({escape(str(run))})")
+        else:
+            console.print(f"[bold]{escape(run.analysis.title)}[/bold]: {run.out_dir}/summary.html")
     console.print(f"[bold]Report[/bold]: {result.report.resolve()}")
 
 

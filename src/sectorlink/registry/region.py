@@ -49,7 +49,7 @@ from sectorlink.registry.vocab import name_key
 from sectorlink.sources import MappingSpec, SourceError, load_spec
 
 HUB_NAME = "Regional Analytics Hub"
-HUB_PURPOSES = ("linkage", "analysis")
+HUB_PURPOSES = ("linkage", "analysis", "direct-care", "safeguarding", "care-coordination")
 LEGAL_BASIS = "UK GDPR Article 6(1)(e) public task; Article 9(2)(h) health and social care"
 
 

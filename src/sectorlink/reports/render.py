@@ -54,3 +54,28 @@ def render_report(
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)  # never leave a half-written report
     return out
+
+
+def render_release_page(
+    out: Path,
+    *,
+    title: str,
+    question: str,
+    summary: dict[str, object],
+    body: Markup,
+    notes: list[str],
+) -> Path:
+    """The one-page summary of an analysis' release (`summary.html`), self-contained."""
+    html = _env.get_template("release.html.j2").render(
+        title=title,
+        question=question,
+        summary=summary,
+        body=body,
+        notes=notes,
+        generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=sectorlink.__version__,
+    )
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(out)
+    return out
