@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from sectorlink.commands._common import console, fail
 from sectorlink.commands.registry import RegistryUrl, opened
@@ -37,16 +36,15 @@ Warehouse = Annotated[
 @insights_app.command("list")
 def list_command() -> None:
     """Every registered analysis: what it answers, the purpose it needs, what it reads."""
-    table = Table("name", "question", "purpose", "reads", "outputs")
     for analysis in list_analyses():
-        table.add_row(
-            escape(analysis.name),
-            escape(analysis.question),
-            escape(analysis.purpose),
-            escape(", ".join(analysis.event_types or analysis.tables)),
-            escape(", ".join(analysis.outputs)),
+        console.print(f"[bold]{escape(analysis.name)}[/bold]: {escape(analysis.title)}")
+        console.print(f"  {escape(analysis.question)}")
+        console.print(
+            f"  purpose {escape(analysis.purpose)}; reads "
+            f"{escape(', '.join(analysis.event_types or analysis.tables))}"
         )
-    console.print(table)
+        if analysis.outputs:
+            console.print(f"  publishes {escape(', '.join(analysis.outputs))}")
 
 
 def _params(values: list[str]) -> dict[str, str]:
