@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from sectorlink.reports import bar_chart_svg, render_report
-from sectorlink.reports.quality import REJECT_KINDS_SQL, quality_section
+from sectorlink.reports.quality import FIELD_ISSUE_KINDS_SQL, REJECT_KINDS_SQL, quality_section
 from sectorlink.sources import ingest
 
 SPEC = """\
@@ -32,12 +32,13 @@ def test_quality_section_counts_and_escapes(tmp_path):
     out = render_report([section], tmp_path / "report.html", title="Hub <report>")
     html = out.read_text()
     assert section.headline["rows read"] == "3"
-    assert section.headline["rows rejected (kept)"] == "1 (33.3%)"
+    assert section.headline["rows rejected (kept)"] == "0 (0.0%)"
+    assert section.headline["values set empty (field issues)"] == "1"  # Jones's birth date
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the unmapped code, escaped
     assert "Hub &lt;report&gt;" in html
     assert "date does not parse" in html
-    assert "31/02/1990" not in html  # rejected values are summarised by kind, not shown
+    assert "31/02/1990" not in html  # invalid values are summarised by kind, not shown
     assert "Jones" not in html
     assert not (tmp_path / "report.html.tmp").exists()
 
@@ -60,13 +61,38 @@ def test_every_kind_of_reject_is_named_in_the_report(tmp_path):
     ingest(tmp_path / "s.yaml", tmp_path / "d.csv", warehouse=warehouse)
     con = duckdb.connect(str(warehouse), read_only=True)
     kinds = {row[3] for row in con.execute(REJECT_KINDS_SQL).fetchall()}
-    assert kinds == {
-        "two-digit year read as a four-digit one",
-        "date in the future",
-        "not a number",
-        "duplicate id",
-        "header repeated in the file",
+    assert kinds == {"date in the future", "duplicate id", "header repeated in the file"}
+    # the birth date and the amount are optional: set empty, their rows loaded
+    issues = {(row[1], row[3]) for row in con.execute(FIELD_ISSUE_KINDS_SQL).fetchall()}
+    assert issues == {
+        ("person_record.birth_date", "two-digit year read as a four-digit one"),
+        ("benefit_support.debt_amount", "not a number"),
     }
+
+
+def test_every_problem_code_has_a_name_in_the_report():
+    from sectorlink.sources import ProblemCode
+    from sectorlink.sources.reasons import PROBLEM_LABELS
+
+    assert set(PROBLEM_LABELS) == set(ProblemCode)
+
+
+def test_a_warehouse_from_before_codes_and_field_issues_still_reports(tmp_path):
+    """An older warehouse's rejects have no code and it has no field_issues table: the
+    report opens it read-only, so it must read it as it is."""
+    (tmp_path / "s.yaml").write_text(SPEC)
+    (tmp_path / "d.csv").write_text("id,name,dob,sex\n1,Smith,01/01/1980,M\n1,Smith,,M\n")
+    warehouse = tmp_path / "w.duckdb"
+    ingest(tmp_path / "s.yaml", tmp_path / "d.csv", warehouse=warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DROP TABLE field_issues")
+        con.execute("ALTER TABLE rejects DROP COLUMN code")
+        con.execute("ALTER TABLE rejects ADD COLUMN code VARCHAR")  # as ensure_schema adds it
+    con = duckdb.connect(str(warehouse), read_only=True)
+    section = quality_section(con)
+    assert section.headline["rows rejected (kept)"] == "1 (50.0%)"
+    assert section.headline["values set empty (field issues)"] == "0"
+    assert "<td>other</td>" in section.body
 
 
 def test_bar_chart_scales_and_escapes():

@@ -220,23 +220,56 @@ def test_bom_with_latin1_declared(write, warehouse):
 
 
 def test_bad_and_future_dates_are_rejected_with_row_and_column(write, warehouse, query):
+    """An event's start identifies it: a bad one rejects the row. A birth date is optional:
+    a bad one is set empty and recorded as a field issue, and the row loads."""
     data = write(
-        "d.csv", GOOD_CSV + "3,Bad,31/02/1980,01/01/2024\n4,Future,01/01/1980,01/01/2099\n"
+        "d.csv",
+        GOOD_CSV
+        + "3,Bad,01/01/1980,31/02/2024\n4,Future,01/01/1980,01/01/2099\n"
+        + "5,BadBirth,31/02/1980,01/01/2024\n6,FutureBirth,01/01/2099,01/01/2024\n",
     )
     result = ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
     assert result.rows_rejected == 2
-    assert query("SELECT source_row, column_name, reason FROM rejects ORDER BY 1") == [
+    assert query("SELECT source_row, column_name, reason, code FROM rejects ORDER BY 1") == [
         (
             4,
-            "dob",
-            "dob (person_record.birth_date): 31/02/1980 is not a date in the format(s) %d/%m/%Y",
+            "seen",
+            "seen (event.start_time): 31/02/2024 is not a date in the format(s) %d/%m/%Y",
+            "not_a_date",
         ),
-        (5, "seen", "seen (event.start_time): 01/01/2099 lies in the future"),
+        (5, "seen", "seen (event.start_time): 01/01/2099 lies in the future", "future_date"),
     ]
     # the rejected rows are kept whole, never dropped
     raw = query("SELECT raw->>'surname' FROM rejects ORDER BY source_row")
     assert raw == [("Bad",), ("Future",)]
-    assert query("SELECT count(*) FROM person_record") == [(2,)]
+    assert result.field_issues == 2
+    assert query(
+        "SELECT source, source_row, column_name, field, code, reason FROM field_issues ORDER BY 2"
+    ) == [
+        (
+            "clinic",
+            6,
+            "dob",
+            "person_record.birth_date",
+            "not_a_date",
+            "dob (person_record.birth_date): 31/02/1980 is not a date in the format(s) %d/%m/%Y",
+        ),
+        (
+            "clinic",
+            7,
+            "dob",
+            "person_record.birth_date",
+            "future_date",
+            "dob (person_record.birth_date): 01/01/2099 lies in the future",
+        ),
+    ]
+    # the rows with a bad birth date load, without it (and without a birth year from it)
+    assert query(
+        "SELECT record_id, birth_date, birth_year FROM person_record WHERE record_id IN "
+        "('5', '6') ORDER BY 1"
+    ) == [("5", None, None), ("6", None, None)]
+    assert query("SELECT count(*) FROM person_record") == [(4,)]
+    assert query("SELECT count(*) FROM event") == [(4,)]
 
 
 def test_truncated_file_mid_row(write, warehouse):
@@ -500,7 +533,7 @@ def test_packed_files_that_cannot_be_read_say_why(write, warehouse, tmp_path):
 @pytest.mark.parametrize("endings", [("\r\n", "\n"), ("\n", "\r\n")])
 def test_mixed_line_endings_load_every_row_with_its_own_number(write, warehouse, query, endings):
     rows = [f"{i},Smith{i},01/02/1980,03/04/2024" for i in range(1, 7)]
-    rows[3] = "4,Jones,31/02/1980,03/04/2024"  # not a date: rejected at its own row
+    rows[3] = "4,Jones,01/02/1980,31/02/2024"  # not a date: rejected at its own row
     first, second = endings
     text = "id,surname,dob,seen" + first + first.join(rows[:3]) + first
     text += second.join(rows[3:]) + second
@@ -688,20 +721,26 @@ def test_a_header_row_past_the_end_of_the_file(write, warehouse):
 
 
 def test_a_two_digit_year_read_by_a_four_digit_format_is_rejected(write, warehouse, query):
-    # %Y reads 01/02/80 as the year 80 AD: stored, it would be a silent error.
+    # %Y reads 01/02/80 as the year 80 AD: stored, it would be a silent error. The event's
+    # start rejects its row; the birth date is a field issue, and its row loads without it.
     data = write(
         "d.csv", "id,surname,dob,seen\n1,Smith,01/02/80,03/04/2024\n2,Ng,01/02/1980,03/04/24\n"
     )
     result = ingest(write("s.yaml", GOOD_SPEC), data, warehouse=warehouse)
-    assert result.rows_rejected == 2
-    reasons = sorted(r.reason for r in result.rejects)
-    assert reasons == [
-        "dob (person_record.birth_date): 01/02/80 reads as the year 80; for two-digit years "
-        "put %y in the formats",
+    assert result.rows_rejected == 1
+    assert [r.reason for r in result.rejects] == [
         "seen (event.start_time): 03/04/24 reads as the year 24; for two-digit years put %y in "
         "the formats",
     ]
-    assert table_counts(query)[0][:2] == (0, 0)
+    assert [(i.row, i.reason, i.code) for i in result.field_issue_sample] == [
+        (
+            2,
+            "dob (person_record.birth_date): 01/02/80 reads as the year 80; for two-digit years "
+            "put %y in the formats",
+            "year_under_1000",
+        )
+    ]
+    assert query("SELECT record_id, birth_date FROM person_record") == [("1", None)]
 
 
 def test_a_repeated_header_row_is_rejected_as_what_it_is(write, warehouse, query, tmp_path):
@@ -802,22 +841,24 @@ def test_a_planned_end_may_lie_in_the_future_but_a_start_may_not(write, warehous
 def test_rejects_are_counted_by_column_and_field(write, warehouse):
     text = (
         "id,surname,dob,seen\n"
-        "1,Smith,31/02/1980,03/04/2024\n"
+        "1,Smith,01/02/1980,31/02/2024\n"
         "2,Jones,01/02/1980,03/04/2024\n"
-        "3,Ng,30/02/1990,03/04/2024\n"
+        "3,Ng,30/02/1990,30/02/2024\n"
         "2,Jones,01/02/1980,03/04/2024\n"
     )
     result = ingest(write("s.yaml", GOOD_SPEC), write("d.csv", text), warehouse=warehouse)
-    groups = [(g.column, g.target, g.rows, g.first_row) for g in result.reject_groups]
-    assert groups[0] == ("dob", "person_record.birth_date", 2, 2)
+    groups = [(g.column, g.target, g.rows, g.first_row, g.code) for g in result.reject_groups]
+    assert groups[0] == ("seen", "event.start_time", 2, 2, "not_a_date")
     assert sorted(groups[1:]) == [
-        ("id", "event.event_id", 1, 5),
-        ("id", "person_record.record_id", 1, 5),
+        ("dob", "person_record.birth_date", 1, 4, "not_a_date"),  # on a rejected row
+        ("id", "event.event_id", 1, 5, "duplicate_id"),
+        ("id", "person_record.record_id", 1, 5, "duplicate_id"),
     ]
     assert result.reject_groups[0].example.endswith(
-        "31/02/1980 is not a date in the format(s) %d/%m/%Y"
+        "31/02/2024 is not a date in the format(s) %d/%m/%Y"
     )
-    assert sum(g.rows for g in result.reject_groups) == 4 and result.rows_rejected == 3
+    assert sum(g.rows for g in result.reject_groups) == 5 and result.rows_rejected == 3
+    assert result.field_issue_groups == []
 
 
 def test_a_placeholder_birth_date_is_pointed_out_and_can_be_read_as_empty(write, warehouse):
@@ -920,7 +961,7 @@ def test_empty_lines_inside_a_csv_keep_the_rows_numbers(write, warehouse, query,
         "",
         "2,Jones,05/06/1990,07/08/2024",  # 6
         "",
-        "3,Khan,31/02/1990,07/08/2024",  # 8: no such date
+        "3,Khan,01/02/1990,31/02/2024",  # 8: no such date
         "",
         "",
     ]

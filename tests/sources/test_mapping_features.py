@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from sectorlink.sources import SpecError, ingest
+from sectorlink.sources import SpecError, ingest, load_spec
 
 PEOPLE_CSV = """\
 PatID,Surname,Forename,DOB,Sex,Postcode,NHS
@@ -599,14 +599,16 @@ HEADER_ROW_SPEC = PEOPLE_SPEC.replace("record_id: PatID", "file: {header_row: 3}
 
 def test_header_row_below_a_title_in_a_csv(write, warehouse, query):
     lines = PEOPLE_CSV.splitlines()
-    lines[2] = lines[2].replace("1975-12-31", "31/31/1975")  # rejected, at its own row
+    lines[2] = lines[2].replace("1975-12-31", "31/31/1975")  # a field issue, at its own row
+    lines[3] = lines[3].replace("P3", "")  # rejected (no record id), at its own row
     text = "Riverside GP extract, run 2024-03-01\n\n" + "\n".join(lines) + "\n"
     result = ingest(write("p.yaml", HEADER_ROW_SPEC), write("p.csv", text), warehouse=warehouse)
     assert result.rows_read == 3
-    assert [r.row for r in result.rejects] == [5]
+    assert [r.row for r in result.rejects] == [6]
+    assert [i.row for i in result.field_issue_sample] == [5]
     assert query("SELECT record_id, source_row FROM person_record ORDER BY 2") == [
         ("P1", 4),
-        ("P3", 6),
+        ("P2", 5),
     ]
 
 
@@ -704,7 +706,7 @@ def test_real_date_cells_load_whatever_display_format_the_spec_names(
         (dt.date(2001, 12, 31),)
     ]
     # A CSV has no typed cells: its dates must be in the spec's formats.
-    csv = write("d.csv", "id,surname,dob,seen\n4,Li,2001-12-31,02/01/2024 03:04\n")
+    csv = write("d.csv", "id,surname,dob,seen\n4,Li,2001-12-31,2024-01-02 03:04:00\n")
     assert ingest(spec, csv, warehouse=warehouse).rows_rejected == 1
 
 
@@ -730,8 +732,10 @@ def test_a_date_field_reads_a_time_of_day_written_after_the_date(write, warehous
         ("P3", dt.date(1962, 1, 1)),
         ("P4", dt.date(1992, 2, 2)),
         ("P5", dt.date(1990, 9, 27)),
+        ("P6", None),  # a field issue: the record loads without its birth date
+        ("P7", None),
     ]
-    assert [(r.row, r.reason) for r in result.rejects] == [
+    assert [(r.row, r.reason) for r in result.field_issue_sample] == [
         (
             row,
             f"DOB (person_record.birth_date): {dobs[row - 2]} is not a date in the format(s) "
@@ -752,9 +756,12 @@ def test_a_comma_in_a_number_only_separates_thousands(write, warehouse, query):
         ("1", 1234.5),
         ("2", 12500.0),
         ("3", -2000.0),
+        ("4", None),  # refused amounts are field issues: the rows load without them
+        ("5", None),
+        ("6", None),
         ("7", 7.5),
     ]
-    assert sorted((r.row, r.reason) for r in result.rejects) == [
+    assert sorted((r.row, r.reason) for r in result.field_issue_sample) == [
         (
             row,
             f"debt (benefit_support.debt_amount): {rows[row - 2]} is not a number (a comma "
@@ -896,4 +903,70 @@ def test_times_with_a_utc_offset_become_the_regions_local_times(
         ("C2", dt.date(1980, 2, 1), dt.datetime(2024, 7, 1, 10, 0)),
         ("C3", dt.date(1983, 3, 3), dt.datetime(2024, 1, 15, 10, 0)),  # GMT: UTC itself
         ("C4", dt.date(1984, 4, 4), dt.datetime(2024, 1, 15, 10, 0)),  # local already
+    ]
+
+
+def test_a_field_the_spec_marks_required_rejects_its_row(write, warehouse, query):
+    """`required: true` makes a missing or invalid value reject the row, as a record id
+    does; without it the value is a field issue and the row loads."""
+    spec = PEOPLE_SPEC.replace(
+        "birth_date: {column: DOB", "birth_date: {required: true, column: DOB"
+    ).replace("sex: Sex", "sex: {column: Sex, required: true}")
+    assert "required: true, column: DOB" in spec and "required: true}" in spec
+    text = (
+        "PatID,Surname,Forename,DOB,Sex,Postcode,NHS\n"
+        "P1,Smith,John,03/04/1980,1,,\n"
+        "P2,Jones,Mary,31/02/1975,2,,\n"  # no such date
+        "P3,Patel,Anil,,1,,\n"  # no birth date
+        "P4,Khan,Ali,1962,robot,,\n"  # a year-only birth date; a sex no crosswalk knows
+    )
+    result = ingest(write("r.yaml", spec), write("r.csv", text), warehouse=warehouse)
+    assert result.field_issues == 0
+    assert [(r.row, r.target, r.code) for r in result.rejects] == [
+        (3, "person_record.birth_date", "not_a_date"),
+        (4, "person_record.birth_date", "required_missing"),
+        (5, "person_record.sex", "required_code_unmapped"),
+    ]
+    assert query("SELECT record_id FROM person_record") == [("P1",)]
+    # the same file without `required` (loaded again, replacing the load): every row loads,
+    # the bad date is a field issue, the old load's rejects are gone with it
+    plain = ingest(
+        write("p.yaml", PEOPLE_SPEC), write("r.csv", text), warehouse=warehouse, replace=True
+    )
+    assert plain.rows_rejected == 0 and plain.field_issues == 1
+    assert [(i.row, i.code) for i in plain.field_issue_sample] == [(3, "not_a_date")]
+    assert query("SELECT count(*) FROM rejects") == [(0,)]
+    assert query("SELECT source_row, code FROM field_issues") == [(3, "not_a_date")]
+    assert query("SELECT count(*) FROM person_record") == [(4,)]
+
+
+def test_required_must_be_true_or_false(write):
+    spec = PEOPLE_SPEC.replace("sex: Sex", "sex: {column: Sex, required: 'yes'}")
+    with pytest.raises(SpecError, match="'required' is true or false"):
+        load_spec(write("r.yaml", spec))
+
+
+def test_an_impossible_date_with_a_utc_offset_is_not_read_as_a_later_day(write, warehouse, query):
+    """DuckDB's strptime given a list of formats with %z reads 31 February as 3 March."""
+    spec = write(
+        "z.yaml",
+        """\
+        spec_version: 1
+        source: calls
+        file: {time_zone: Europe/London}
+        record_id: id
+        person:
+          family_name: name
+        events:
+          - event_type: {value: ambulance_callout}
+            start_time: {column: at, formats: ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"]}
+        """,
+    )
+    text = "id,name,at\n1,A,2022-02-31T18:51:38Z\n2,B,2022-03-03T18:51:38Z\n"
+    result = ingest(spec, write("z.csv", text), warehouse=warehouse)
+    assert [(r.row, r.target, r.code) for r in result.rejects] == [
+        (2, "event.start_time", "not_a_date")
+    ]
+    assert query("SELECT event_id, start_time FROM event") == [
+        ("2", dt.datetime(2022, 3, 3, 18, 51, 38))
     ]

@@ -8,12 +8,13 @@ import typer
 from rich.table import Table
 
 from sectorlink.commands._common import console, fail
-from sectorlink.sources import LoadResult, SourceError, ingest
+from sectorlink.sources import LoadResult, RejectGroup, SourceError, ingest
 from sectorlink.warehouse import DEFAULT_WAREHOUSE
 
 
 def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
-    """Print a load result: counts, quality per field, unmapped codes, first rejects."""
+    """Print a load result: counts, quality per field, unmapped codes, field issues and
+    first rejects."""
     if result.status == "skipped":
         console.print(
             f"[yellow]Already loaded[/yellow] as {result.previous_load_id}: {result.file} "
@@ -28,6 +29,7 @@ def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
     )
     console.print(
         f"  rows read {result.rows_read:,}; rejected {result.rows_rejected:,}; "
+        f"values set empty (field issues) {result.field_issues:,}; "
         f"{'would write' if result.status == 'checked' else 'written'}: {written}"
         + (f"; replaced {result.rows_replaced:,}" if result.rows_replaced else "")
     )
@@ -50,15 +52,20 @@ def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
                 f"{u.table}.{u.field}", u.column, u.local_value, f"{u.rows:,}", str(u.first_row)
             )
         console.print(unmapped)
+    if result.field_issue_groups:
+        _print_groups(
+            "Values set empty, their rows loaded (field issues, all in the field_issues table)",
+            result.field_issue_groups[:max_rows],
+        )
     if result.reject_groups:
-        groups = Table(title="Rejected rows by column and field")
-        for header in ("column", "field", "rows", "first row", "first reason"):
-            groups.add_column(
-                header, justify="right" if header in ("rows", "first row") else "left"
-            )
-        for g in result.reject_groups[:max_rows]:
-            groups.add_row(g.column or "", g.target, f"{g.rows:,}", str(g.first_row), g.example)
-        console.print(groups)
+        _print_groups("Rejected rows by column and field", result.reject_groups[:max_rows])
+    if result.field_issue_sample:
+        issues = Table(title=f"First field issues (all {result.field_issues:,} are kept)")
+        for header in ("row", "column", "reason"):
+            issues.add_column(header)
+        for i in result.field_issue_sample[:max_rows]:
+            issues.add_row(str(i.row), i.column or "", i.reason)
+        console.print(issues)
     if result.rejects:
         rejects = Table(
             title=f"First rejected rows (all {result.rows_rejected:,} are in the rejects table)"
@@ -68,6 +75,15 @@ def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
         for r in result.rejects[:max_rows]:
             rejects.add_row(str(r.row), r.column or "", r.reason)
         console.print(rejects)
+
+
+def _print_groups(title: str, groups: list[RejectGroup]) -> None:
+    table = Table(title=title)
+    for header in ("column", "field", "code", "rows", "first row", "first reason"):
+        table.add_column(header, justify="right" if header in ("rows", "first row") else "left")
+    for g in groups:
+        table.add_row(g.column or "", g.target, g.code, f"{g.rows:,}", str(g.first_row), g.example)
+    console.print(table)
 
 
 def ingest_command(
@@ -83,17 +99,19 @@ def ingest_command(
 ) -> None:
     """Validate an extract against its mapping spec and load it in one transaction.
 
-    Rows that fail validation are kept in the rejects table with their row number and
-    reason. Loading the same file twice does nothing. Exit status: 0 when loaded (or, with
-    --check, when every row is valid), 1 when --check finds row problems or unmapped codes,
-    2 when the spec or the file is unusable.
+    A row whose record id, event id, event start or a field the spec marks required is
+    missing or invalid is rejected: kept in the rejects table with its row number, reason
+    and code. An invalid value in any other field is set empty and kept in the field_issues
+    table, and its row loads. Loading the same file twice does nothing. Exit status: 0 when
+    loaded (or, with --check, when every value is valid), 1 when --check finds rejects,
+    field issues or unmapped codes, 2 when the spec or the file is unusable.
     """
     try:
         result = ingest(spec, file, warehouse=warehouse, check=check, replace=replace)
     except SourceError as exc:
         fail(str(exc))
     show_result(result)
-    if check and (result.rows_rejected or result.unmapped):
+    if check and (result.rows_rejected or result.field_issues or result.unmapped):
         raise typer.Exit(1)
 
 

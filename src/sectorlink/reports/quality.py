@@ -1,7 +1,8 @@
-"""The ingest quality section: per source rows, rejects, completeness, validity, unmapped codes.
+"""The ingest quality section: per source rows, rejects, field issues, completeness,
+validity, unmapped codes.
 
-Rejected rows are summarised by kind of problem, without their values, so the report can
-be shared without carrying identifiers.
+Rejected rows and field issues are summarised by kind of problem (read from their codes),
+without their values, so the report can be shared without carrying identifiers.
 """
 
 from __future__ import annotations
@@ -10,24 +11,30 @@ import duckdb
 
 from sectorlink.reports.charts import bar_chart_svg
 from sectorlink.reports.render import ReportSection, render_section
+from sectorlink.sources.reasons import PROBLEM_LABELS
 from sectorlink.sources.summary import source_summaries
+from sectorlink.warehouse import table_exists
 
-REJECT_KINDS_SQL = """
-SELECT source, target, column_name,
-       CASE WHEN reason LIKE '%lies in the future' THEN 'date in the future'
-            WHEN reason LIKE '%is not a date%' THEN 'date does not parse'
-            WHEN reason LIKE '%duplicate%' THEN 'duplicate id'
-            WHEN reason LIKE '%required value is missing' THEN 'required value missing'
-            WHEN reason LIKE '%is not mapped' THEN 'required code not mapped'
-            WHEN reason LIKE '%no person record%' THEN 'unknown person record'
-            WHEN reason LIKE '%reads as the year%' THEN 'two-digit year read as a four-digit one'
-            WHEN reason LIKE '%is not a number%' OR reason LIKE '%is not a whole number'
-                THEN 'not a number'
-            WHEN reason LIKE '%is not one of%' THEN 'not a yes/no value'
-            WHEN reason LIKE 'the row repeats the header%' THEN 'header repeated in the file'
-            ELSE 'other' END AS kind,
+
+def _kind_sql(code: str) -> str:
+    """The report's name for a problem code ('other' for a row without one: a warehouse
+    loaded before problems had codes)."""
+    pairs = ", ".join(f"'{c}': '{label}'" for c, label in PROBLEM_LABELS.items())
+    return f"coalesce(map_extract_value(MAP {{{pairs}}}, {code}), 'other')"
+
+
+REJECT_KINDS_SQL = f"""
+SELECT source, target, column_name, {_kind_sql("code")} AS kind,
        count(*) AS rows, min(source_row) AS first_row
 FROM rejects JOIN load USING (load_id, source)
+WHERE load.superseded_by IS NULL
+GROUP BY ALL ORDER BY source, rows DESC
+"""
+
+FIELD_ISSUE_KINDS_SQL = f"""
+SELECT source, field, column_name, {_kind_sql("code")} AS kind,
+       count(*) AS rows, min(source_row) AS first_row
+FROM field_issues JOIN load USING (load_id, source)
 WHERE load.superseded_by IS NULL
 GROUP BY ALL ORDER BY source, rows DESC
 """
@@ -69,6 +76,10 @@ def quality_section(con: duckdb.DuckDBPyConnection) -> ReportSection:
             percent=True,
         ),
     ]
+    # A warehouse from before field issues has no such table (the report opens it read-only).
+    issues = (
+        con.execute(FIELD_ISSUE_KINDS_SQL).fetchall() if table_exists(con, "field_issues") else []
+    )
     fields: dict[str, list[tuple[object, ...]]] = {}
     for row in con.execute(FIELD_QUALITY_SQL).fetchall():
         fields.setdefault(str(row[0]), []).append(row[1:])
@@ -77,6 +88,7 @@ def quality_section(con: duckdb.DuckDBPyConnection) -> ReportSection:
         summaries=summaries,
         charts=charts,
         rejects=con.execute(REJECT_KINDS_SQL).fetchall(),
+        field_issues=issues,
         fields=fields,
         unmapped=con.execute(UNMAPPED_SQL).fetchall(),
     )
@@ -84,5 +96,6 @@ def quality_section(con: duckdb.DuckDBPyConnection) -> ReportSection:
         "partner extracts": f"{len(summaries):,}",
         "rows read": f"{rows_read:,}",
         "rows rejected (kept)": f"{rejected:,} ({rejected / rows_read:.1%})" if rows_read else "0",
+        "values set empty (field issues)": f"{sum(int(r[4]) for r in issues):,}",
     }
     return ReportSection("Ingest and data quality", body, anchor="quality", headline=headline)

@@ -2,6 +2,7 @@
 
 from sectorlink.sources.errors import FileFormatError, SourceError, SpecError
 from sectorlink.sources.loader import (
+    FieldIssue,
     FieldQuality,
     LoadResult,
     Reject,
@@ -9,13 +10,17 @@ from sectorlink.sources.loader import (
     UnmappedCode,
     ingest,
 )
+from sectorlink.sources.reasons import FileErrorCode, ProblemCode
 from sectorlink.sources.spec import MappingSpec, load_spec, parse_spec
 
 __all__ = [
+    "FieldIssue",
     "FieldQuality",
+    "FileErrorCode",
     "FileFormatError",
     "LoadResult",
     "MappingSpec",
+    "ProblemCode",
     "Reject",
     "RejectGroup",
     "SourceError",

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sectorlink.sources.reasons import FileErrorCode
+
 
 class SourceError(Exception):
-    """A problem a user must fix before anything loads. Says what, in which file, and where."""
+    """A problem a user must fix before anything loads. Says what, in which file, and where,
+    with a code (:class:`FileErrorCode`) saying what kind of problem it is."""
+
+    default_code = FileErrorCode.UNREADABLE
 
     def __init__(
         self,
@@ -16,8 +21,14 @@ class SourceError(Exception):
         row: int | None = None,
         column: str | None = None,
         line: int | None = None,
+        code: FileErrorCode | None = None,
+        footer_rows: int | None = None,
     ) -> None:
         self.message = message
+        self.code = code or self.default_code
+        """What kind of problem it is: code that must tell kinds apart reads this."""
+        self.footer_rows = footer_rows
+        """With `FileErrorCode.LIKELY_FOOTER`: the `file.footer_rows` that would read it."""
         self.file = Path(file) if file is not None else None
         self.row = row
         self.column = column
@@ -40,6 +51,8 @@ class SourceError(Exception):
 
 class SpecError(SourceError):
     """The mapping spec is not valid."""
+
+    default_code = FileErrorCode.SPEC_INVALID
 
 
 class FileFormatError(SourceError):

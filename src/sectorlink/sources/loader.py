@@ -1,9 +1,11 @@
 """Validate a partner's extract against its mapping spec and load it into the warehouse.
 
-A load is one transaction: the warehouse holds all of it or none of it. Rows that fail
-validation go to `rejects` with the reason and row number; the same file loaded twice is a
-no-op; a quality report (completeness and validity per field, unmapped codes) is stored
-with every load. All row work happens in DuckDB SQL.
+A load is one transaction: the warehouse holds all of it or none of it. Rows whose
+identifying or required values fail validation go to `rejects` with the reason, its code
+and the row number; an invalid value in any other field is set empty and recorded in
+`field_issues`, and its row loads. The same file loaded twice is a no-op; a quality report
+(completeness and validity per field, unmapped codes) is stored with every load. All row
+work happens in DuckDB SQL.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import duckdb
 from sectorlink.model import DETAIL_TABLES
 from sectorlink.sources.errors import FileFormatError, SpecError
 from sectorlink.sources.readers import STAGING, StagedFile, stage_file
+from sectorlink.sources.reasons import FileErrorCode, ProblemCode
 from sectorlink.sources.spec import MappingSpec, load_spec
 from sectorlink.sources.transform import Column, LoadPlan, TargetPlan, build_plan, lit
 from sectorlink.sources.validity import RULES
@@ -65,21 +68,37 @@ class UnmappedCode:
 
 @dataclass(frozen=True)
 class Reject:
+    """One problem of a rejected row."""
+
     row: int
     target: str
     column: str | None
     reason: str
+    code: ProblemCode
+
+
+@dataclass(frozen=True)
+class FieldIssue:
+    """An invalid value in a field the row can do without: stored as empty, row loaded."""
+
+    row: int
+    target: str
+    column: str | None
+    reason: str
+    code: ProblemCode
 
 
 @dataclass(frozen=True)
 class RejectGroup:
-    """Rejected rows with a problem in one column and field: how many, and an example."""
+    """Rows with one kind of problem in one column and field: how many, and an example.
+    (Used for rejects and for field issues alike.)"""
 
     column: str | None
     target: str
     rows: int
     first_row: int
     example: str
+    code: ProblemCode
 
 
 @dataclass
@@ -99,7 +118,13 @@ class LoadResult:
     rejects: list[Reject] = field(default_factory=list)
     """The first rejected rows' problems (all are in the rejects table)."""
     reject_groups: list[RejectGroup] = field(default_factory=list)
-    """Every problem found, counted by column and field, most rows first."""
+    """Every problem of the rejected rows, counted by column, field and code, most first."""
+    field_issues: int = 0
+    """Values set empty in rows that loaded (each is a row of the field_issues table)."""
+    field_issue_sample: list[FieldIssue] = field(default_factory=list)
+    """The first field issues (all are in the field_issues table)."""
+    field_issue_groups: list[RejectGroup] = field(default_factory=list)
+    """Field issues counted by column, field and code, most rows first."""
     previous_load_id: str | None = None
     notes: list[str] = field(default_factory=list)
     """Things the user should know that are not row problems (e.g. a check that was skipped)."""
@@ -168,7 +193,7 @@ def ingest(
         result.seconds = time.perf_counter() - started
         return result
     finally:
-        for name in (EXTRA, MAPPED, "__staging_raw"):
+        for name in (EXTRA, MAPPED, "__staging_raw", "__staging_empty"):
             con.execute(f"DROP TABLE IF EXISTS {name}")
         con.execute("DROP VIEW IF EXISTS __staging")
         if own_connection:
@@ -190,10 +215,14 @@ def _ingest(
     con: duckdb.DuckDBPyConnection, spec: MappingSpec, path: Path, *, check: bool, replace: bool
 ) -> LoadResult:
     if not path.exists():
-        raise FileFormatError("file not found", file=path)
+        raise FileFormatError("file not found", file=path, code=FileErrorCode.FILE_NOT_FOUND)
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if path.is_dir():
-        raise FileFormatError("this is a folder; give the extract file itself", file=path)
+        raise FileFormatError(
+            "this is a folder; give the extract file itself",
+            file=path,
+            code=FileErrorCode.NOT_A_FILE,
+        )
     try:
         sha = file_sha256(path)
     except OSError as exc:
@@ -222,6 +251,7 @@ def _ingest(
                 "flattened (one value per cell)",
                 file=path,
                 column=column,
+                code=FileErrorCode.COLUMN_NOT_FLAT,
             )
     plan = build_plan(spec, staged)
     con.execute(f"CREATE TEMP TABLE {MAPPED} AS {plan.sql}")
@@ -243,8 +273,8 @@ def _ingest(
     if extra is not None:
         con.execute(f"CREATE TEMP TABLE {EXTRA} AS {extra}")
         con.execute(
-            f"UPDATE {MAPPED} SET __problems = list_concat({MAPPED}.__problems, e.problems) "
-            f"FROM {EXTRA} e WHERE {MAPPED}.__row = e.__row"
+            f"UPDATE {MAPPED} SET __problems = list_concat({MAPPED}.__problems, e.problems), "
+            f"__rejected = true FROM {EXTRA} e WHERE {MAPPED}.__row = e.__row"
         )
 
     load_id = f"{spec.source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -261,23 +291,11 @@ def _ingest(
     result.notes += _placeholder_dates(con, plan)
     result.notes += _excel_exponents(con, plan)
     result.unmapped = _unmapped(con, plan)
-    result.rejects = [
-        Reject(int(r[0]), str(r[1]), r[2], str(r[3]))
-        for r in con.execute(
-            # In the rejects table's order: a row's problems as listed, not as unnested.
-            f"SELECT __row, p.target, p.column_name, p.reason FROM (SELECT __row, "
-            f"unnest(__problems) AS p, generate_subscripts(__problems, 1) AS i FROM {MAPPED} "
-            f"WHERE len(__problems) > 0) ORDER BY __row, i LIMIT {SAMPLE_REJECTS}"
-        ).fetchall()
-    ]
-    result.reject_groups = [
-        RejectGroup(r[0], str(r[1]), int(r[2]), int(r[3]), str(r[4]))
-        for r in con.execute(
-            f"SELECT p.column_name, p.target, count(*), min(__row), arg_min(p.reason, __row) "
-            f"FROM (SELECT __row, unnest(__problems) AS p FROM {MAPPED} "
-            f"WHERE len(__problems) > 0) GROUP BY 1, 2 ORDER BY 3 DESC, 4"
-        ).fetchall()
-    ]
+    result.rejects = [Reject(*r) for r in _problem_sample(con, rejected=True)]
+    result.reject_groups = _problem_groups(con, rejected=True)
+    result.field_issue_sample = [FieldIssue(*r) for r in _problem_sample(con, rejected=False)]
+    result.field_issue_groups = _problem_groups(con, rejected=False)
+    result.field_issues = sum(g.rows for g in result.field_issue_groups)
     if check:
         return result
 
@@ -288,6 +306,7 @@ def _ingest(
         with _any_row_order(con):
             result.rows_replaced = _write_targets(con, spec, plan, load_id)
         _write_rejects(con, spec, staged, load_id)
+        _write_field_issues(con, spec, staged, load_id)
         _write_quality(con, result, load_id)
         finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         import json
@@ -331,6 +350,38 @@ def _any_row_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         yield
     finally:
         con.execute(f"SET SESSION preserve_insertion_order = {str(before).lower()}")
+
+
+def _problems(rejected: bool) -> str:
+    """Each problem of the rejected rows (or of the rows that load), with its place in the
+    row's list, so a row's problems keep the order they were found in."""
+    which = "__rejected" if rejected else "NOT __rejected"
+    return (
+        f"SELECT __row, unnest(__problems) AS p, generate_subscripts(__problems, 1) AS i "
+        f"FROM {MAPPED} WHERE len(__problems) > 0 AND {which}"
+    )
+
+
+def _problem_sample(
+    con: duckdb.DuckDBPyConnection, *, rejected: bool
+) -> list[tuple[int, str, str | None, str, ProblemCode]]:
+    rows = con.execute(
+        f"SELECT __row, p.target, p.column_name, p.reason, p.code FROM ({_problems(rejected)}) "
+        f"ORDER BY __row, i LIMIT {SAMPLE_REJECTS}"
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), r[2], str(r[3]), ProblemCode(r[4])) for r in rows]
+
+
+def _problem_groups(con: duckdb.DuckDBPyConnection, *, rejected: bool) -> list[RejectGroup]:
+    rows = con.execute(
+        f"SELECT p.column_name, p.target, p.code, count(*), min(__row), "
+        f"arg_min(p.reason, __row) FROM ({_problems(rejected)}) GROUP BY 1, 2, 3 "
+        "ORDER BY 4 DESC, 5"
+    ).fetchall()
+    return [
+        RejectGroup(r[0], str(r[1]), int(r[3]), int(r[4]), str(r[5]), ProblemCode(r[2]))
+        for r in rows
+    ]
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -383,7 +434,8 @@ def _extra_problems_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = 
             structs.append(
                 f"{{'target': {lit(key.label)}, 'column_name': {lit(key.column_label)}, "
                 f"'reason': {lit(key.column_label + ': duplicate ' + key.field.name + ' ')} || "
-                f"m.{value} || ' (first at row ' || d.first_row || ')'}}"
+                f"m.{value} || ' (first at row ' || d.first_row || ')', "
+                f"'code': {lit(ProblemCode.DUPLICATE_ID)}, 'fatal': true}}"
             )
         parts.append(
             f"SELECT m.__row, unnest([{', '.join(structs)}]) AS p FROM {MAPPED} m JOIN ("
@@ -399,7 +451,8 @@ def _extra_problems_sql(spec: MappingSpec, plan: LoadPlan, check_people: bool = 
             struct = (
                 f"{{'target': {lit(rid.label)}, 'column_name': {lit(rid.column_label)}, "
                 f"'reason': {lit(rid.column_label + ': no person record ')} || {rid.value} || "
-                f"{lit(' from source ' + spec.source + ' is in the warehouse')}}}"
+                f"{lit(' from source ' + spec.source + ' is in the warehouse')}, "
+                f"'code': {lit(ProblemCode.UNKNOWN_PERSON)}, 'fatal': true}}"
             )
             parts.append(
                 f"SELECT __row, {struct} AS p FROM {MAPPED} WHERE {p.applies} AND "
@@ -420,7 +473,7 @@ def _write_targets(
     con: duckdb.DuckDBPyConnection, spec: MappingSpec, plan: LoadPlan, load_id: str
 ) -> int:
     replaced = 0
-    good = "len(__problems) = 0"
+    good = "NOT __rejected"
     held = _tables_holding(con, spec.source, {p.target.table.name for p in plan.targets})
     for p in plan.targets:
         table = p.target.table
@@ -476,14 +529,25 @@ def _write_rejects(
         + ", ".join(f"{lit(name)}, s.{col}" for name, col in staged.columns.items())
         + ")"
     )
-    problems = (
-        f"SELECT __row, unnest(__problems) AS p, generate_subscripts(__problems, 1) AS i "
-        f"FROM {MAPPED} WHERE len(__problems) > 0"
-    )
     con.execute(
-        f"INSERT INTO rejects SELECT {lit(load_id)}, {lit(spec.source)}, {lit(str(staged.path))}, "
-        f"m.__row, m.p.target, m.p.column_name, m.p.reason, {raw} "
-        f"FROM ({problems}) m JOIN {STAGING} s ON s.__row = m.__row ORDER BY m.__row, m.i"
+        "INSERT INTO rejects (load_id, source, file_path, source_row, target, column_name, "
+        f"reason, raw, code) SELECT {lit(load_id)}, {lit(spec.source)}, "
+        f"{lit(str(staged.path))}, m.__row, m.p.target, m.p.column_name, m.p.reason, {raw}, "
+        f"m.p.code FROM ({_problems(rejected=True)}) m JOIN {STAGING} s ON s.__row = m.__row "
+        "ORDER BY m.__row, m.i"
+    )
+
+
+def _write_field_issues(
+    con: duckdb.DuckDBPyConnection, spec: MappingSpec, staged: StagedFile, load_id: str
+) -> None:
+    """Values set empty in rows that loaded: where, which field, why. The row itself is in
+    its tables, so no copy of its text is kept (the reason names the value)."""
+    con.execute(
+        "INSERT INTO field_issues (load_id, source, file_path, source_row, column_name, field, "
+        f"code, reason) SELECT {lit(load_id)}, {lit(spec.source)}, {lit(str(staged.path))}, "
+        f"__row, p.column_name, p.target, p.code, p.reason FROM ({_problems(rejected=False)}) "
+        "ORDER BY __row, i"
     )
 
 
@@ -515,7 +579,7 @@ def _count_rows(con: duckdb.DuckDBPyConnection, plan: LoadPlan, result: LoadResu
     The flags are computed in a projection below the aggregate, so a rule that repeats a
     subexpression (the digits of an NHS number) has it computed once per row.
     """
-    flags = ["len(__problems) > 0 AS __rejected"]
+    flags = ["__rejected"]
     counts = ["count_if(__rejected)"]
     for p in plan.targets:
         flags.append(p.applies)
@@ -697,6 +761,6 @@ def _write_quality(con: duckdb.DuckDBPyConnection, result: LoadResult, load_id: 
 def _remove_load(con: duckdb.DuckDBPyConnection, old_load_id: str, new_load_id: str) -> None:
     from sectorlink.model import TABLES
 
-    for table in (*TABLES, "rejects", "load_quality", "unmapped_code"):
+    for table in (*TABLES, "rejects", "field_issues", "load_quality", "unmapped_code"):
         con.execute(f"DELETE FROM {table} WHERE load_id = ?", [old_load_id])
     con.execute("UPDATE load SET superseded_by = ? WHERE load_id = ?", [new_load_id, old_load_id])

@@ -76,6 +76,7 @@ MAPPING_KEYS = (
     "false_values",
     "prefix",
     "suffix",
+    "required",
 )
 CONDITION_KEYS = ("column", "in", "not_in", "present")
 
@@ -98,6 +99,10 @@ class ValueMapping:
     false_values: tuple[str, ...] = DEFAULT_FALSE
     prefix: str = ""
     suffix: str = ""
+    required: bool = False
+    """The spec's `required: true`: a row whose value is missing or invalid is rejected
+    (otherwise an invalid value in a field the model does not require is set empty and
+    recorded in `field_issues`, and the row loads)."""
 
     @property
     def source_columns(self) -> tuple[str, ...]:
@@ -418,6 +423,10 @@ class _Parser:
         for key in ("prefix", "suffix"):
             if key in data:
                 kwargs[key] = self.text(data[key], f"{path}.{key}")
+        if "required" in data:
+            if not isinstance(data["required"], bool):
+                raise self.error(f"{path}.required", "'required' is true or false")
+            kwargs["required"] = data["required"]
         return ValueMapping(path=path, line=line, **kwargs)
 
     @staticmethod

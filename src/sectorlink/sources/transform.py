@@ -2,8 +2,15 @@
 
 Everything is one vectorised DuckDB query per load: a first level computes the raw text of
 every mapped field (`r_*`), a second the typed value (`v_*`), whether each target applies
-to the row (`w_*`) and the list of problems that reject the row (`__problems`). Rows are
-never looped over in Python.
+to the row (`w_*`), and the outer one the row's problems (`__problems`, each with its code)
+and whether any of them rejects the row (`__rejected`). Rows are never looped over in
+Python.
+
+Which problems reject a row: a problem with what identifies it or with a field the model
+requires (a record or event id, an event's start), a field the spec marks `required: true`,
+a duplicate id, an unknown person, a repeated header. A problem with any other field (a
+birth date that does not parse, a date in the future) is a field issue: the value is set
+empty, the problem is recorded in `field_issues`, and the row loads.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from sectorlink.model import (
 )
 from sectorlink.sources.errors import SpecError
 from sectorlink.sources.readers import STAGING, StagedFile, is_unnamed
+from sectorlink.sources.reasons import ProblemCode
 from sectorlink.sources.spec import Condition, MappingSpec, TargetMapping, ValueMapping
 
 TITLES = (
@@ -120,7 +128,7 @@ class _Builder:
         self.level1: list[str] = [f"{STAGING}.*"]
         self.level2: list[str] = []
         self.outer: dict[str, str] = {}  # name -> adjustment that reads level-2 values
-        self.problems: list[tuple[str, Column, str]] = []
+        self.problems: list[Problem] = []
         self.code_columns: list[Column] = []
 
     # --- level 1: raw text ----------------------------------------------------------------
@@ -160,8 +168,13 @@ class _Builder:
         return f"coalesce({folded} NOT IN ({values}), true)"
 
     # --- level 2: typed values and problems -------------------------------------------------
-    def typed_sql(self, col: Column, raw: str) -> tuple[str, list[tuple[str, str]]]:
-        """(typed expression, problems as (condition, reason) SQL pairs).
+    def expr(self, name: str) -> str:
+        """SQL for a value column: its outer-level expression when it has one (an outer
+        column cannot be read by its name at the same level)."""
+        return f"({self.outer[name]})" if name in self.outer else name
+
+    def typed_sql(self, col: Column, raw: str) -> tuple[str, list[tuple[str, str, ProblemCode]]]:
+        """(typed expression, problems as (condition SQL, reason SQL, code)).
 
         Conditions read the typed value's column (`col.value`), computed one level below,
         so a date is parsed once per row, not again to find out whether it failed.
@@ -208,12 +221,14 @@ class _Builder:
                     f"{raw} IS NOT NULL AND {bad_parse}",
                     f"{lit(where + ': ')} || {raw} || "
                     f"{lit(' is not a date in the format(s) ' + fmt_text)}",
+                    ProblemCode.NOT_A_DATE,
                 ),
                 (
                     # %Y reads '01/02/80' as the year 80: a two-digit year, never a real one.
                     f"year({value}) < 1000",
                     f"{lit(where + ': ')} || {raw} || ' reads as the year ' || year({value}) || "
                     f"{lit('; for two-digit years put %y in the formats')}",
+                    ProblemCode.YEAR_UNDER_1000,
                 ),
             ]
             if not f.future:  # a planned end may lie ahead; what happened may not
@@ -222,6 +237,7 @@ class _Builder:
                     (
                         f"{value} > {now}",
                         f"{lit(where + ': ')} || {raw} || {lit(' lies in the future')}",
+                        ProblemCode.FUTURE_DATE,
                     ),
                 )
             return typed, problems
@@ -230,7 +246,9 @@ class _Builder:
                 f"CASE WHEN regexp_full_match({raw}, '[+-]?[0-9]+(\\.0*)?') "
                 f"THEN TRY_CAST(regexp_extract({raw}, '[+-]?[0-9]+') AS BIGINT) END"
             )
-            return typed, self._bad(raw, value, where, "is not a whole number")
+            return typed, self._bad(
+                raw, value, where, "is not a whole number", ProblemCode.NOT_A_WHOLE_NUMBER
+            )
         if f.type == "number":
             # Currency signs and spaces go; a comma only between groups of three digits
             # (1,234.50). '3,5' (a decimal comma: a lead level of 3.5) is refused, not read
@@ -247,6 +265,7 @@ class _Builder:
                     f"{raw} IS NOT NULL AND {value} IS NULL",
                     f"{lit(where + ': ')} || {raw} || CASE WHEN contains({raw}, ',') THEN "
                     f"{lit(comma)} ELSE {lit(' is not a number')} END",
+                    ProblemCode.NOT_A_NUMBER,
                 )
             ]
         if f.type == "boolean":
@@ -262,6 +281,7 @@ class _Builder:
                 value,
                 where,
                 "is not one of " + ", ".join((*mapping.true_values, *mapping.false_values)),
+                ProblemCode.NOT_A_BOOLEAN,
             )
         raise AssertionError(f"unhandled field type {f.type}")
 
@@ -290,7 +310,11 @@ class _Builder:
             zone = self.spec.file.time_zone
             assert zone is not None, "the spec parser requires file.time_zone with %z"
             utc = f"regexp_replace({raw}, 'Z$', '+00:00')"
-            parts.append(f"timezone({lit(zone)}, try_strptime({utc}, {listed(zoned)}))")
+            # One call per format: DuckDB 2.0's try_strptime given a list of formats with
+            # %z reads an impossible date as a real one (2022-02-31 as 3 March).
+            each = [f"try_strptime({utc}, {lit(x)})" for x in zoned]
+            read = each[0] if len(each) == 1 else f"coalesce({', '.join(each)})"
+            parts.append(f"timezone({lit(zone)}, {read})")
         day_only = [x for x in plain if not TIME_DIRECTIVES.search(x)]
         if day_only and kind == "date":
             # COALESCE evaluates this only where the formats above read nothing.
@@ -299,11 +323,14 @@ class _Builder:
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
     @staticmethod
-    def _bad(raw: str, value: str, where: str, message: str) -> list[tuple[str, str]]:
+    def _bad(
+        raw: str, value: str, where: str, message: str, code: ProblemCode
+    ) -> list[tuple[str, str, ProblemCode]]:
         return [
             (
                 f"{raw} IS NOT NULL AND {value} IS NULL",
                 f"{lit(where + ': ')} || {raw} || {lit(' ' + message)}",
+                code,
             )
         ]
 
@@ -450,27 +477,48 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
             if typed in value_names:
                 shared = value_names[typed]
                 own = re.compile(rf"\b{col.value}\b")
-                problems = [(own.sub(shared, c), own.sub(shared, r)) for c, r in problems]
+                problems = [(own.sub(shared, c), own.sub(shared, r), k) for c, r, k in problems]
                 col.value = shared
             else:
                 value_names[typed] = col.value
                 b.level2.append(f"{typed} AS {col.value}")
-            for condition, reason in problems:
-                b.problems.append((f"{plan.applies} AND ({condition})", col, reason))
-            if col.field.required:
+            required = col.field.required or (col.mapping is not None and col.mapping.required)
+            for condition, reason, code in problems:
+                b.problems.append(
+                    Problem(f"{plan.applies} AND ({condition})", col, reason, lit(code), required)
+                )
+            nulled = [c for c, _, k in problems if k in VALUE_KEPT_BY_TYPE]
+            if nulled and not required:
+                # A date in the future or read as the year 80 is a date all the same: set
+                # it empty, as an unreadable one already is, so the row can load without it.
+                kept = f"k_{plan.index}_{col.field.name}"
+                either = " OR ".join(f"({c})" for c in nulled)
+                b.outer[kept] = (
+                    f"CASE WHEN coalesce({either}, false) THEN NULL ELSE {col.value} END"
+                )
+                col.value = kept
+            if required:
                 where = f"{col.column_label} ({col.label})"
                 missing = lit(where + ": required value is missing")
                 unmapped = (
                     f"{lit(where + ': required, and code ')} || {col.raw} || ' is not mapped'"
                 )
-                reason = (
-                    f"CASE WHEN {col.raw} IS NULL THEN {missing} ELSE {unmapped} END"
-                    if col.field.code_set
-                    else missing
-                )
+                reason, code_sql = missing, lit(ProblemCode.REQUIRED_MISSING)
+                if col.field.code_set:
+                    reason = f"CASE WHEN {col.raw} IS NULL THEN {missing} ELSE {unmapped} END"
+                    code_sql = (
+                        f"CASE WHEN {col.raw} IS NULL THEN {code_sql} "
+                        f"ELSE {lit(ProblemCode.REQUIRED_CODE_UNMAPPED)} END"
+                    )
                 can_fail = "true" if col.field.code_set else f"{col.raw} IS NULL"
                 b.problems.append(
-                    (f"{plan.applies} AND {col.value} IS NULL AND {can_fail}", col, reason)
+                    Problem(
+                        f"{plan.applies} AND {b.expr(col.value)} IS NULL AND {can_fail}",
+                        col,
+                        reason,
+                        code_sql,
+                        True,
+                    )
                 )
         if plan.target.table.name == "event":
             _event_extras(b, plan)
@@ -485,7 +533,8 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
         )
         problem_list = (
             f"CASE WHEN {HEADER_AGAIN} THEN [{{'target': 'row', 'column_name': NULL, "
-            f"'reason': {lit(reason)}}}]::{PROBLEM_TYPE}[] ELSE {problem_list} END"
+            f"'reason': {lit(reason)}, 'code': {lit(ProblemCode.REPEATED_HEADER)}, "
+            f"'fatal': true}}]::{PROBLEM_TYPE}[] ELSE {problem_list} END"
         )
     level1 = ",\n    ".join(b.level1)
     names = ",\n    ".join(["l1.*", *level_names])
@@ -494,12 +543,13 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
     outer = [f"{sql} AS {name}" for name, sql in b.outer.items()]
     kept = ", ".join([*_mapped_columns(plans, set(b.outer)), *outer])
     sql = (
+        f"SELECT *, {REJECTED_SQL} AS __rejected FROM (\n"
         f"SELECT {kept}, {problem_list} AS __problems FROM (\n"
         f"  SELECT {level2} FROM (\n"
         f"    SELECT {mid} FROM (\n"
         f"      SELECT {names} FROM (SELECT {level1} FROM {STAGING}) l1\n"
         f"    ) ln\n"
-        f"  ) l2\n) l3"
+        f"  ) l2\n) l3) l4"
     )
     return LoadPlan(sql=sql, targets=plans, code_columns=b.code_columns)
 
@@ -564,19 +614,43 @@ def _mapped_columns(plans: list[TargetPlan], outer: set[str]) -> list[str]:
     return kept
 
 
-PROBLEM_TYPE = "STRUCT(target VARCHAR, column_name VARCHAR, reason VARCHAR)"
+PROBLEM_TYPE = (
+    "STRUCT(target VARCHAR, column_name VARCHAR, reason VARCHAR, code VARCHAR, fatal BOOLEAN)"
+)
+"""One problem of a row: the field (`target`, e.g. person_record.birth_date, or 'row'), the
+file's column, the message, its :class:`ProblemCode`, and whether it rejects the row."""
+REJECTED_SQL = (
+    "CASE WHEN len(__problems) = 0 THEN false "
+    "ELSE coalesce(list_bool_or(list_transform(__problems, lambda p: p.fatal)), false) END"
+)
+# Problems whose value the type still reads (a real date, but in the future): a field
+# issue sets it empty. The other problems' values are empty already.
+VALUE_KEPT_BY_TYPE = (ProblemCode.FUTURE_DATE, ProblemCode.YEAR_UNDER_1000)
 
 
-def problems_sql(problems: list[tuple[str, Column, str]]) -> str:
+@dataclass(frozen=True)
+class Problem:
+    """A problem a row may have: when (SQL), on which column, why (SQL), its code (SQL),
+    and whether it rejects the row (`fatal`) or only empties the field."""
+
+    condition: str
+    col: Column
+    reason: str
+    code: str
+    fatal: bool
+
+
+def problems_sql(problems: list[Problem]) -> str:
     """The list of a row's problems, built only for rows that have one (most have none)."""
     if not problems:
         return f"[]::{PROBLEM_TYPE}[]"
     items = ", ".join(
-        f"CASE WHEN {cond} THEN {{'target': {lit(col.label)}, "
-        f"'column_name': {lit(col.column_label)}, 'reason': {reason}}} END"
-        for cond, col, reason in problems
+        f"CASE WHEN {p.condition} THEN {{'target': {lit(p.col.label)}, "
+        f"'column_name': {lit(p.col.column_label)}, 'reason': {p.reason}, 'code': {p.code}, "
+        f"'fatal': {str(p.fatal).lower()}}} END"
+        for p in problems
     )
-    any_problem = " OR ".join(f"coalesce({cond}, false)" for cond, _, _ in problems)
+    any_problem = " OR ".join(f"coalesce({p.condition}, false)" for p in problems)
     return (
         f"CASE WHEN {any_problem} THEN list_filter([{items}], lambda x: x IS NOT NULL) "
         f"ELSE []::{PROBLEM_TYPE}[] END"
@@ -631,18 +705,24 @@ def _person_extras(b: _Builder, plan: TargetPlan) -> None:
         birth_date = plan.columns["birth_date"]
         exact = f"{birth_date.value}_exact"
         b.outer[exact] = (
-            f"CASE WHEN {quality.value} = 'approximate' THEN NULL ELSE {birth_date.value} END"
+            f"CASE WHEN {quality.value} = 'approximate' THEN NULL "
+            f"ELSE {b.expr(birth_date.value)} END"
         )
+        b.outer.pop(birth_date.value, None)  # read only through the exact date now
         birth_date.value = exact
 
 
 def _derive_birth_year(b: _Builder, plan: TargetPlan) -> None:
     raw = plan.columns["birth_date"].raw
     value = plan.columns["birth_date"].value
-    b.level2.append(
+    year = (
         f"CASE WHEN regexp_full_match({raw}, '[0-9]{{4}}') THEN CAST({raw} AS BIGINT) "
-        f"ELSE year({value}) END AS v_{plan.index}_birth_year"
+        f"ELSE year({b.expr(value)}) END"
     )
+    if value in b.outer:  # the birth date is checked at the outer level: so is its year
+        b.outer[f"v_{plan.index}_birth_year"] = year
+    else:
+        b.level2.append(f"{year} AS v_{plan.index}_birth_year")
     plan.columns["birth_year"] = Column(
         plan.index,
         "person_record",

@@ -38,7 +38,19 @@ HUB_DDL = (
         target VARCHAR NOT NULL,
         column_name VARCHAR,
         reason VARCHAR NOT NULL,
-        raw JSON NOT NULL
+        raw JSON NOT NULL,
+        code VARCHAR
+    )""",
+    # An invalid value in a field its row can do without: stored as empty, the row loaded.
+    """CREATE TABLE IF NOT EXISTS field_issues (
+        load_id VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        file_path VARCHAR NOT NULL,
+        source_row BIGINT NOT NULL,
+        column_name VARCHAR,
+        field VARCHAR NOT NULL,
+        code VARCHAR NOT NULL,
+        reason VARCHAR NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS load_quality (
         load_id VARCHAR NOT NULL,
@@ -61,10 +73,17 @@ HUB_DDL = (
 )
 
 
+# Columns added to hub tables after warehouses were made with them.
+HUB_ADDED_COLUMNS = (("rejects", "code", "VARCHAR"),)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the model and hub tables that do not exist yet."""
+    """Create the model and hub tables that do not exist yet, and add the columns a
+    warehouse made by an older version lacks (a reject's code)."""
     for statement in (*model_ddl(), *HUB_DDL):
         con.execute(statement)
+    for table, column, kind in HUB_ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
 
 
 class WarehouseError(Exception):
