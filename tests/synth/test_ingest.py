@@ -1,5 +1,6 @@
-"""A generated region through the real ingest: exactly the expected rows rejected, every
-other row loaded, and the truth's person records exactly the records that loaded."""
+"""A generated region through the real ingest: exactly the expected rows rejected, exactly
+the expected values set empty (field issues) with their rows loaded, every other row
+loaded, and the truth's person records exactly the records that loaded."""
 
 from __future__ import annotations
 
@@ -12,6 +13,14 @@ import pytest
 demo = pytest.importorskip("sectorlink.demo")
 warehouse_module = pytest.importorskip("sectorlink.warehouse")
 
+CODE_OF_KIND = {
+    "invalid_date": "not_a_date",
+    "future_date": "future_date",
+    "missing_record_id": "required_missing",
+    "resent_row": "duplicate_id",
+    "orphan_event": "unknown_person",
+    "repeated_header": "repeated_header",
+}
 REASON_OF_KIND = {
     "invalid_date": "is not a date",
     "future_date": "lies in the future",
@@ -51,18 +60,52 @@ def test_rejects_are_exactly_the_expected_ones(ingested, reader):
         (r["file"], int(r["source_row"])): r for r in reader.truth(manifest, "expected_rejects")
     }
     reasons: dict[tuple[str, int], list[str]] = defaultdict(list)
-    rows = con.execute("SELECT file_path, source_row, reason FROM rejects").fetchall()
-    for path, row, reason in rows:
+    codes: dict[tuple[str, int], set[str]] = defaultdict(set)
+    rows = con.execute("SELECT file_path, source_row, reason, code FROM rejects").fetchall()
+    for path, row, reason, code in rows:
         reasons[(Path(path).name, int(row))].append(reason)
+        codes[(Path(path).name, int(row))].add(code)
     assert set(reasons) == set(expected)
     for key, row in expected.items():
         wanted = REASON_OF_KIND[row["kind"]]
         assert all(wanted in reason for reason in reasons[key]), (key, row, reasons[key])
         assert all(row["column"] in reason for reason in reasons[key]), (key, reasons[key])
+        assert codes[key] == {CODE_OF_KIND[row["kind"]]}, (key, row, codes[key])
     kinds = {row["kind"] for row in expected.values()}
     if manifest.people == 2000:  # the messy region: every kind, in many files
         assert kinds == set(REASON_OF_KIND)
         assert len({row["file"] for row in expected.values()}) >= 12
+
+
+def test_field_issues_are_exactly_the_expected_ones_and_their_rows_load(ingested, reader):
+    """An impossible birth date is set empty and recorded; the record loads without it."""
+    manifest, _, con = ingested
+    expected = {
+        (r["file"], int(r["source_row"])): r
+        for r in reader.truth(manifest, "expected_field_issues")
+    }
+    found: dict[tuple[str, int], list[tuple[str, str, str]]] = defaultdict(list)
+    rows = con.execute(
+        "SELECT file_path, source_row, column_name, field, code FROM field_issues"
+    ).fetchall()
+    for path, row, column, field, code in rows:
+        found[(Path(path).name, int(row))].append((column, field, code))
+    assert set(found) == set(expected)
+    for key, row in expected.items():
+        assert row["kind"] == "invalid_date"
+        assert {(column, code) for column, _, code in found[key]} == {
+            (row["column"], "not_a_date")
+        }, (key, found[key])
+        assert "person_record.birth_date" in {field for _, field, _ in found[key]}
+    for (file, row), issue in expected.items():
+        loaded = con.execute(
+            "SELECT birth_date, birth_year FROM person_record p JOIN load USING (load_id) "
+            "WHERE p.source = ? AND p.record_id = ? AND p.source_row = ?",
+            [issue["source"], issue["record_id"], row],
+        ).fetchall()
+        assert loaded == [(None, None)], (file, row, loaded)
+    if manifest.people == 2000:  # the messy region: in many files
+        assert len({file for file, _ in expected}) >= 5
 
 
 def test_every_other_row_loads(ingested, reader):

@@ -210,8 +210,7 @@ def generate_region(
                     source=partner.source,
                     record_id=layout.rejects.record,
                 )
-            truth.write_rejects(expected)
-            rejected[key] += expected.num_rows
+            rejected[key] += truth.write_rejects(expected)  # (field issues apart)
         sink = sinks[key]
         if isinstance(sink, CsvSink):
             sink.write(table, header_at)

@@ -1,14 +1,19 @@
-"""Rows that ingest must reject, and the truth that names each of them.
+"""Rows that ingest must reject, values it must set empty, and the truth naming each.
 
-Real extracts carry rows no hub should load: a date that does not exist, a year keyed
-wrongly into the future, a row without its id, a row the partner's system sent twice, an
-event of a person missing from the person file. Each kind has a rate in
+Real extracts carry rows no hub should load: an event whose date does not exist or was
+keyed wrongly into the future, a row without its id, a row the partner's system sent
+twice, an event of a person missing from the person file. Each kind has a rate in
 :class:`~sectorlink.synth.config.MessConfig`. Its rows are added on top of a file's rows:
 a copy of one of the file's rows (a real person's row, so it looks like the rest) given
 fresh ids and the defect, placed somewhere in the chunk (a resent row after its original).
 The rows that load are therefore exactly the rows the file would hold without these
 kinds, so every truth file stays exact against what ingest loads, and
 `truth/expected_rejects.csv` lists each added row with the row number ingest gives it.
+
+An impossible birth date is no reason to reject a row: ingest sets it empty, records a
+field issue, and loads the row. So where a file has a birth date, `invalid_date` writes it
+into one of the file's own rows instead of adding one (the record is in
+`truth/person_records.csv` like any other), and `truth/expected_field_issues.csv` lists it.
 """
 
 from __future__ import annotations
@@ -34,7 +39,10 @@ REPEATED_HEADER = "repeated_header"
 """The kind of a header line inside a file joined from several exports (no rate: one per
 chunk of a file whose layout says so)."""
 COLUMNS = ("file", "source_row", "source", "record_id", "kind", "column")
-"""Columns of truth/expected_rejects.csv."""
+"""Columns of truth/expected_rejects.csv and truth/expected_field_issues.csv."""
+LEVEL = "level"
+"""A column of the expected table between here and the truth writer: `reject` (the row is
+rejected) or `field` (a value is set empty, the row loads). Not written to the files."""
 RESENT_GAP = 30
 """A resent row comes within this many rows after its original."""
 # Day and month pairs that no calendar has (29 February is left out: it exists in leap years).
@@ -74,7 +82,8 @@ class RejectTargets:
     fresh: tuple[IdColumn, ...] = ()
     """Key columns a new row needs its own values in (record id, event id)."""
     birth_date: DateColumn | None = None
-    """Where `invalid_date` writes an impossible date (else in `event_date`)."""
+    """Where `invalid_date` writes an impossible date, into rows of the file (a field
+    issue); without one, it adds rows with one in `event_date` (rejects)."""
     event_date: DateColumn | None = None
     """The event's start: `future_date` changes its year (and `invalid_date` its day when
     the file has no birth date)."""
@@ -98,12 +107,10 @@ class RejectTargets:
         return self.record
 
 
-def empty_truth() -> pa.Table:
+def empty_truth(*, with_level: bool = False) -> pa.Table:
+    names = (*COLUMNS, LEVEL) if with_level else COLUMNS
     return pa.table(
-        {
-            name: pa.array([], pa.int64() if name == "source_row" else pa.string())
-            for name in COLUMNS
-        }
+        {name: pa.array([], pa.int64() if name == "source_row" else pa.string()) for name in names}
     )
 
 
@@ -122,6 +129,7 @@ def with_repeated_header(
             "record_id": [record_id],
             "kind": [REPEATED_HEADER],
             "column": [""],
+            LEVEL: ["reject"],
         }
     )
     moved_table = expected.set_column(COLUMNS.index("source_row"), "source_row", moved)
@@ -143,12 +151,14 @@ def add_reject_rows(
     """`table` with the rows ingest must reject added, and their truth rows.
 
     `first_row` is the row number ingest gives the table's first row (2 for the first
-    chunk of a file with a header). Returns (rows to write, expected rejects).
+    chunk of a file with a header). Returns (rows to write, expected rejects and field
+    issues, told apart by their `level` column).
     """
     n = table.num_rows
     if n == 0:
-        return table, empty_truth()
+        return table, empty_truth(with_level=True)
     extras: list[pa.Table] = []
+    damaged = np.zeros(0, dtype=np.int64)  # rows whose birth date is made impossible
     keys: list[np.ndarray] = [2 * np.arange(n, dtype=np.int64) + 1]
     kinds: list[np.ndarray] = []
     columns: list[np.ndarray] = []
@@ -168,6 +178,11 @@ def add_reject_rows(
             )
             if len(candidates) == 0:
                 continue
+        if kind == "invalid_date" and targets.birth_date is not None:
+            # An optional field: ingest sets it empty and loads the row, so the defect goes
+            # into rows of the file (after the copies below are taken from them).
+            damaged = np.sort(rng.choice(n, size=min(count, n), replace=False))
+            continue
         src = candidates[rng.integers(0, len(candidates), count)]
         extra = table.take(pa.array(src))
         if kind == "resent_row":
@@ -190,26 +205,59 @@ def add_reject_rows(
         keys.append(2 * after.astype(np.int64) + 2)
         kinds.append(np.full(count, kind))
         columns.append(np.full(count, column))
-    if not extras:
-        return table, empty_truth()
-    order = np.argsort(np.concatenate(keys), kind="stable")
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    added = pa.concat_tables(extras)
-    out = pa.concat_tables([table, added]).take(pa.array(order))
-    rows = first_row + position[n:]
-    record = pc.fill_null(added[targets.record].combine_chunks().cast(pa.string()), "")
-    truth = pa.table(
+    if len(damaged):
+        assert targets.birth_date is not None
+        birth = targets.birth_date
+        victims = table.take(pa.array(damaged))
+        cells = _cells(table, birth.column).astype(object)  # no fixed width to cut values to
+        cells[damaged] = impossible_dates(_cells(victims, birth.column), birth.format, rng)
+        table = _set(table, birth.column, cells)
+    if extras:
+        order = np.argsort(np.concatenate(keys), kind="stable")
+        position = np.empty(len(order), dtype=np.int64)
+        position[order] = np.arange(len(order))
+        added = pa.concat_tables(extras)
+        out = pa.concat_tables([table, added]).take(pa.array(order))
+        truth = _truth(
+            added, targets.record, file, source, np.concatenate(kinds),
+            np.concatenate(columns), first_row + position[n:], "reject",
+        )  # fmt: skip
+    else:
+        out, position, truth = table, np.arange(n), empty_truth(with_level=True)
+    if len(damaged):
+        assert targets.birth_date is not None
+        issues = _truth(
+            victims, targets.record, file, source, np.full(len(damaged), "invalid_date"),
+            np.full(len(damaged), targets.birth_date.column), first_row + position[damaged],
+            "field",
+        )  # fmt: skip
+        truth = pa.concat_tables([truth, issues])
+    return out, truth.take(pc.sort_indices(truth["source_row"]))
+
+
+def _truth(
+    rows: pa.Table,
+    record: str,
+    file: str,
+    source: str,
+    kinds: np.ndarray,
+    columns: np.ndarray,
+    source_rows: np.ndarray,
+    level: str,
+) -> pa.Table:
+    """Expected-truth rows for `rows` of the file, at `source_rows`."""
+    n = rows.num_rows
+    return pa.table(
         {
-            "file": fmt.text(np.full(len(rows), file)),
-            "source_row": pa.array(rows),
-            "source": fmt.text(np.full(len(rows), source)),
-            "record_id": record,
-            "kind": fmt.text(np.concatenate(kinds)),
-            "column": fmt.text(np.concatenate(columns)),
+            "file": fmt.text(np.full(n, file)),
+            "source_row": pa.array(source_rows.astype(np.int64)),
+            "source": fmt.text(np.full(n, source)),
+            "record_id": pc.fill_null(rows[record].combine_chunks().cast(pa.string()), ""),
+            "kind": fmt.text(kinds),
+            "column": fmt.text(columns),
+            LEVEL: fmt.text(np.full(n, level)),
         }
     )
-    return out, truth.take(pc.sort_indices(truth["source_row"]))
 
 
 def _apply(
@@ -221,9 +269,9 @@ def _apply(
     count: int,
 ) -> pa.Table:
     """Put the defect of `kind` into the new rows."""
-    if kind == "invalid_date":
-        target = targets.birth_date or targets.event_date
-        assert target is not None
+    if kind == "invalid_date":  # in an event's date (a birth date is made in place)
+        target = targets.event_date
+        assert target is not None and targets.birth_date is None
         cells = _cells(extra, target.column)
         return _set(extra, target.column, impossible_dates(cells, target.format, rng))
     if kind == "future_date":

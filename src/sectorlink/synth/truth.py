@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from sectorlink.synth import fmt
 from sectorlink.synth import vocab as v
@@ -30,7 +31,7 @@ from sectorlink.synth.partners import law_centre as mlp_partner
 from sectorlink.synth.partners import lead_programme as lead_partner
 from sectorlink.synth.partners import police as police_partner
 from sectorlink.synth.population import HouseholdPlan, People
-from sectorlink.synth.rejects import empty_truth
+from sectorlink.synth.rejects import LEVEL, empty_truth
 from sectorlink.synth.violence import Hotspots
 from sectorlink.synth.writers import CsvSink
 
@@ -48,6 +49,7 @@ TRUTH_FILES = {
     "homeless_ae": "homeless_ae.csv",
     "mlp": "mlp.csv",
     "expected_rejects": "expected_rejects.csv",
+    "expected_field_issues": "expected_field_issues.csv",
 }
 ROLES = ("head", "partner", "other_adult", "child")
 KINDS = (
@@ -93,17 +95,25 @@ class TruthWriter:
         self.region = region
         self.hotspots = hotspots
         self.sinks = {name: CsvSink(self.dir / file) for name, file in TRUTH_FILES.items()}
-        self.sinks["expected_rejects"].write(empty_truth())  # the header, even with none
+        for name in ("expected_rejects", "expected_field_issues"):
+            self.sinks[name].write(empty_truth())  # the header, even with none
         # Per hotspot (last slot: everywhere else): assaults, A&E, A&E unreported, police.
         self.hot_counts = np.zeros((4, len(hotspots) + 1), dtype=np.int64)
 
     def paths(self) -> dict[str, str]:
         return {name: f"truth/{file}" for name, file in TRUTH_FILES.items()}
 
-    def write_rejects(self, expected: pa.Table) -> None:
-        """Rows of one extract table that ingest must reject (see rejects.py)."""
-        if expected.num_rows:
-            self.sinks["expected_rejects"].write(expected)
+    def write_rejects(self, expected: pa.Table) -> int:
+        """Rows of one extract table that ingest must reject, and values it must set empty
+        (see rejects.py; told apart by their `level`). Returns the number of rejects."""
+        written = 0
+        for name, level in (("expected_rejects", "reject"), ("expected_field_issues", "field")):
+            rows = expected.filter(pc.equal(expected[LEVEL], level)).drop_columns([LEVEL])
+            if rows.num_rows:
+                self.sinks[name].write(rows)
+            if level == "reject":
+                written = rows.num_rows
+        return written
 
     def write_chunk(self, ctx: ChunkContext, facts: ChunkFacts) -> None:
         people = ctx.people
