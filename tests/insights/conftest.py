@@ -73,5 +73,10 @@ def hub(linked_region: Hub, tmp_path: Path) -> Hub:
     warehouse = tmp_path / "warehouse.duckdb"
     registry_path = tmp_path / "registry.db"
     shutil.copy(linked_region.warehouse, warehouse)
-    shutil.copy(linked_region.registry_path, registry_path)
+    # The registry with whatever the audit chain keeps beside it (key, witness of its head).
+    for sibling in linked_region.registry_path.parent.glob(linked_region.registry_path.name + "*"):
+        shutil.copy(
+            sibling,
+            tmp_path / sibling.name.replace(linked_region.registry_path.name, registry_path.name),
+        )
     return Hub(linked_region.region_dir, warehouse, registry_path)

@@ -6,14 +6,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 import sectorlink
 from sectorlink.governance import AccessDenied
 from sectorlink.registry.db import Registry
 from sectorlink.registry.errors import Duplicate, InvalidInput, NotFound
 from sectorlink.web import pages
-from sectorlink.web.routes import agreements, auth, directory, explore, governance
+from sectorlink.web.hubpaths import HubPaths
+from sectorlink.web.protection import protect
+from sectorlink.web.routes import agreements, auth, directory, explore, governance, hub_pages
 from sectorlink.web.schemas import Problem
 from sectorlink.web.settings import Settings
 
@@ -53,12 +55,21 @@ async def _access_denied(_: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": error.reason, "audit_seq": error.audit_seq}, status_code=403)
 
 
-def create_app(settings: Settings | None = None, registry: Registry | None = None) -> FastAPI:
+async def _sign_in_first(_: Request, __: Exception) -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def create_app(
+    settings: Settings | None = None,
+    registry: Registry | None = None,
+    hub: HubPaths | None = None,
+) -> FastAPI:
     """Build the app. Raises `InsecureSettings` outside development with a default secret.
 
     Args:
         settings: defaults to `Settings.from_env()`.
         registry: defaults to opening (and migrating) `settings.registry_url`.
+        hub: the warehouse and releases the pages read; defaults to `HubPaths.from_env()`.
     """
     settings = settings or Settings.from_env()
     settings.check()
@@ -69,6 +80,9 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     app.state.settings = settings
     app.state.registry = registry or Registry.open(settings.registry_url)
+    app.state.hub = hub or HubPaths.from_env()
+    app.middleware("http")(protect)
+    app.add_exception_handler(hub_pages.SignInFirst, _sign_in_first)
     app.add_exception_handler(NotFound, _problem(404))
     app.add_exception_handler(Duplicate, _problem(409))
     app.add_exception_handler(InvalidInput, _invalid)
@@ -81,4 +95,5 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     for module in (auth, directory, agreements, explore, governance):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
+    app.include_router(hub_pages.router)
     return app

@@ -1,0 +1,158 @@
+"""The hub's web pages for people who do not code, through the real HTTP interface: each
+role sees what it may and nothing more, releases are read from the insights registry,
+forms need their CSRF token, and every response carries the security headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sectorlink.insights import list_analyses, run_analysis
+from sectorlink.registry.users import create_user
+from sectorlink.web import Settings, create_app
+from sectorlink.web.hubpaths import HubPaths
+
+SECRET = "pages-test-secret-" + "y" * 40
+PASSWORD = "correct horse battery staple"
+HOSPITAL = "Northgate Hospital NHS Trust"
+
+
+@dataclass
+class Site:
+    app: object
+    releases: Path
+    registry: object
+
+    def client(self, role: str | None) -> TestClient:
+        client = TestClient(self.app)  # type: ignore[arg-type]
+        if role is not None:
+            form = client.get("/login")
+            token = client.cookies["sectorlink_csrf"]
+            assert f'value="{token}"' in form.text
+            signed = client.post(
+                "/login",
+                data={"username": role, "password": PASSWORD, "csrf_token": token},
+                follow_redirects=False,
+            )
+            assert signed.status_code == 303, signed.text
+        return client
+
+
+@pytest.fixture
+def site(hub, tmp_path: Path) -> Iterator[Site]:
+    registry = hub.registry()
+    with registry.session() as session:
+        for role, organisation in (
+            ("admin", hub.organisation),
+            ("analyst", hub.organisation),
+            ("partner", HOSPITAL),
+            ("viewer", None),
+        ):
+            create_user(
+                session, username=role, password=PASSWORD, role=role, organisation=organisation
+            )
+    releases = tmp_path / "releases"
+    run_analysis(
+        "service-overlap",
+        warehouse=hub.warehouse,
+        registry=registry,
+        organisation=hub.organisation,
+        out_dir=releases / "service-overlap",
+    )
+    app = create_app(
+        Settings(environment="test", secret_key=SECRET),
+        registry=registry,
+        hub=HubPaths(warehouse=hub.warehouse, releases=releases),
+    )
+    yield Site(app, releases, registry)
+    registry.close()
+
+
+def test_pages_need_sign_in(site: Site) -> None:
+    client = site.client(None)
+    for url in ("/insights", "/insights/service-overlap", "/model", "/linkage", "/audit/page"):
+        response = client.get(url, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login", url
+
+
+def test_analyses_are_listed_from_the_registry(site: Site) -> None:
+    page = site.client("viewer").get("/insights")
+    assert page.status_code == 200
+    for analysis in list_analyses():
+        assert f'href="/insights/{analysis.name}"' in page.text
+    assert "No release yet" in page.text or len(list_analyses()) == 1
+
+
+def test_a_release_page_shows_gated_tables_and_serves_only_its_files(site: Site) -> None:
+    client = site.client("viewer")
+    page = client.get("/insights/service-overlap")
+    assert page.status_code == 200
+    assert "Residents by number of services" in page.text
+    assert "<svg" in page.text  # the chart, drawn inline
+    assert "Run now" not in page.text  # a viewer may not run analyses
+    links = re.findall(r'href="(/insights/service-overlap/files/[^"]+)"', page.text)
+    assert any(link.endswith(".csv") for link in links)
+    for link in links:
+        assert client.get(link).status_code == 200, link
+    for escape in ("../registry.db", "..%2F..%2Fregistry.db", "summary.json.bak"):
+        assert client.get(f"/insights/service-overlap/files/{escape}").status_code == 404
+    assert client.get("/insights/no-such-analysis").status_code == 404
+
+
+def test_running_an_analysis_needs_the_role_and_the_csrf_token(site: Site) -> None:
+    viewer = site.client("viewer")
+    token = viewer.cookies["sectorlink_csrf"]
+    refused = viewer.post("/insights/service-overlap/run", data={"csrf_token": token})
+    assert refused.status_code == 403
+    analyst = site.client("analyst")
+    page = analyst.get("/insights/service-overlap")
+    assert "Run now" in page.text
+    forged = analyst.post("/insights/service-overlap/run", data={"csrf_token": "guess"})
+    assert forged.status_code == 403 and "CSRF" in forged.text
+    before = (site.releases / "service-overlap" / "summary.json").read_text()
+    ran = analyst.post(
+        "/insights/service-overlap/run",
+        data={"csrf_token": analyst.cookies["sectorlink_csrf"]},
+        follow_redirects=False,
+    )
+    assert ran.status_code == 303 and "released" in ran.headers["location"]
+    after = (site.releases / "service-overlap" / "summary.json").read_text()
+    assert after != before and '"actor": "web:analyst"' in after
+
+
+def test_the_common_language_shows_each_partners_local_codes(site: Site) -> None:
+    client = site.client("partner")
+    index = client.get("/model")
+    assert 'href="/model/code-sets/istv_assault_method"' in index.text
+    codes = client.get("/model/code-sets/istv_assault_method")
+    assert codes.status_code == 200
+    assert "ae_northgate" in codes.text and "punch/kick" in codes.text
+    table = client.get("/model/tables/violence")
+    assert "assault_method" in table.text and "ISB 1594" in table.text
+    assert client.get("/model/code-sets/nope").status_code == 404
+
+
+def test_linkage_and_audit_pages_by_role(site: Site) -> None:
+    assert site.client("viewer").get("/linkage").status_code == 403
+    linkage = site.client("analyst").get("/linkage")
+    assert linkage.status_code == 200 and "duckdb" in linkage.text
+    assert site.client("analyst").get("/audit/page").status_code == 403
+    audit = site.client("admin").get("/audit/page?action=publish")
+    assert audit.status_code == 200 and "The chain verifies" in audit.text
+    assert "analysis/service-overlap" in audit.text
+
+
+def test_every_response_carries_the_security_headers(site: Site) -> None:
+    client = site.client("viewer")
+    for url in ("/login", "/insights", "/static/app.css", "/health"):
+        headers = client.get(url).headers
+        assert "script-src 'self'" in headers["content-security-policy"], url
+        assert headers["x-content-type-options"] == "nosniff"
+    cookie = site.client(None).get("/login").headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert site.client(None).get("/static/..%2Fapp.py").status_code == 404
