@@ -7,9 +7,9 @@ import datetime as dt
 import duckdb
 from linkage_helpers import insert_records, person
 
-from sectorlink.identity import standardise
 from sectorlink.linkage.clustering import coherent_clusters, connected_components
 from sectorlink.linkage.fields import LINKAGE_FIELDS
+from sectorlink.linkage.run import linkage_input_sql
 from sectorlink.model import model_ddl
 
 
@@ -42,7 +42,7 @@ def _std(rows: list[dict[str, object]]) -> duckdb.DuckDBPyConnection:
     for statement in model_ddl():
         con.execute(statement)
     insert_records(con, rows)
-    con.execute(f"CREATE TABLE std AS {standardise(con).sql_query()}")
+    con.execute(f"CREATE TABLE std AS {linkage_input_sql(con)}")
     return con
 
 

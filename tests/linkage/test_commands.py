@@ -23,8 +23,16 @@ ROWS = [
 def test_link_then_evaluate(warehouse, tmp_path: Path) -> None:
     path = warehouse(ROWS)
     out = tmp_path / "out"
+    # four records cannot train a model: the run stops unless defaults are asked for
     result = runner.invoke(app, ["link", "--warehouse", str(path), "--out", str(out)])
+    assert result.exit_code != 0
+    assert "--allow-default-model" in result.output
+    assert not (out / "person_index.csv").exists()
+    result = runner.invoke(
+        app, ["link", "--warehouse", str(path), "--out", str(out), "--allow-default-model"]
+    )
     assert result.exit_code == 0, result.output
+    assert result.output.startswith("model: the documented default m and u probabilities")
     assert "Linked 4 records from 2 source(s) into 2 persons" in result.output
     assert (out / "person_index.csv").exists()
     assert (out / "linkage_report.html").exists()

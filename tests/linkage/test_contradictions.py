@@ -108,9 +108,18 @@ def test_ssn_one_digit_apart_is_a_typo_not_a_contradiction() -> None:
 
 def test_first_of_january_says_nothing_about_twins() -> None:
     # 1 January is what many systems write for an unknown day and month
-    assert (
-        kind(p("oliver", born=dt.date(1980, 1, 1)), p("harriet", born=dt.date(1980, 1, 1))) is None
-    )
+    same_day = kind(p("oliver", born=dt.date(1980, 1, 1)), p("harriet", born=dt.date(1980, 1, 1)))
+    # not twins; the names alone still keep them out of one cluster unless bridged
+    assert same_day == "given_name"
+
+
+def test_clearly_different_first_names_without_a_shared_identifier_contradict() -> None:
+    assert kind(p("oliver", born=None), p("harriet", born=None)) == "given_name"
+    # a nickname, an initial or a shared NHS number explains the difference
+    assert kind(p("robert", born=None), p("bob", born=None)) is None
+    assert kind(p("oliver", born=None), p("o", born=None)) is None
+    nhs = {"nhs_number": "9434765919"}
+    assert kind(p("oliver", born=None, **nhs), p("harriet", born=None, **nhs)) is None
 
 
 def test_a_mistyped_year_is_not_a_birth_gap() -> None:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from linkage_helpers import person
 
-from sectorlink.linkage import LinkageInputError, TruthFileError, evaluate, link
+from sectorlink.linkage import LinkageError, LinkageInputError, TruthFileError, evaluate, link
 from sectorlink.linkage import keys as keys_module
 from sectorlink.linkage.training import MIN_RECORDS_FOR_EM
 
@@ -152,8 +152,18 @@ def test_few_records_fall_back_to_defaults_and_say_so(warehouse) -> None:
         person("gp", "3", "carol", "king", dt.date(1990, 5, 6), postcode="NG3 1AA"),
     ]
     assert len(rows) < MIN_RECORDS_FOR_EM
-    result = link(warehouse(rows))
+    hub = warehouse(rows)
+    # never a silent fallback: without the flag the run stops and publishes nothing
+    with pytest.raises(LinkageError, match=r"could not be trained.*allow_default_model"):
+        link(hub)
+    con = duckdb.connect(str(hub), read_only=True)
+    assert con.execute("SELECT count(*) FROM linkage_run").fetchall() == [(0,)]
+    con.close()
+    result = link(hub, allow_default_model=True)
     assert result.training.mode == "defaults"
+    # the first message (the report's first line) says which model scored the pairs
+    assert result.messages[0].startswith("model: the documented default m and u")
+    assert result.model_summary == result.messages[0]
     assert any("documented default m and u probabilities" in m for m in result.messages)
     assert result.persons == 3
 
@@ -164,14 +174,14 @@ def test_one_source_only_is_deduplicated(warehouse) -> None:
         person("gp", "2", "ann", "lee", dt.date(1970, 1, 1)),
         person("gp", "3", "carol", "king", dt.date(1990, 5, 6)),
     ]
-    result = link(warehouse(rows))
+    result = link(warehouse(rows), allow_default_model=True)
     assert any("one source only" in m for m in result.messages)
     assert result.persons == 2
 
 
 def test_all_null_columns_are_left_out(warehouse) -> None:
     rows = [person("gp", str(i), "ann", f"lee{i}", dt.date(1970, 1, i + 1)) for i in range(4)]
-    result = link(warehouse(rows))
+    result = link(warehouse(rows), allow_default_model=True)
     assert any("no values in" in m and "nhs_number" in m for m in result.messages)
 
 

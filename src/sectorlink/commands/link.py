@@ -14,13 +14,16 @@ from sectorlink.warehouse import DEFAULT_WAREHOUSE
 
 
 def show_result(result: LinkResult) -> None:
+    # the first line says which model scored the pairs (trained, checked, or defaults)
+    console.print(result.model_summary)
     console.print(
         f"[bold green]Linked[/bold green] {result.records:,} records from "
         f"{len(result.sources)} source(s) into {result.persons:,} persons "
         f"(run {result.run_id}, engine {result.engine})"
     )
     for message in result.messages:
-        console.print(f"  [yellow]note:[/yellow] {message}")
+        if message != result.model_summary:
+            console.print(f"  [yellow]note:[/yellow] {message}")
     events = ", ".join(f"{n:,} {e}" for e, n in sorted(result.key_events.items()))
     console.print(f"  person keys: {events or 'all kept'}")
     if result.clustering.incoherent_first_pass:
@@ -66,6 +69,12 @@ def register(app: typer.Typer) -> None:
             help="Train contradiction levels like any other (for data whose errors replace "
             "whole names and dates at random); default: contradictions weigh heavily.",
         ),
+        allow_default_model: bool = typer.Option(
+            False,
+            "--allow-default-model",
+            help="When the model cannot be trained (too few records, EM failed), link with "
+            "the documented default m and u probabilities instead of stopping with an error.",
+        ),
     ) -> None:
         """Link all person records (within and across partners) and publish the person index."""
         if engine not in ("duckdb", "spark", "bloom"):
@@ -77,7 +86,13 @@ def register(app: typer.Typer) -> None:
                 if engine == "bloom":
                     if lenient:
                         fail("--lenient applies to the duckdb and spark engines only")
-                    result = link_encoded(warehouse, out_dir=out, truth=truth, threshold=threshold)
+                    result = link_encoded(
+                        warehouse,
+                        out_dir=out,
+                        truth=truth,
+                        threshold=threshold,
+                        allow_default_model=allow_default_model,
+                    )
                 else:
                     result = link(
                         warehouse,
@@ -86,6 +101,7 @@ def register(app: typer.Typer) -> None:
                         truth=truth,
                         threshold=threshold,
                         strict_contradictions=not lenient,
+                        allow_default_model=allow_default_model,
                     )
         except (LinkageError, ValueError) as exc:
             fail(str(exc))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from sectorlink.linkage.contradictions import contradiction_sql, pair_projection
+from sectorlink.linkage.contradictions import BRIDGEABLE, contradiction_sql, pair_projection
 from sectorlink.linkage.sqlutil import scalar
 
 # Extra match weight over the base threshold at each rung of the ladder: small steps, so
@@ -26,6 +26,11 @@ LADDER = tuple(2.0 * step for step in range(1, 16))
 # Clusters larger than this are split without checking every pair (a cluster this big is
 # a blocking or model failure, and checking it would cost n^2).
 MAX_CHECKED_CLUSTER = 1_000
+# A link this much stronger than the threshold "links strongly": two records with
+# clearly different first names (and no identifier in common) may share a cluster only
+# when linked this strongly, directly or each to one third record; 10 bits is a
+# likelihood ratio of about 1,000 beyond the threshold's.
+BRIDGE_WEIGHT = 10.0
 # Label propagation rounds (pointer jumping halves chains each round).
 MAX_CC_ROUNDS = 64
 
@@ -41,6 +46,14 @@ class ClusterReport:
     incoherent_first_pass: int = 0
     splits: dict[str, int] = field(default_factory=dict)
     left_incoherent: int = 0
+    # multi-record clusters of the first pass, and the share holding no contradiction
+    # (cluster coherence before any split)
+    multi_record_clusters: int = 0
+    coherence: float = 1.0
+    # first-pass incoherent clusters per contradiction kind (a cluster may count twice)
+    incoherent_by_kind: dict[str, int] = field(default_factory=dict)
+    # parts of split clusters joined again because nothing kept them apart (`merge_back`)
+    merged_back: int = 0
 
 
 def connected_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str, out: str) -> None:
@@ -87,20 +100,27 @@ def connected_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str,
     )
 
 
-def incoherent_clusters(
-    con: duckdb.DuckDBPyConnection,
+def _contradicting_pairs_sql(
     clusters: str,
     std: str,
-    fields: Collection[str],
-    only: str | None = None,
-    rules: ContradictionRules | None = None,
-) -> list[int]:
-    """Cluster ids holding a contradicting pair (or too big to check); with ``only``
-    (a table of unique_id), just the clusters of those records."""
-    rule, projection = rules or (contradiction_sql(fields), pair_projection)
-    scope = f"WHERE unique_id IN (SELECT unique_id FROM {only})" if only else ""
-    rows = con.execute(
-        f"""
+    scope: str,
+    rules: ContradictionRules,
+    strong: str | None,
+) -> str:
+    """WITH clauses ending in ``sizes`` (cluster_id, n) and ``contradicting`` (cluster_id,
+    sl_ida, sl_idb, kind): the pairs of records in one cluster of ``clusters`` (within
+    ``scope``) that contradict, less the :data:`BRIDGEABLE` ones a strong link excuses."""
+    rule, projection = rules
+    bridgeable = ", ".join(f"'{k}'" for k in sorted(BRIDGEABLE))
+    bridged = (
+        f"""(kind IN ({bridgeable}) AND (
+                EXISTS (SELECT 1 FROM {strong} s WHERE s.a = f.sl_ida AND s.b = f.sl_idb)
+                OR EXISTS (SELECT 1 FROM {strong} s1 JOIN {strong} s2 ON s2.a = s1.b
+                           WHERE s1.a = f.sl_ida AND s2.b = f.sl_idb)))"""
+        if strong
+        else "false"
+    )
+    return f"""
         WITH scoped AS (
             SELECT * FROM {clusters}
             WHERE cluster_id IN (SELECT cluster_id FROM {clusters} {scope})
@@ -112,17 +132,119 @@ def incoherent_clusters(
             WHERE z.n BETWEEN 2 AND {MAX_CHECKED_CLUSTER}
         ),
         pairs AS (
-            SELECT a.cluster_id, {projection("a", "b")}
+            SELECT a.cluster_id, a.unique_id AS sl_ida, b.unique_id AS sl_idb,
+                   {projection("a", "b")}
             FROM members a JOIN members b
               ON a.cluster_id = b.cluster_id AND a.unique_id < b.unique_id
-        )
-        SELECT DISTINCT cluster_id FROM pairs WHERE ({rule}) IS NOT NULL
-        UNION
-        SELECT cluster_id FROM sizes WHERE n > {MAX_CHECKED_CLUSTER}
+        ),
+        flagged AS (
+            SELECT cluster_id, sl_ida, sl_idb, kind FROM (
+                SELECT cluster_id, sl_ida, sl_idb, ({rule}) AS kind FROM pairs
+            ) WHERE kind IS NOT NULL
+        ),
+        contradicting AS (SELECT * FROM flagged f WHERE NOT {bridged})
+    """
+
+
+def incoherent_clusters(
+    con: duckdb.DuckDBPyConnection,
+    clusters: str,
+    std: str,
+    fields: Collection[str],
+    only: str | None = None,
+    rules: ContradictionRules | None = None,
+    strong: str | None = None,
+    by_kind: dict[str, int] | None = None,
+) -> list[int]:
+    """Cluster ids holding a contradicting pair (or too big to check); with ``only``
+    (a table of unique_id), just the clusters of those records. ``strong`` (a, b: both
+    directions) holds the strong links that excuse a :data:`BRIDGEABLE` contradiction;
+    ``by_kind``, when given, receives the number of clusters per kind."""
+    rules = rules or (contradiction_sql(fields), pair_projection)
+    scope = f"WHERE unique_id IN (SELECT unique_id FROM {only})" if only else ""
+    rows = con.execute(
+        _contradicting_pairs_sql(clusters, std, scope, rules, strong)
+        + f"""
+        SELECT DISTINCT cluster_id, kind FROM contradicting
+        UNION ALL
+        SELECT cluster_id, 'too big to check' FROM sizes WHERE n > {MAX_CHECKED_CLUSTER}
         ORDER BY 1
         """
     ).fetchall()
-    return [int(r[0]) for r in rows]
+    if by_kind is not None:
+        for _, kind in rows:
+            by_kind[str(kind)] = by_kind.get(str(kind), 0) + 1
+    return sorted({int(r[0]) for r in rows})
+
+
+def merge_back(
+    con: duckdb.DuckDBPyConnection,
+    out: str,
+    first: str,
+    std: str,
+    rules: ContradictionRules,
+    strong: str,
+) -> int:
+    """Join again the parts of split clusters that no contradiction keeps apart.
+
+    Splitting a cluster on stronger links drops every weak link in it, not only those
+    of the record that made it incoherent: a person's age-only records fall away with
+    the wrong link. So the parts of each first-pass cluster (``first``: unique_id,
+    cluster_id) are merged again along their links, strongest first, whenever no record
+    of one part contradicts a record of the other (constrained agglomeration). Only the
+    clusters that were split are read, so this is small. Returns the merges made."""
+    flagged = con.execute(
+        _contradicting_pairs_sql(first, std, "", rules, strong)
+        + "SELECT sl_ida, sl_idb FROM contradicting"
+    ).fetchall()
+    links = con.execute(
+        f"""SELECT e.unique_id_l, e.unique_id_r, e.match_weight
+            FROM sl_links e
+            JOIN {first} a ON a.unique_id = e.unique_id_l
+            JOIN {first} b ON b.unique_id = e.unique_id_r AND b.cluster_id = a.cluster_id
+            JOIN {out} ca ON ca.unique_id = e.unique_id_l
+            JOIN {out} cb ON cb.unique_id = e.unique_id_r
+            WHERE ca.cluster_id <> cb.cluster_id
+            ORDER BY e.match_weight DESC, e.unique_id_l, e.unique_id_r"""
+    ).fetchall()
+    if not links:
+        return 0
+    current = dict(
+        con.execute(
+            f"SELECT o.unique_id, o.cluster_id FROM {out} o JOIN {first} f USING (unique_id)"
+        ).fetchall()
+    )
+    conflicts: dict[int, set[int]] = {}
+    for a, b in flagged:
+        conflicts.setdefault(int(a), set()).add(int(b))
+        conflicts.setdefault(int(b), set()).add(int(a))
+    group = {int(r): int(c) for r, c in current.items()}
+    members: dict[int, set[int]] = {}
+    for record, cluster in group.items():
+        members.setdefault(cluster, set()).add(record)
+    merges = 0
+    for left, right, _ in links:
+        ga, gb = group[int(left)], group[int(right)]
+        if ga == gb:
+            continue
+        small, big = sorted((ga, gb), key=lambda g: len(members[g]))
+        if any(conflicts.get(r, set()) & members[big] for r in members[small]):
+            continue
+        keep = min(ga, gb)
+        gone = gb if keep == ga else ga
+        for record in members[gone]:
+            group[record] = keep
+        members[keep] |= members.pop(gone)
+        merges += 1
+    if merges:
+        changed = [(r, c) for r, c in group.items() if current[r] != c]
+        con.execute("CREATE OR REPLACE TEMP TABLE sl_merged (unique_id BIGINT, cluster_id BIGINT)")
+        con.executemany("INSERT INTO sl_merged VALUES (?, ?)", changed)
+        con.execute(
+            f"""UPDATE {out} SET cluster_id = m.cluster_id FROM sl_merged m
+                WHERE {out}.unique_id = m.unique_id"""
+        )
+    return merges
 
 
 def coherent_clusters(
@@ -152,24 +274,62 @@ def coherent_clusters(
     if not check:
         return report
     report.clusters_checked = int(scalar(con, f"SELECT count(DISTINCT cluster_id) FROM {out}") or 0)
-    bad = incoherent_clusters(con, out, std, fields, rules=rules)
+    report.multi_record_clusters = int(
+        scalar(
+            con,
+            f"SELECT count(*) FROM (SELECT cluster_id FROM {out} GROUP BY 1 HAVING count(*) > 1)",
+        )
+        or 0
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_strong AS
+            SELECT unique_id_l AS a, unique_id_r AS b FROM sl_links
+            WHERE match_weight >= {threshold_weight + BRIDGE_WEIGHT}
+            UNION ALL
+            SELECT unique_id_r, unique_id_l FROM sl_links
+            WHERE match_weight >= {threshold_weight + BRIDGE_WEIGHT}"""
+    )
+
+    def find(only: str | None = None, by_kind: dict[str, int] | None = None) -> list[int]:
+        return incoherent_clusters(
+            con, out, std, fields, only=only, rules=rules, strong="sl_strong", by_kind=by_kind
+        )
+
+    bad = find(by_kind=report.incoherent_by_kind)
     report.incoherent_first_pass = len(bad)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE sl_first_pass AS
+            SELECT unique_id, cluster_id FROM {out}
+            WHERE cluster_id IN (SELECT unnest(?::BIGINT[]))""",
+        [bad],
+    )
+    if report.multi_record_clusters:
+        report.coherence = round(1 - len(bad) / report.multi_record_clusters, 6)
     for extra in LADDER:
         if not bad:
             break
         weight = threshold_weight + extra
         _recluster(con, out, bad, f"match_weight >= {weight}")
-        bad_after = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes", rules=rules)
+        bad_after = find("sl_sub_nodes")
         report.splits[f"weight >= {weight:g}"] = len(bad)
         bad = bad_after
     if bad:
         report.splits["best link only"] = len(bad)
         _recluster(con, out, bad, "is_best")
-        bad = incoherent_clusters(con, out, std, fields, only="sl_sub_nodes", rules=rules)
+        bad = find("sl_sub_nodes")
     if bad:
         report.left_incoherent = len(bad)
         report.splits["records alone"] = len(bad)
         con.execute(f"UPDATE {out} SET cluster_id = unique_id WHERE cluster_id IN ({_ids(bad)})")
+    if report.incoherent_first_pass:
+        report.merged_back = merge_back(
+            con,
+            out,
+            "sl_first_pass",
+            std,
+            rules or (contradiction_sql(fields), pair_projection),
+            "sl_strong",
+        )
     return report
 
 

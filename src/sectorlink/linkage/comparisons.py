@@ -41,6 +41,9 @@ class Level:
     strict: bool = True
     # the contradiction's kind (a key of `contradictions.KINDS`), for contradiction levels
     kind: str | None = None
+    # the household level of the given-name comparison: m and u fixed while training,
+    # its weight set from the trained model (`household_weight`)
+    household: bool = False
 
     def as_dict(self, defaults: bool = False) -> dict[str, Any]:
         """The Splink level. ``defaults``: the untrained model (default m and u, no
@@ -49,7 +52,12 @@ class Level:
         if self.null:
             out["is_null_level"] = True
             return out
-        if self.contradiction_u is not None and not self.strict:
+        if self.household:
+            out["m_probability"] = self.m
+            out["u_probability"] = self.u
+            out["fix_u_probability"] = True
+            out["fix_m_probability"] = True
+        elif self.contradiction_u is not None and not self.strict:
             out["m_probability"] = 0.001
         elif self.contradiction_u is not None:
             out["u_probability"] = self.contradiction_u
@@ -156,9 +164,40 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
             u=0.005,
         ),
         Level(f"{jw} >= 0.8", "Jaro-Winkler >= 0.8", m=0.03, u=0.03),
-        _else(0.03, 0.95),
     ]
+    household = household_sql(d, fields)
+    if household is not None:
+        # Its weight is set after training (see `household_weight`), never by EM: among
+        # pairs that share a family name and an address, different first names are the
+        # mark of two members of one household, which EM on household-rich blocks would
+        # otherwise learn as a normal variation of one person's records.
+        levels.append(
+            Level(
+                household,
+                HOUSEHOLD_LABEL,
+                m=HOUSEHOLD_U,
+                u=HOUSEHOLD_U,
+                household=True,
+            )
+        )
+    levels.append(_else(0.03, 0.95))
     return Comparison("given_name", "First given name", levels)
+
+
+HOUSEHOLD_LABEL = "household: clearly different first names, same family name and address"
+# The level's u while training (fixed; its m is set from the trained model afterwards).
+HOUSEHOLD_U = 1e-4
+
+
+def household_sql(d: Dialect, fields: Collection[str]) -> str | None:
+    """SQL: first names clearly different, the same family name and the same address or
+    postcode (the household signature), or None when those fields are missing."""
+    place = [f"coalesce({_eq(c)}, false)" for c in ("address", "postcode") if c in fields]
+    if "family_name" not in fields or not place:
+        return None
+    return (
+        f"{clearly_different_given(d, fields)} AND {_eq('family_name')} AND ({' OR '.join(place)})"
+    )
 
 
 def family_name(d: Dialect, fields: Collection[str]) -> Comparison:
@@ -232,26 +271,24 @@ def same_birth_day(exclude_first_of_january: bool = True) -> str:
     return same
 
 
-def twins_sql(d: Dialect, fields: Collection[str]) -> str:
+def twins_sql(d: Dialect, fields: Collection[str], *, exempt_shared_id: bool = True) -> str:
     """SQL: the twins contradiction (same birth day, clearly different first names, no
-    shared national number)."""
-    return (
-        f"{same_birth_day()} AND {clearly_different_given(d, fields)} "
-        f"AND NOT {same_national_id(fields)}"
-    )
+    shared national number). ``exempt_shared_id=False``: the pattern alone, shared
+    number or not (to measure how often records of one person show it)."""
+    pattern = f"{same_birth_day()} AND {clearly_different_given(d, fields)}"
+    return f"{pattern} AND NOT {same_national_id(fields)}" if exempt_shared_id else pattern
 
 
-def birth_gap_sql(d: Dialect, fields: Collection[str]) -> str:
+def birth_gap_sql(d: Dialect, fields: Collection[str], *, exempt_shared_id: bool = True) -> str:
     """SQL: the birth-gap contradiction: possible birth years this far apart, unless the
-    two full dates are one keying error apart (1853 for 1823) or a national number agrees."""
+    two full dates are one keying error apart (1853 for 1823) or a national number agrees
+    (``exempt_shared_id=False``: shared number or not)."""
     one_edit = (
         "(birth_date_text_l IS NOT NULL AND birth_date_text_r IS NOT NULL AND "
         f"{d.damerau_levenshtein('birth_date_text_l', 'birth_date_text_r')} <= 1)"
     )
-    return (
-        f"{_gap()} >= {BIRTH_YEAR_GAP_CONTRADICTION} AND NOT coalesce({one_edit}, false) "
-        f"AND NOT {same_national_id(fields)}"
-    )
+    pattern = f"{_gap()} >= {BIRTH_YEAR_GAP_CONTRADICTION} AND NOT coalesce({one_edit}, false)"
+    return f"{pattern} AND NOT {same_national_id(fields)}" if exempt_shared_id else pattern
 
 
 def birth(d: Dialect, fields: Collection[str]) -> Comparison:

@@ -19,8 +19,9 @@ from splink import Linker
 
 from sectorlink.identity import identifier_quality, standardise
 from sectorlink.linkage.clustering import ClusterReport, coherent_clusters
-from sectorlink.linkage.contradictions import KINDS, contradiction_sql, pair_projection
+from sectorlink.linkage.contradictions import KINDS, contradiction_sql, full_projection
 from sectorlink.linkage.engines import WAREHOUSE_MEMORY, Engine, make_engine
+from sectorlink.linkage.errors import LinkageError
 from sectorlink.linkage.fields import FieldProfile, check_linkable, profile_fields
 from sectorlink.linkage.learned import (
     LearnedContradiction,
@@ -68,6 +69,8 @@ class LinkResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     # twins and birth-gap contradictions: learned share among matches and weight applied
     contradictions: list[LearnedContradiction] = field(default_factory=list)
+    # one line saying which model scored the pairs (the first line of every report)
+    model_summary: str = ""
 
 
 @dataclass
@@ -97,6 +100,7 @@ def link(
     seed: int = 42,
     spark: Any = None,
     truth: Path | str | None = None,
+    allow_default_model: bool = False,
 ) -> LinkResult:
     """Link every person record in the warehouse and publish a new person index.
 
@@ -110,6 +114,9 @@ def link(
         seed: seed for u sampling, so a re-run on the same data gives the same model.
         spark: an existing Spark session for ``engine="spark"`` (a cluster).
         truth: a truth CSV (source, record_id, person_id) to evaluate in the report.
+        allow_default_model: link with the documented default m and u probabilities
+            when the model cannot be trained (too few records, EM failed); without it
+            such a run raises :class:`LinkageError` and publishes nothing.
 
     Example:
         >>> result = link("hub.duckdb", out_dir="linkage-output")  # doctest: +SKIP
@@ -147,6 +154,7 @@ def link(
                 seed=seed,
                 out_dir=out_dir,
                 truth=truth,
+                allow_default_model=allow_default_model,
             )
         finally:
             eng.close()
@@ -196,6 +204,7 @@ def _link_with(
     seed: int,
     out_dir: Path | str | None,
     truth: Path | str | None,
+    allow_default_model: bool,
 ) -> LinkResult:
     with timer("plan"):
         plan = plan_model(con, STD_TABLE, profile, eng.dialect, strict_contradictions=strict)
@@ -207,6 +216,8 @@ def _link_with(
         model, training = train(
             trainer, plan, profile.records, seed=seed, u_chunks=eng.u_sampling_chunks
         )
+        require_trained(training, allow_default_model)
+        messages.insert(0, training.summary())
         messages.extend(training.messages)
     # Twins and birth-gap levels are scored neutral and learned from the scored pairs
     # (see `learned`), except on the untrained default model of a handful of records.
@@ -243,17 +254,20 @@ def _link_with(
             threshold_weight=probability_to_weight(threshold),
             out="sl_clusters",
             check=strict,
-            rules=(contradiction_sql(plan.fields, kinds=strict_kinds), pair_projection),
+            rules=(
+                contradiction_sql(plan.fields, kinds=strict_kinds, local_id=True),
+                full_projection,
+            ),
         )
     with timer("keys"):
         create_staging(con)
         key_events = key_clusters(con, STD_TABLE, run_id)
         rule = (
-            contradiction_sql(plan.fields, kinds=strict_kinds)
+            contradiction_sql(plan.fields, kinds=strict_kinds, local_id=True)
             if strict and strict_kinds
             else "CAST(NULL AS VARCHAR)"
         )
-        stage_pairs(con, run_id, STD_TABLE, (rule, pair_projection))
+        stage_pairs(con, run_id, STD_TABLE, (rule, full_projection))
         _stage_quality(con, run_id)
     persons, links = staged_counts(con)
     result = LinkResult(
@@ -271,6 +285,7 @@ def _link_with(
         timings=timer.timings,
         messages=messages,
         contradictions=learned,
+        model_summary=training.summary(),
     )
     stage_run(
         con,
@@ -301,6 +316,16 @@ def _link_with(
                 truth=truth,
             )
     return result
+
+
+def require_trained(training: TrainingReport, allow_default_model: bool) -> None:
+    """Stop a run whose model could not be trained, unless defaults were asked for."""
+    if training.mode == "defaults" and not allow_default_model:
+        raise LinkageError(
+            f"the linkage model could not be trained: {training.reason}. Nothing was "
+            "published. To link with the documented default m and u probabilities "
+            "anyway, pass allow_default_model=True (sectorlink link --allow-default-model)"
+        )
 
 
 def _stage_quality(con: duckdb.DuckDBPyConnection, run_id: str) -> None:

@@ -28,6 +28,7 @@ from sectorlink.linkage.run import (
     LinkResult,
     _Timer,
     probability_to_weight,
+    require_trained,
 )
 from sectorlink.linkage.sqlutil import scalar, table_exists
 from sectorlink.linkage.staging import key_clusters, stage_pairs, stage_run, staged_counts
@@ -42,7 +43,7 @@ from sectorlink.pprl import dice
 from sectorlink.pprl.blocking import candidate_pairs, random_pairs
 from sectorlink.pprl.comparisons import Comparison, levels, usable
 from sectorlink.pprl.load import ENCODED_TABLE
-from sectorlink.pprl.scoring import FellegiSunter, train
+from sectorlink.pprl.scoring import ANCHOR_TOKENS, FellegiSunter, train
 from sectorlink.warehouse.store import connect
 
 ENGINE = "bloom"
@@ -240,6 +241,40 @@ def tf_adjustment(
     return adjust
 
 
+def _top_weight(model: FellegiSunter, name: str) -> float | None:
+    for k, c in enumerate(model.comparisons):
+        if c.name == name:
+            return float(np.log2(model.m[k][-1] / model.u[k][-1]))
+    return None
+
+
+def household_weight(model: FellegiSunter) -> float | None:
+    """The weight of the household signature (given names at level 'different', family
+    name and postcode agreeing exactly): it cancels what the shared family name and
+    postcode add, as the plain engine's household level does
+    (:mod:`sectorlink.linkage.household`). None without those comparisons."""
+    family, postcode = _top_weight(model, "family_name"), _top_weight(model, "postcode")
+    if family is None or postcode is None or not model.iterations:
+        return None
+    if "given_name" not in {c.name for c in model.comparisons}:
+        return None
+    return -(max(0.0, family) + max(0.0, postcode))
+
+
+def household_adjustment(model: FellegiSunter, gamma: np.ndarray, weight: float) -> np.ndarray:
+    """``weight`` for the pairs showing the household signature, 0 for the others."""
+    index = {c.name: k for k, c in enumerate(model.comparisons)}
+    given, family, postcode = (index[n] for n in ("given_name", "family_name", "postcode"))
+    top_family = model.comparisons[family].levels - 1
+    top_postcode = model.comparisons[postcode].levels - 1
+    signature = (
+        (gamma[:, given] == 0)
+        & (gamma[:, family] == top_family)
+        & (gamma[:, postcode] == top_postcode)
+    )
+    return np.where(signature, weight, 0.0)
+
+
 def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
     """Contradictions on keyed tokens and filters: two different NHS numbers; the same
     birth date with clearly different given names and no shared identifier (twins)."""
@@ -290,6 +325,16 @@ def _contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]
                 AND NOT ({explained})
                 AND NOT {same_nhs} THEN 'twins'"""
         )
+        # the same test without the birth date: clearly different first names and no
+        # shared identifier keep two records out of one cluster unless strong links
+        # bridge them (see `linkage.clustering.BRIDGE_WEIGHT`)
+        cases.append(
+            f"""WHEN tok_given_canonical_l <> tok_given_canonical_r
+                AND tok_given_soundex_l <> tok_given_soundex_r
+                AND {_dice_sql("bf_given_name")} < {TWINS_GIVEN_DICE}
+                AND NOT ({explained})
+                AND NOT {same_nhs} THEN 'given_name'"""
+        )
     rule = "CASE " + " ".join(cases) + " END" if cases else "CAST(NULL AS VARCHAR)"
 
     def projection(left: str, right: str) -> str:
@@ -307,6 +352,7 @@ def link_encoded(
     threshold: float = DEFAULT_THRESHOLD,
     seed: int = 42,
     truth: Path | str | None = None,
+    allow_default_model: bool = False,
 ) -> LinkResult:
     """Link every encoded record in the warehouse and publish a new person index.
 
@@ -318,6 +364,8 @@ def link_encoded(
         threshold: match probability at or above which two records are linked.
         seed: seed for u sampling, so a re-run on the same data gives the same model.
         truth: a truth CSV (source, record_id, person_id) to evaluate in the report.
+        allow_default_model: link with the untrained starting model when EM cannot run
+            (too few candidate pairs); otherwise such a run raises LinkageError.
 
     Example:
         >>> result = link_encoded("hub.duckdb", out_dir="linkage-output")  # doctest: +SKIP
@@ -331,7 +379,14 @@ def link_encoded(
     memory = scalar(con, "SELECT current_setting('memory_limit')")
     con.execute(f"SET memory_limit = '{WAREHOUSE_MEMORY}'")
     try:
-        return _link(con, threshold=threshold, seed=seed, out_dir=out_dir, truth=truth)
+        return _link(
+            con,
+            threshold=threshold,
+            seed=seed,
+            out_dir=out_dir,
+            truth=truth,
+            allow_default_model=allow_default_model,
+        )
     finally:
         con.execute(f"DROP TABLE IF EXISTS {RECORDS}")
         con.execute(f"SET memory_limit = '{memory}'")
@@ -346,6 +401,7 @@ def _link(
     seed: int,
     out_dir: Path | str | None,
     truth: Path | str | None,
+    allow_default_model: bool,
 ) -> LinkResult:
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -391,17 +447,44 @@ def _link(
         same_date = (
             records.same("birth_date", left, right) if "birth_date" in records.tokens else None
         )
+        anchored = np.zeros(left.size, dtype=bool)
+        for token in ANCHOR_TOKENS:
+            if token in records.tokens:
+                anchored |= records.same(token, left, right) == 1
         model = train(
             gamma,
             random_gamma,
             comparisons,
             total_pairs=total_pairs,
             same_birth_date=same_date,
+            anchored=anchored,
         )
+        training = TrainingReport(
+            mode="trained" if model.iterations else "defaults",
+            prior=model.prior,
+            u_pairs=n_random,
+            em_rules=blocking.rules,
+            messages=model.messages,
+            reason="" if model.iterations else "; ".join(model.messages),
+            fixed=model.fixed,
+        )
+        require_trained(training, allow_default_model)
+        household = household_weight(model)
+        training.household_weight = household
+        summary = training.summary()
+        messages.insert(0, summary)
         messages.extend(model.messages)
+        if household is not None:
+            messages.append(
+                "household level (different given names, same family name and postcode): "
+                f"weight {household:.2f}, so the shared family name and postcode count for "
+                "nothing"
+            )
     with timer("predict"):
         weight = model.match_weight(gamma)
         weight += tf_adjustment(records, model, gamma, left, right)
+        if household is not None:
+            weight += household_adjustment(model, gamma, household)
         del gamma, random_gamma
         keep = weight >= probability_to_weight(PAIR_FLOOR)
         kept_weight = weight[keep]
@@ -443,17 +526,12 @@ def _link(
         pairs_kept=int(keep.sum()),
         links=links,
         threshold_probability=threshold,
-        training=TrainingReport(
-            mode="trained" if model.iterations else "defaults",
-            prior=model.prior,
-            u_pairs=n_random,
-            em_rules=blocking.rules,
-            messages=model.messages,
-        ),
+        training=training,
         clustering=clustering,
         key_events=key_events,
         timings=timer.timings,
         messages=messages,
+        model_summary=summary,
     )
     stage_run(
         con,

@@ -23,6 +23,11 @@ EM_MAX_ITERATIONS = 100
 EM_TOLERANCE = 1e-5
 # Too few candidate pairs for EM to learn from: keep the starting m and say so.
 MIN_PAIRS_FOR_EM = 200
+# Comparisons without an ordering among matches: each partner numbers its own clients,
+# so one person's records across partners rarely share the source's identifier.
+UNORDERED = frozenset({"local_person_id"})
+# Keyed tokens whose agreement anchors a pair as one person (another start for EM).
+ANCHOR_TOKENS = ("nhs_number", "ni_number", "ssn")
 
 
 @dataclass
@@ -34,6 +39,8 @@ class FellegiSunter:
     prior: float
     iterations: int = 0
     messages: list[str] = field(default_factory=list)
+    # comparisons that failed the checks and were held at their starting m
+    fixed: list[str] = field(default_factory=list)
 
     def match_weight(self, gamma: np.ndarray) -> np.ndarray:
         """log2 Bayes factor of every pair plus the prior's log odds."""
@@ -188,6 +195,23 @@ def _prior(
     return prior
 
 
+def check(comparisons: list[Comparison], m: list[np.ndarray]) -> list[int]:
+    """Comparisons (indices) whose m for agreement (the top level) is below m for
+    disagreement (level 0): EM split something other than matches from non-matches."""
+    return [
+        k
+        for k, c in enumerate(comparisons)
+        if c.name not in UNORDERED and c.levels >= 2 and m[k][-1] < m[k][0]
+    ]
+
+
+def anchored_m(
+    gamma: np.ndarray, comparisons: list[Comparison], anchored: np.ndarray
+) -> list[np.ndarray]:
+    """Starting m from the pairs that share a national number (one person each)."""
+    return level_frequencies(gamma[anchored], comparisons)
+
+
 def train(
     candidate_gamma: np.ndarray,
     random_gamma: np.ndarray,
@@ -195,6 +219,68 @@ def train(
     *,
     total_pairs: float,
     same_birth_date: np.ndarray | None = None,
+    anchored: np.ndarray | None = None,
+) -> FellegiSunter:
+    """Train, check the model (:func:`check`) and, when it fails, train again from
+    another start (m measured on ``anchored`` pairs, those sharing a national number),
+    and failing that with the failing comparisons held at their starting m."""
+    model = _train(
+        candidate_gamma,
+        random_gamma,
+        comparisons,
+        total_pairs=total_pairs,
+        same_birth_date=same_birth_date,
+    )
+    failing = check(comparisons, model.m) if model.iterations else []
+    if not failing:
+        return model
+    names = ", ".join(comparisons[k].name for k in failing)
+    messages = [
+        f"model check: m for agreement below m for disagreement in {names} "
+        "(EM split households, not matches)"
+    ]
+    if anchored is not None and anchored.sum() >= MIN_PAIRS_FOR_EM:
+        model = _train(
+            candidate_gamma,
+            random_gamma,
+            comparisons,
+            total_pairs=total_pairs,
+            same_birth_date=same_birth_date,
+            start=anchored_m(candidate_gamma, comparisons, anchored),
+        )
+        failing = check(comparisons, model.m)
+        messages.append(
+            f"retrained from another start (m of the {int(anchored.sum()):,} pairs sharing "
+            "a national number): " + ("passed" if not failing else "still failing")
+        )
+    if failing:
+        model = _train(
+            candidate_gamma,
+            random_gamma,
+            comparisons,
+            total_pairs=total_pairs,
+            same_birth_date=same_birth_date,
+            hold=set(failing),
+        )
+        messages.append(
+            "retrained with "
+            + ", ".join(comparisons[k].name for k in failing)
+            + " held at their starting m (agreement most likely among matches)"
+        )
+    model.messages = messages + model.messages
+    model.fixed = [comparisons[k].name for k in failing]
+    return model
+
+
+def _train(
+    candidate_gamma: np.ndarray,
+    random_gamma: np.ndarray,
+    comparisons: list[Comparison],
+    *,
+    total_pairs: float,
+    same_birth_date: np.ndarray | None = None,
+    start: list[np.ndarray] | None = None,
+    hold: set[int] | None = None,
 ) -> FellegiSunter:
     """Train on the candidate pairs' levels, with u from random pairs' levels.
 
@@ -207,7 +293,8 @@ def train(
     the expected matches among the candidate pairs consistent with all record pairs.
     """
     u_random = level_frequencies(random_gamma, comparisons)
-    m = starting_m(comparisons)
+    m = start if start is not None else starting_m(comparisons)
+    held = hold or set()
     messages: list[str] = []
     if candidate_gamma.shape[0] < MIN_PAIRS_FOR_EM:
         messages.append(
@@ -229,7 +316,7 @@ def train(
     iterations = 0
     for mask, learn in sessions:
         session_counts = np.bincount(inverse[mask], minlength=counts.size).astype(np.float64)
-        m, n = _em(patterns, session_counts, comparisons, m, u_random, learn)
+        m, n = _em(patterns, session_counts, comparisons, m, u_random, learn - held)
         iterations += n
     prior = _prior(patterns, counts, m, u_random, total_pairs)
     return FellegiSunter(comparisons, m, u_random, prior, iterations, messages)
