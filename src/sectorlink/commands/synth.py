@@ -8,7 +8,8 @@ import typer
 from rich.table import Table
 
 from sectorlink.commands._common import console, fail
-from sectorlink.synth import MessConfig, generate_region, parse_rate_overrides
+from sectorlink.synth import MessConfig, generate_region, parse_rate_overrides, preset_mess
+from sectorlink.synth.config import PRESETS
 
 RATE_HELP = "Set a mess rate, NAME=VALUE in [0, 1]; repeat for several. Names: " + ", ".join(
     MessConfig.names()
@@ -25,11 +26,19 @@ def synth(
         False, "--force", help="Overwrite an earlier region in a non-empty folder."
     ),
     rate: list[str] = typer.Option([], "--rate", "-r", help=RATE_HELP),
+    preset: str = typer.Option(
+        "default",
+        "--preset",
+        help="Starting mess rates: "
+        + " or ".join(PRESETS)
+        + " (households that look like one person, more age-only and name-only "
+        "records); --rate changes them further.",
+    ),
 ) -> None:
     """Generate a synthetic region: nine-plus partners' messy extracts, their mapping specs,
     the truth to score against, and an offline map. See docs/synthetic-region.md."""
     try:
-        mess = MessConfig().with_rates(parse_rate_overrides(rate))
+        mess = preset_mess(preset).with_rates(parse_rate_overrides(rate))
         manifest = generate_region(
             out, people=people, seed=seed, mess=mess, force=force, progress=True
         )

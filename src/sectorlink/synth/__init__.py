@@ -12,6 +12,7 @@ from sectorlink.synth.config import (
     START_DATE,
     MessConfig,
     parse_rate_overrides,
+    preset_mess,
 )
 from sectorlink.synth.manifest import ExtractInfo, RegionManifest
 from sectorlink.synth.region import OutputFolderError, generate_region
@@ -26,4 +27,5 @@ __all__ = [
     "RegionManifest",
     "generate_region",
     "parse_rate_overrides",
+    "preset_mess",
 ]

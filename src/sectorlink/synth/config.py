@@ -141,6 +141,20 @@ class MessConfig:
         0.02,
         "People given one of the ten most common given names and surnames, on top of the lists.",
     )
+    # population level, 0 by default (the hard preset sets them; see PRESETS)
+    family_homes: float = _rate(
+        0.0, "One-person households redrawn as a family or three generations (more households)."
+    )
+    siblings: float = _rate(0.0, "Families with one more child than drawn (more siblings).")
+    adult_children: float = _rate(
+        0.0, "Children at home who are grown up (18-30): parents and adult children at one address."
+    )
+    namesake_daughter: float = _rate(
+        0.0, "Households where the eldest daughter has her mother's given name."
+    )
+    close_couple_ages: float = _rate(
+        0.0, "Couples whose ages are at most a year apart (instead of up to six)."
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -188,6 +202,40 @@ class MessConfig:
     def none(cls) -> MessConfig:
         """Every rate zero: clean extracts (useful for tests of the pipeline itself)."""
         return cls(**{name: 0.0 for name in cls.names()})
+
+
+# Named sets of mess rates (`sectorlink synth --preset`, `generate_region(preset=...)`).
+# "hard" is what real partner extracts showed linkage (issue 16): households that look
+# like one person (parents and adult children with one name at one address, couples of
+# one age, more siblings and family homes), and more records with an age only or a name
+# only (no birth date, no NHS number), as an ambulance crew records them.
+PRESET_RATES: dict[str, dict[str, float]] = {
+    "default": {},
+    "hard": {
+        "family_homes": 0.5,
+        "siblings": 0.5,
+        "adult_children": 0.35,
+        "namesake_child": 0.25,
+        "namesake_daughter": 0.15,
+        "close_couple_ages": 0.6,
+        "twins": 0.08,
+        "common_name": 0.06,
+        "missing_dob": 0.08,
+        "year_only_dob": 0.04,
+        "age_instead_of_dob": 0.06,
+        "missing_nhs": 0.30,
+        "missing_ni": 0.40,
+        "shared_phone": 0.60,
+    },
+}
+PRESETS = tuple(PRESET_RATES)
+
+
+def preset_mess(preset: str) -> MessConfig:
+    """The mess rates of a named preset; an unknown name raises ValueError naming them."""
+    if preset not in PRESET_RATES:
+        raise ValueError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
+    return MessConfig().with_rates(PRESET_RATES[preset])
 
 
 def parse_rate_overrides(items: list[str]) -> dict[str, str]:

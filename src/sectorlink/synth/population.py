@@ -68,12 +68,19 @@ def plan_households(people: int, mess: MessConfig, rng: np.random.Generator) -> 
     """Household kinds and sizes summing to exactly `people`, homes and moves."""
     n = int(people / 2.2) + 16
     kind = rng.choice(len(KIND_P), size=n, p=KIND_P)
+    # The hard preset's rates draw extra numbers only when set, so the default output
+    # stays byte-identical for a seed.
+    if mess.family_homes > 0:
+        redraw = np.isin(kind, [SINGLE, SINGLE_OLD]) & (rng.random(n) < mess.family_homes)
+        kind = np.where(redraw, rng.choice([FAMILY, MULTIGEN], size=n, p=[0.7, 0.3]), kind)
     adults = rng.integers(KIND_ADULTS_MIN[kind], KIND_ADULTS_MAX[kind] + 1)
     # Families have 1-2 children mostly: a geometric tail capped at the kind's maximum.
     extra = np.minimum(
         rng.geometric(0.55, n) - 1, KIND_CHILDREN_MAX[kind] - KIND_CHILDREN_MIN[kind]
     )
     children = np.where(KIND_CHILDREN_MAX[kind] > 0, KIND_CHILDREN_MIN[kind] + extra, 0)
+    if mess.siblings > 0:
+        children = children + ((children > 0) & (rng.random(n) < mess.siblings))
     size = adults + children
     ends = np.cumsum(size)
     while ends[-1] < people:  # rare: the draw came out small; add single adults
@@ -237,6 +244,9 @@ def build_people(
 
     # Ages at the end of the timeline. Children first; parents old enough for them.
     child_age = rng.integers(0, 18, n)
+    if mess.adult_children > 0:
+        grown = rng.random(n) < mess.adult_children
+        child_age = np.where(grown, rng.integers(18, 31, n), child_age)
     age = np.zeros(n, dtype=np.int64)
     age[role == CHILD] = child_age[role == CHILD]
     # Twins: the first two children of a household with two or more share a birth date.
@@ -260,11 +270,17 @@ def build_people(
         default=0,
     )
     parent_age = np.maximum(oc + rng.integers(20, 36, n), np.where(k == MULTIGEN, 45, 19))
-    parent_age = np.minimum(parent_age, np.where(k == MULTIGEN, 80, 60))
+    # parents of grown-up children at home are older than the default's 60 at most
+    oldest_parent = 75 if mess.adult_children > 0 else 60
+    parent_age = np.minimum(parent_age, np.where(k == MULTIGEN, 80, oldest_parent))
     head_age = np.where(np.isin(k, [FAMILY, LONE_PARENT, MULTIGEN]), parent_age, base)
     head_age_hh = head_age[starts[local_hh]]
     age = np.where(role == HEAD, head_age, age)
-    partner_age = np.clip(head_age_hh + rng.integers(-6, 4, n), np.maximum(18, oc + 17), 98)
+    gap = rng.integers(-6, 4, n)
+    if mess.close_couple_ages > 0:
+        close = rng.random(n) < mess.close_couple_ages
+        gap = np.where(close, rng.integers(-1, 2, n), gap)
+    partner_age = np.clip(head_age_hh + gap, np.maximum(18, oc + 17), 98)
     age = np.where(role == PARTNER, partner_age, age)
     other_age = np.where(
         k == MULTIGEN, np.clip(head_age_hh - rng.integers(20, 32, n), 18, 60), base
@@ -320,6 +336,20 @@ def build_people(
     )
     namesake_of = np.full(n, -1, dtype=np.int64)
     namesake_of[namesake] = person_offset + fathers
+    if mess.namesake_daughter > 0:
+        # the eldest daughter named after her mother (the first woman among the adults)
+        mother = (role != CHILD) & (sex == "F")
+        hh_mother = np.full(len(hh), -1, dtype=np.int64)
+        hh_mother[local_hh[mother][::-1]] = np.flatnonzero(mother)[::-1]
+        girl = (role == CHILD) & (sex == "F") & (hh_mother[local_hh] >= 0)
+        first_girl = np.full(len(hh), n, dtype=np.int64)
+        np.minimum.at(first_girl, local_hh[girl], np.flatnonzero(girl))
+        girl_rank = np.where(girl & (first_girl[local_hh] == np.arange(n)), 0, 1)
+        named = girl & (girl_rank == 0) & (rng.random(len(hh)) < mess.namesake_daughter)[local_hh]
+        mothers = hh_mother[local_hh[named]]
+        given[named] = given[mothers]
+        middle[named] = np.where(middle[named] == given[named], -1, middle[named])
+        namesake_of[named] = person_offset + mothers
 
     counter = person_offset + np.arange(n)
     nhs = nhs_numbers(counter, id_perms[0]).astype(str)

@@ -25,6 +25,7 @@ from sectorlink.synth.config import (
     START_DATE,
     MessConfig,
     lead_reference_value,
+    preset_mess,
 )
 from sectorlink.synth.geofiles import write_geography
 from sectorlink.synth.geography import build_region
@@ -134,6 +135,7 @@ def generate_region(
     mess: MessConfig | None = None,
     force: bool = False,
     progress: bool = True,
+    preset: str = "default",
 ) -> RegionManifest:
     """Generate a synthetic region: partner extracts, their mapping specs, the truth, the map.
 
@@ -141,7 +143,9 @@ def generate_region(
         out_dir: folder to write; created if missing. Must be empty unless `force`.
         people: number of residents (1 to 50 million).
         seed: the same seed (and people and mess) gives byte-identical output.
-        mess: rates of every kind of mess (default: MessConfig()).
+        mess: rates of every kind of mess (default: the preset's).
+        preset: "default", or "hard": households that look like one person and more
+            age-only and name-only records (see PRESET_RATES, docs/synthetic-region.md).
         force: overwrite the outputs of an earlier run in a non-empty folder.
         progress: show a progress bar on the terminal.
 
@@ -158,7 +162,7 @@ def generate_region(
         ['ae_northgate', 'ambulance_westmoor']
     """
     _validate(people, seed)
-    mess = mess if mess is not None else MessConfig()
+    mess = mess if mess is not None else preset_mess(preset)
     out = Path(out_dir)
     prepare_output(out, force)
     extracts_dir = out / "extracts"
