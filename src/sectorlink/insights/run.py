@@ -298,6 +298,9 @@ def _write_release(
             path = staging / f"{name}.svg"
             path.write_text(figure.svg, encoding="utf-8")
             run.summary["figures"][name] = path.name
+        for filename, text in sorted(ctx.documents.items()):
+            (staging / filename).write_text(text, encoding="utf-8")
+            run.summary.setdefault("documents", []).append(filename)
         render_release_page(
             staging / "summary.html",
             title=ctx.analysis.title,
