@@ -100,6 +100,7 @@ class InsightContext:
     table_titles: dict[str, str] = field(default_factory=dict)
     maps: dict[str, dict[str, Any]] = field(default_factory=dict)
     figures: dict[str, Figure] = field(default_factory=dict)
+    documents: dict[str, str] = field(default_factory=dict)
     kept: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
@@ -228,6 +229,15 @@ class InsightContext:
         figure = Figure(name=name, title=title, svg=svg)
         self.figures[name] = figure
         return figure
+
+    def document(self, filename: str, text: str) -> None:
+        """A text file for the release (`model_card.md`, `model_card.json`), written only
+        from published tables and aggregate figures."""
+        stem, dot, suffix = filename.rpartition(".")
+        if not dot or suffix not in ("md", "json", "txt"):
+            raise ValueError(f"document {filename!r}: name it NAME.md, NAME.json or NAME.txt")
+        self._check_name(stem)
+        self.documents[filename] = text
 
     # -- person level ----------------------------------------------------------------
     def keep(self, table: str, frame: pd.DataFrame) -> None:
