@@ -48,6 +48,7 @@ from sectorlink.governance import (
 from sectorlink.insights.geography import GEO_AREA, GEO_POSTCODE, postcode_key_sql
 from sectorlink.insights.registry import Analysis
 from sectorlink.model.tables import TABLES
+from sectorlink.registry.db import Registry
 
 PERSON_LEVEL_PROTECTED = frozenset(TABLES) | {"person_index", "linkage_pairs", "linkage_run"}
 
@@ -104,6 +105,9 @@ class InsightContext:
     kept: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)
+    # The registry the run authorised against (set by run_analysis; None when a context
+    # is built by hand): an analysis about the sharing itself reads its audit log.
+    registry: Registry | None = None
 
     # -- reading ---------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | None = None) -> pd.DataFrame:

@@ -149,6 +149,7 @@ def run_analysis(
         },
     )
     ctx = build_context(warehouse, analysis, grant, profile=rules, period=period, params=values)
+    ctx.registry = registry
     try:
         try:
             output = analysis.run(ctx)
