@@ -56,7 +56,11 @@ def test_registry_and_audit_commands(tmp_path: Path, monkeypatch) -> None:  # ty
     assert "no agreement shares 'ae_northgate' with 'Northgate Police'" in refused
     assert "refused" in run("audit", "list")
     verified = run("audit", "verify")
-    assert "intact: 2 entries" in verified
+    assert "intact:" in verified and "witness file: matches" in verified
+    access = run("audit", "list", "--type", "access").strip().splitlines()
+    assert len(access) == 2 and all(" access " in line for line in access)
+    changes = run("audit", "list", "--type", "registry-change")
+    assert "created user" in changes and "created dataset" in changes
     head = re.search(r"\d+:[0-9a-f]{64}", verified).group()  # type: ignore[union-attr]
     engine = create_engine(url)
     with engine.begin() as c:

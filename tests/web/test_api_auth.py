@@ -13,7 +13,10 @@ def test_refuses_to_start_with_default_or_weak_secret(environment: str, sqlite_r
         create_app(Settings(environment=environment), registry=sqlite_registry)
     with pytest.raises(InsecureSettings, match="at least 32 characters"):
         create_app(Settings(environment=environment, secret_key="short"), registry=sqlite_registry)
-    create_app(Settings(environment=environment, secret_key="s" * 40), registry=sqlite_registry)
+    with pytest.raises(InsecureSettings, match="too little entropy"):  # 40 characters, 0 bits
+        create_app(Settings(environment=environment, secret_key="s" * 40), registry=sqlite_registry)
+    strong = "kV3q-9zR_x7LmP2wYt8sNf4hJd6bGc1aQe0uWoIr5Ty"
+    create_app(Settings(environment=environment, secret_key=strong), registry=sqlite_registry)
 
 
 def test_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -60,8 +60,9 @@ def test_access_checks_are_audited_both_ways(api: Api) -> None:
         },
     )
     assert other_org.status_code == 403 and "only for your own organisation" in detail(other_org)
-    entries = api.get("/audit", "admin").json()
+    entries = api.get("/audit", "admin", params={"type": "access"}).json()
     assert [e["outcome"] for e in entries] == ["allowed", "refused", "refused"]
+    assert {e["event"] for e in entries} == {"access"} and entries[0]["organisation_id"]
     assert entries[1]["actor"] == "analyst" and entries[1]["purpose"] == "marketing"
     assert entries[1]["seq"] == outside.json()["audit_seq"]
     assert api.get("/audit/verify", "admin").json()["ok"] is True

@@ -9,6 +9,7 @@ import typer
 from sectorlink.commands._common import console, fail
 from sectorlink.commands.registry import RegistryUrl, opened
 from sectorlink.governance import read_audit_log, verify_audit_log
+from sectorlink.governance.events import EVENT_TYPES
 
 audit_app = typer.Typer(help="The audit log of every access decision.", no_args_is_help=True)
 
@@ -29,11 +30,14 @@ def verify(
             fail(str(error))
     if report.ok:
         console.print(
-            f"audit log intact: {report.entries} entries; head {report.head}", highlight=False
+            f"audit log intact: {report.entries} entries; head {report.head} "
+            f"(witness file: {report.witness})",
+            highlight=False,
+            markup=False,
         )
         return
     for problem in report.problems:
-        console.print(f"[red]{problem}[/red]", highlight=False)
+        console.print(problem, style="red", highlight=False, markup=False)
     fail(f"audit log has been tampered with ({len(report.problems)} problem(s))", code=1)
 
 
@@ -41,13 +45,20 @@ def verify(
 def list_(
     limit: Annotated[int, typer.Option(min=1, help="How many entries.")] = 50,
     after: Annotated[int, typer.Option(min=0, help="Start after this sequence number.")] = 0,
+    type_: Annotated[
+        str | None,
+        typer.Option("--type", help=f"Only events of this type: {', '.join(EVENT_TYPES)}."),
+    ] = None,
     url: RegistryUrl = None,
 ) -> None:
     """Show audit entries in order."""
+    if type_ is not None and type_ not in EVENT_TYPES:
+        fail(f"unknown event type {type_!r}; expected one of {', '.join(EVENT_TYPES)}")
     with opened(url) as registry:
-        for e in read_audit_log(registry, limit=limit, after_seq=after):
+        for e in read_audit_log(registry, limit=limit, after_seq=after, type=type_):
+            org = e.organisation + (f" (#{e.organisation_id})" if e.organisation_id else "")
             console.print(
-                f"{e.seq:>6} {e.at[:19]} {e.outcome:<9} {e.organisation} {e.action} "
+                f"{e.seq:>6} {e.at[:19]} {e.event:<15} {e.outcome:<9} {org} {e.action} "
                 f"{e.purpose} [{', '.join(e.datasets)}] {e.reason}",
                 highlight=False,
                 markup=False,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
-from sectorlink.commands._common import console, fail
+from sectorlink.commands._common import console, err_console, fail
 from sectorlink.commands.registry import RegistryUrl
 
 
@@ -23,6 +24,7 @@ def serve(
     import uvicorn
 
     from sectorlink.web import InsecureSettings, Settings, create_app
+    from sectorlink.web.settings import DEVELOPMENT_WARNING
 
     try:
         settings = Settings.from_env()
@@ -31,7 +33,12 @@ def serve(
         app = create_app(settings)
     except InsecureSettings as error:
         fail(str(error))
-    console.print(f"Serving on http://{host}:{port} ({settings.environment}); API docs at /docs")
+    if "SECTORLINK_ENV" not in os.environ:
+        err_console.print(DEVELOPMENT_WARNING, style="bold red", markup=False, highlight=False)
+    console.print(
+        f"Serving on http://{host}:{port} ({settings.environment}); API docs at /docs",
+        markup=False,
+    )
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sectorlink.governance.audit import append_audit_entry
+from sectorlink.governance.audit import record_event
+from sectorlink.governance.events import AccessDecision
 from sectorlink.registry.agreements import agreement_state
 from sectorlink.registry.db import Registry
 from sectorlink.registry.errors import InvalidInput, NotFound
@@ -71,6 +72,7 @@ class _Decision:
     organisation: str
     purpose: str
     action: str
+    organisation_id: int | None = None
     basis: dict[str, str] = field(default_factory=dict)
     conditions: set[str] = field(default_factory=set)
     refusals: list[str] = field(default_factory=list)
@@ -112,13 +114,39 @@ def _why_not(
     return None
 
 
+def _registered_purposes(session: Session, organisation_id: int, on: dt.date) -> list[str]:
+    """The purposes of the current agreements an organisation is a party to, in any role:
+    what it is registered to do. Owning a data set allows nothing beyond them."""
+    query = (
+        select(Agreement)
+        .join(AgreementParty, AgreementParty.agreement_id == Agreement.id)
+        .where(AgreementParty.organisation_id == organisation_id)
+    )
+    purposes: set[str] = set()
+    for agreement in session.scalars(query).unique():
+        if agreement_state(agreement, on) == "current":
+            purposes.update(agreement.purposes)
+    return sorted(purposes)
+
+
 def _decide(session: Session, decision: _Decision, sources: Sequence[str], on: dt.date) -> None:
     organisation = organisation_by_name(session, decision.organisation)
     decision.organisation = organisation.name
+    decision.organisation_id = organisation.id
+    registered: list[str] | None = None
     for source in sources:
         dataset = dataset_by_source(session, source)
         if dataset.owner_id == organisation.id:
-            decision.basis[dataset.source] = "owner"
+            if registered is None:
+                registered = _registered_purposes(session, organisation.id, on)
+            if any(purpose_covers(p, decision.purpose) for p in registered):
+                decision.basis[dataset.source] = "owner"
+            else:
+                decision.refusals.append(
+                    f"{dataset.source!r} is owned by {organisation.name!r}, but purpose "
+                    f"{decision.purpose!r} is none of its registered purposes "
+                    f"({', '.join(registered) or 'none: it is party to no current agreement'})"
+                )
             continue
         candidates = _agreements_for(session, dataset, organisation.id)
         if not candidates:
@@ -194,16 +222,19 @@ def authorise(
         if allowed
         else "; ".join(decision.refusals)
     )
-    record = append_audit_entry(
+    record = record_event(
         registry,
-        actor=actor or decision.organisation,
-        organisation=decision.organisation,
-        action=decision.action,
-        purpose=decision.purpose,
-        datasets=sources,
-        outcome="allowed" if allowed else "refused",
-        reason=reason,
-        detail={**dict(detail or {}), "on": day.isoformat(), "basis": decision.basis},
+        AccessDecision(
+            actor=actor or decision.organisation,
+            organisation=decision.organisation,
+            organisation_id=decision.organisation_id,
+            action=decision.action,
+            purpose=decision.purpose,
+            datasets=tuple(sources),
+            outcome="allowed" if allowed else "refused",
+            reason=reason,
+            detail={**dict(detail or {}), "on": day.isoformat(), "basis": decision.basis},
+        ),
     )
     if not allowed:
         raise AccessDenied(reason, audit_seq=record.seq)

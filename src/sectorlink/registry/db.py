@@ -20,6 +20,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from sectorlink.registry import auditchain
+from sectorlink.registry.changes import ACTOR_INFO, watch
+
 DEFAULT_URL = "sqlite:///sectorlink-registry.db"
 URL_ENV = "SECTORLINK_REGISTRY_URL"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -88,23 +91,45 @@ class Registry:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._key: bytes | None = None
+        watch(self._sessions, self.audit_key)  # every write is audited
 
     @classmethod
     def open(cls, url: str | None = None, *, upgrade: bool = True) -> Registry:
         """Open the registry at `url` (see `resolve_url`), migrating it unless told not to."""
         engine = make_engine(resolve_url(url))
+        database = engine.url.database
+        fresh = engine.url.get_backend_name() == "sqlite" and (
+            not database or database == ":memory:" or not Path(database).exists()
+        )
         if upgrade:
             migrate(engine)
+        if fresh:  # a new file: a witness left by an earlier registry there is not its own
+            auditchain.forget_witness(engine)
         return cls(engine)
+
+    def audit_key(self) -> bytes:
+        """The audit chain's key (kept outside the database; see `registry.auditchain`)."""
+        if self._key is None:
+            key = auditchain.audit_key(self.engine)
+            assert key is not None
+            self._key = key
+        return self._key
 
     @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session committed when the block ends normally, rolled back otherwise."""
+    def session(self, *, actor: str | None = None) -> Iterator[Session]:
+        """A session committed when the block ends normally, rolled back otherwise.
+
+        Every write in it is audited under `actor` (default: the OS user, "(library)");
+        a caller that learns the actor later sets `session.info["actor"]`.
+        """
         session = self._sessions()
+        if actor:
+            session.info[ACTOR_INFO] = actor
         try:
             yield session
             session.commit()
@@ -112,7 +137,10 @@ class Registry:
             session.rollback()
             raise
         finally:
+            head = auditchain.pending_head(session)
             session.close()
+        if head is not None:
+            auditchain.write_witness(self.engine, head)
 
     def close(self) -> None:
         self.engine.dispose()

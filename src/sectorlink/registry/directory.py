@@ -65,6 +65,10 @@ def _check_dates(start: dt.date | None, end: dt.date | None, what: str) -> None:
         )
 
 
+# Fields a PATCH may change but never empty with an explicit null.
+_REQUIRED = {"name", "sector", "status", "sectors", "title", "privacy_tier", "outcomes"}
+
+
 def _apply(
     target: object, changes: Mapping[str, Any], allowed: Mapping[str, Any], what: str
 ) -> None:
@@ -74,7 +78,13 @@ def _apply(
             f"cannot update {', '.join(unknown)} of {what}; updatable: {', '.join(sorted(allowed))}"
         )
     for key, value in changes.items():
-        setattr(target, key, allowed[key](value))
+        if value is None and key in _REQUIRED:
+            raise InvalidInput(f"{key} of {what} cannot be null (leave it out to keep it)")
+        try:
+            converted = allowed[key](value)
+        except (TypeError, AttributeError):  # a null or a wrong type where text was due
+            raise InvalidInput(f"{key} of {what}: {value!r} is not a valid value") from None
+        setattr(target, key, converted)
 
 
 # --- organisations -------------------------------------------------------------------
@@ -337,6 +347,11 @@ def create_project(
 def update_project(session: Session, project: Project, changes: Mapping[str, Any]) -> Project:
     """Change some fields of a project; `partners=[...]` etc. replace the whole list."""
     updatable = dict(changes)
+    for key in ("leads", "partners", "funders", "datasets", "contacts"):
+        if key in updatable and updatable[key] is None:
+            raise InvalidInput(
+                f"{key} of project {project.name!r} cannot be null: send [] to empty the list"
+            )
     relations = {k: updatable.pop(k) for k in ("leads", "partners", "funders") if k in updatable}
     sources = updatable.pop("datasets", None)
     contacts = updatable.pop("contacts", None)

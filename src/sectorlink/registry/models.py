@@ -265,3 +265,29 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Added by migration 0002: the typed event's name, the organisation's stable id, and
+    # how `entry_hash` was made ("sha256" before 0002, "hmac-sha256" keyed after).
+    event: Mapped[str] = mapped_column(String(60), default="recorded", index=True)
+    organisation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    scheme: Mapped[str] = mapped_column(String(20), default="sha256")
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, by account and address, for the rate limit."""
+
+    __tablename__ = "login_attempt"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username_key: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+
+
+class RegistrySetting(Base):
+    """A setting only an admin changes (e.g. the region's disclosure minimum)."""
+
+    __tablename__ = "registry_setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -153,5 +153,27 @@ def revoke_tokens(session: Session, user: User) -> int:
     return count
 
 
+def revoke_token(session: Session, token: str, *, secret: str) -> bool:
+    """Revoke one token (signing out); True when it was live. Audited as a registry
+    change (token revoked) like every write."""
+    found = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _token_hash(token, secret))
+    )
+    if found is None or found.revoked:
+        return False
+    found.revoked = True
+    session.flush()
+    return True
+
+
+def set_active(session: Session, user: User, active: bool) -> int:
+    """Deactivate (or reactivate) a user; deactivating revokes every token it holds.
+    Returns how many tokens were revoked."""
+    user.active = active
+    revoked = revoke_tokens(session, user) if not active else 0
+    session.flush()
+    return revoked
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username_key)))

@@ -20,6 +20,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from sectorlink.registry.changes import ACTOR_INFO
 from sectorlink.registry.db import Registry
 from sectorlink.registry.lookup import dataset_by_source
 from sectorlink.registry.models import Dataset, User
@@ -29,7 +30,7 @@ from sectorlink.web.settings import Settings
 COOKIE_NAME = "sectorlink_token"
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER; larger ids cannot exist
 
-_bearer = HTTPBearer(auto_error=False, description="An API token from POST /auth/token")
+bearer = HTTPBearer(auto_error=False, description="An API token from POST /auth/token")
 
 
 def get_registry(request: Request) -> Registry:
@@ -65,13 +66,15 @@ def _unauthorised(message: str) -> HTTPException:
 def current_user(
     session: SessionDep,
     settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
     if credentials is None:
         raise _unauthorised("not signed in: send Authorization: Bearer <token>")
     user = user_for_token(session, credentials.credentials, secret=settings.secret_key)
     if user is None:
         raise _unauthorised("the token is unknown, expired or revoked")
+    # Every registry write in this request is audited under the signed-in user.
+    session.info[ACTOR_INFO] = f"{user.username} (api)"
     return user
 
 

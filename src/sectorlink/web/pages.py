@@ -18,12 +18,22 @@ from sectorlink.registry.lookup import by_id
 from sectorlink.registry.models import Project, User
 from sectorlink.registry.printable import directory_html
 from sectorlink.registry.search import search_directory
-from sectorlink.registry.users import authenticate, issue_token
+from sectorlink.registry.signin import SignInRefused, sign_in
+from sectorlink.registry.users import issue_token, revoke_token
 from sectorlink.registry.vocab import SECTORS
-from sectorlink.web.deps import COOKIE_NAME, ItemId, SessionDep, SettingsDep, page_user
+from sectorlink.web.deps import (
+    COOKIE_NAME,
+    ItemId,
+    RegistryDep,
+    SessionDep,
+    SettingsDep,
+    page_user,
+)
+from sectorlink.web.protection import CsrfChecked, csrf_token
 from sectorlink.web.schemas import ProjectPublic
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.globals["csrf_token"] = csrf_token
 router = APIRouter(include_in_schema=False)
 PageUser = Annotated[User | None, Depends(page_user)]
 
@@ -94,15 +104,21 @@ def login_form(request: Request) -> Response:
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
+    registry: RegistryDep,
     session: SessionDep,
     settings: SettingsDep,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=1000)],
+    _: CsrfChecked,
 ) -> Response:
-    user = authenticate(session, username, password)
-    if user is None:
-        context = {"title": "Sign in", "user": None, "error": "Wrong username or password."}
-        return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    address = request.client.host if request.client else "unknown"
+    try:
+        user = by_id(session, User, sign_in(registry, username, password, address=address), "user")
+    except SignInRefused as refused:
+        message = str(refused)[0].upper() + str(refused)[1:] + "."
+        context = {"title": "Sign in", "user": None, "error": message}
+        code = 429 if refused.locked else 401
+        return templates.TemplateResponse(request, "login.html", context, status_code=code)
     lifetime = dt.timedelta(days=settings.token_days)
     token = issue_token(session, user, secret=settings.secret_key, label="web", lifetime=lifetime)
     response = RedirectResponse("/", status_code=303)
@@ -118,7 +134,13 @@ def login(
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(
+    request: Request, session: SessionDep, settings: SettingsDep, _: CsrfChecked
+) -> Response:
+    """Sign out: the cookie's token is revoked, not just forgotten by this browser."""
+    token = request.cookies.get(COOKIE_NAME, "")
+    if token:
+        revoke_token(session, token, secret=settings.secret_key)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE_NAME)
     return response

@@ -359,11 +359,19 @@ class GrantPublic(BaseModel):
     audit_seq: int
 
 
+class RevokedPublic(BaseModel):
+    username: str
+    tokens_revoked: int
+    active: bool
+
+
 class AuditEntryPublic(BaseModel):
     seq: int
     at: str
+    event: str
     actor: str
     organisation: str
+    organisation_id: int | None
     action: str
     purpose: str
     datasets: list[str]

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 
 from sectorlink.registry import directory as lib
 from sectorlink.registry.connections import find_connections
 from sectorlink.registry.lookup import by_id, dataset_by_source
-from sectorlink.registry.models import Organisation, Project
-from sectorlink.web.deps import Analyst, EditableDataset, ItemId, SessionDep, Source, Viewer
+from sectorlink.registry.models import Organisation, Project, User
+from sectorlink.web.deps import (
+    Analyst,
+    EditableDataset,
+    ItemId,
+    Partner,
+    SessionDep,
+    Source,
+    Viewer,
+)
 from sectorlink.web.schemas import (
     ConnectionPublic,
     DatasetCreate,
@@ -47,14 +55,25 @@ def organisation(id: ItemId, _: Viewer, session: SessionDep) -> OrganisationPubl
     return OrganisationPublic.of(by_id(session, Organisation, id, "organisation"))
 
 
+def _admin_only(user: User, what: str) -> None:
+    if user.role != "admin":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"only an admin may {what}; you are {user.role} (the change is audited)",
+        )
+
+
 @router.patch("/organisations/{id}", response_model=OrganisationPublic, tags=["organisations"])
 def update_organisation(
-    id: ItemId, body: OrganisationUpdate, _: Analyst, session: SessionDep
+    id: ItemId, body: OrganisationUpdate, user: Analyst, session: SessionDep
 ) -> OrganisationPublic:
+    """Analysts edit an organisation's details; renaming it is for admins (agreements and
+    the audit log refer to it by id, but people type its name)."""
     org = by_id(session, Organisation, id, "organisation")
-    return OrganisationPublic.of(
-        lib.update_organisation(session, org, body.model_dump(exclude_unset=True))
-    )
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] != org.name:
+        _admin_only(user, "rename an organisation")
+    return OrganisationPublic.of(lib.update_organisation(session, org, changes))
 
 
 @router.post(
@@ -89,10 +108,13 @@ def dataset(source: Source, _: Viewer, session: SessionDep) -> DatasetPublic:
 
 @router.patch("/datasets/{source}", response_model=DatasetPublic, tags=["datasets"])
 def update_dataset(
-    dataset: EditableDataset, body: DatasetUpdate, session: SessionDep
+    dataset: EditableDataset, body: DatasetUpdate, user: Partner, session: SessionDep
 ) -> DatasetPublic:
-    """Analysts edit any data set; a partner edits its own organisation's."""
+    """Analysts edit any data set; a partner edits its own organisation's. Only an admin
+    changes its owner (ownership passes access checks), audited with old and new owner."""
     changes = body.model_dump(exclude_unset=True)
+    if "owner" in changes:
+        _admin_only(user, "change a data set's owner")
     if changes.get("fields") is not None:
         changes["fields"] = split_fields(changes["fields"])
     return DatasetPublic.of(lib.update_dataset(session, dataset, changes))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from sectorlink.governance import authorise, read_audit_log, verify_audit_log
+from sectorlink.governance.events import EVENT_TYPES
 from sectorlink.web.deps import Admin, Analyst, RegistryDep, acting_organisation
 from sectorlink.web.schemas import (
     AccessRequest,
@@ -17,6 +19,7 @@ from sectorlink.web.schemas import (
 )
 
 router = APIRouter(tags=["governance"])
+EventType = Enum("EventType", {name.replace("-", "_"): name for name in EVENT_TYPES}, type=str)  # type: ignore[misc]
 
 
 @router.post("/access-checks", response_model=GrantPublic, responses={403: {"model": Problem}})
@@ -52,13 +55,17 @@ def audit(
     registry: RegistryDep,
     after_seq: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    type: Annotated[EventType | None, Query(description="Only events of this type")] = None,
 ) -> list[AuditEntryPublic]:
+    """Audit entries in order; `type` keeps one kind of event (access, release, ...)."""
     return [
         AuditEntryPublic(
             seq=e.seq,
             at=e.at,
+            event=e.event,
             actor=e.actor,
             organisation=e.organisation,
+            organisation_id=e.organisation_id,
             action=e.action,
             purpose=e.purpose,
             datasets=list(e.datasets),
@@ -66,7 +73,9 @@ def audit(
             reason=e.reason,
             entry_hash=e.entry_hash,
         )
-        for e in read_audit_log(registry, after_seq=after_seq, limit=limit)
+        for e in read_audit_log(
+            registry, after_seq=after_seq, limit=limit, type=type.value if type else None
+        )
     ]
 
 
