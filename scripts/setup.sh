@@ -3,7 +3,7 @@
 # system packages the project needs when they are missing. Safe to run again.
 #
 #   bash scripts/setup.sh           # .[dev]: what `make demo` needs
-#   bash scripts/setup.sh --spark   # also the spark extra and Java 17 (what `make test` needs)
+#   bash scripts/setup.sh --spark   # also the spark extra, Java 17 and chromium (what `make test` needs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
@@ -18,6 +18,9 @@ done
 need_apt=()
 # libgomp1: OpenMP runtime used by compiled numerical kernels (numba threading layer, LightGBM).
 dpkg -s libgomp1 >/dev/null 2>&1 || need_apt+=(libgomp1)
+# chromium: the browser tests drive Debian's build with Playwright (`playwright install`
+# cannot download one here); only the test set-up (--spark) needs it.
+if [ "$spark" = 1 ] && ! command -v chromium >/dev/null; then need_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing system packages: ${need_apt[*]}"

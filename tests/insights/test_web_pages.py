@@ -156,3 +156,73 @@ def test_every_response_carries_the_security_headers(site: Site) -> None:
     cookie = site.client(None).get("/login").headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert site.client(None).get("/static/..%2Fapp.py").status_code == 404
+
+
+def _northgate_sample(hub, tmp_path: Path, rows: int = 30) -> tuple[bytes, str]:  # type: ignore[no-untyped-def]
+    """The first rows of the A&E extract with the record id of data row 5 blanked."""
+    raw = (hub.region_dir / "extracts" / "northgate_ed_attendances.csv").read_bytes()
+    lines = raw.split(b"\r\n")[: rows + 1]
+    cells = lines[5].split(b";")
+    cells[0] = b""
+    lines[5] = b";".join(cells)
+    spec = (hub.region_dir / "specs" / "northgate_ed_attendances.yaml").read_text()
+    return b"\r\n".join(lines) + b"\r\n", spec
+
+
+def _upload(client: TestClient, name: str, content: bytes, spec: str = ""):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/extracts",
+        data={"csrf_token": client.cookies["sectorlink_csrf"], "spec": spec},
+        files={"file": (name, content, "text/csv")},
+    )
+
+
+def test_send_an_extract_check_fix_and_load(site: Site, hub, tmp_path: Path) -> None:
+    client = site.client("partner")
+    form = client.get("/extracts/new")
+    assert form.status_code == 200 and 'value="ae_northgate"' in form.text
+    content, spec = _northgate_sample(hub, tmp_path)
+    checked = _upload(client, "northgate_ed_attendances.csv", content, spec="ae_northgate")
+    assert checked.status_code == 200, checked.text
+    assert "row 6" in checked.text and "AttendanceNo" in checked.text  # the mistake, where it is
+    upload_id = re.search(r'action="/extracts/([^/]+)/load"', checked.text).group(1)  # type: ignore[union-attr]
+    # A spec naming a column the file lacks: the error says which; fixing it checks clean.
+    broken = spec.replace("column: PatientName", "column: PatientNameX")
+    token = client.cookies["sectorlink_csrf"]
+    bad = client.post(
+        f"/extracts/{upload_id}/check", data={"csrf_token": token, "spec_text": broken}
+    )
+    assert bad.status_code == 400 and "PatientNameX" in bad.text
+    good = client.post(
+        f"/extracts/{upload_id}/check", data={"csrf_token": token, "spec_text": spec}
+    )
+    assert good.status_code == 200 and "Load it" in good.text
+    loaded = client.post(f"/extracts/{upload_id}/load", data={"csrf_token": token})
+    assert loaded.status_code == 200 and "loaded" in loaded.text
+    assert all(p.is_relative_to(tmp_path) for p in (tmp_path / "uploads").rglob("*"))
+    last = site.registry.__class__  # the audit entry names the web user
+    from sectorlink.governance import read_audit_log
+
+    entry = read_audit_log(site.registry, limit=100_000)[-1]  # type: ignore[arg-type]
+    assert entry.action == "ingest" and entry.actor == "web:partner" and last
+
+
+def test_uploads_refused_by_type_size_owner_and_token(site: Site, hub, tmp_path: Path) -> None:
+    client = site.client("partner")
+    assert _upload(client, "payload.exe", b"MZ").status_code == 400
+    refused = _upload(client, "victims.tsv", b"a\tb\n1\t2\n", spec="police_northshire")
+    assert refused.status_code in (403, 404)
+    forged = client.post(
+        "/extracts", data={"csrf_token": "x"}, files={"file": ("a.csv", b"a,b\n1,2\n", "text/csv")}
+    )
+    assert forged.status_code == 403
+    site.app.state.hub = HubPaths(  # type: ignore[attr-defined]
+        warehouse=hub.warehouse, releases=site.releases, max_upload_mb=1
+    )
+    big = _upload(client, "big.csv", b"a,b\n" + b"1,2\n" * 400_000)
+    assert big.status_code == 413 and "1 MB" in big.text
+    assert site.client("viewer").get("/extracts/new").status_code == 403
+    drafted = _upload(
+        client, "fresh.csv", b"PatientID,FirstName,Surname,DOB\n1,Ann,Lee,01/02/1980\n"
+    )
+    assert drafted.status_code in (200, 400) and "drafted" in drafted.text

@@ -16,6 +16,7 @@ from sectorlink.web import pages
 from sectorlink.web.hubpaths import HubPaths
 from sectorlink.web.protection import protect
 from sectorlink.web.routes import agreements, auth, directory, explore, governance, hub_pages
+from sectorlink.web.routes import extract_pages
 from sectorlink.web.schemas import Problem
 from sectorlink.web.settings import Settings
 
@@ -96,4 +97,5 @@ def create_app(
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
     app.include_router(hub_pages.router)
+    app.include_router(extract_pages.router)
     return app
