@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from sectorlink.sources.readers import _excel_text, _sheet_rows
+from sectorlink.sources.readers.excel import excel_text as _excel_text
+from sectorlink.sources.readers.excel import sheet_rows as _sheet_rows
 
 
 def test_streamed_rows_match_openpyxl(tmp_path: Path) -> None:
@@ -90,7 +91,7 @@ def _stage_both(path: Path) -> tuple[list[tuple[object, ...]], list[tuple[object
 
     import duckdb
 
-    from sectorlink.sources import xlsx
+    from sectorlink.sources.readers import excel_xml as xlsx
     from sectorlink.sources.readers import stage_file
     from sectorlink.sources.spec import FileOptions
 
@@ -191,7 +192,7 @@ def test_sheet_read_in_small_batches_gives_the_same_rows(
 ) -> None:
     """Batches cut between rows (and blocks cut anywhere, even inside a tag) change nothing:
     the rows staged match the exact reader's, gaps and trailing blank rows included."""
-    from sectorlink.sources import xlsx
+    from sectorlink.sources.readers import excel_xml as xlsx
 
     rows = HEADER + "".join(
         f'<row r="{n}"><c r="A{n}"><v>{n}</v></c>'

@@ -617,7 +617,7 @@ def test_header_row_below_a_title_in_a_workbook(write, warehouse, query, tmp_pat
 
     import duckdb
 
-    from sectorlink.sources import xlsx
+    from sectorlink.sources.readers import excel_xml as xlsx
     from sectorlink.sources.readers import stage_file
     from sectorlink.sources.spec import load_spec
 

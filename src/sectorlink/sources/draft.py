@@ -28,14 +28,16 @@ from sectorlink.sources.errors import FileFormatError
 from sectorlink.sources.readers import (
     StagedFile,
     file_format,
+    header_again_sql,
     is_unnamed,
     open_workbook,
     packing,
     stage_file,
     unpack_csv,
 )
+from sectorlink.sources.reasons import FileErrorCode
 from sectorlink.sources.spec import FileOptions
-from sectorlink.sources.transform import TITLES, header_again_sql, lit, text_sql
+from sectorlink.sources.transform import TITLES, lit, text_sql
 
 SAMPLE_ROWS = 2000
 """Rows of the file the draft looks at (the first ones)."""
@@ -140,7 +142,12 @@ def draft_spec(
     """
     path = Path(file)
     if not path.is_file():
-        raise FileFormatError("file not found" if not path.exists() else "not a file", file=path)
+        missing = not path.exists()
+        raise FileFormatError(
+            "file not found" if missing else "not a file",
+            file=path,
+            code=FileErrorCode.FILE_NOT_FOUND if missing else FileErrorCode.NOT_A_FILE,
+        )
     fmt = file_format(path, FileOptions())
     kind = packing(path) if fmt == "csv" else None
     if kind is not None:  # extract.csv.gz: drafted from an unpacked copy, as ingest reads it
@@ -185,30 +192,19 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> tuple[FileOp
             try:
                 staged = stage_file(con, path, options)
             except FileFormatError as exc:
-                footer = _FOOTER.search(exc.message)
-                if footer is None:
+                if exc.code is not FileErrorCode.LIKELY_FOOTER or exc.footer_rows is None:
                     raise
                 # The reader's own diagnosis: short rows at the end are a report's footer.
-                options = dataclasses.replace(options, footer_rows=int(footer.group(1)))
+                options = dataclasses.replace(options, footer_rows=exc.footer_rows)
                 staged = stage_file(con, path, options)
         except FileFormatError as exc:
-            if not any(sign in exc.message for sign in _WRONG_ENCODING):
+            if exc.code is not FileErrorCode.WRONG_ENCODING:
                 raise
             last = exc  # a byte past the sample shows the encoding was wrong: try the next
             continue
         return dataclasses.replace(options, delimiter=staged.delimiter), staged
     assert last is not None
     raise last
-
-
-_FOOTER = re.compile(r"set file\.footer_rows: ([0-9]+)")
-# What the reader says when a file is not in the encoding it was told.
-_WRONG_ENCODING = (
-    "not valid UTF-8",
-    "is not defined in",
-    "middle of a UTF-8 character",
-    "is a control character in latin-1",
-)
 
 
 def _encodings(path: Path) -> list[str]:

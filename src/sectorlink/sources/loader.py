@@ -411,6 +411,7 @@ def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path
         f"{key_path}: column {column!r} is not in {staged.path.name}{hint}{delimiter_hint}",
         file=spec.path,
         column=column,
+        code=FileErrorCode.COLUMN_MISSING,
     )
 
 

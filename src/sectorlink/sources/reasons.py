@@ -60,7 +60,10 @@ class FileErrorCode(StrEnum):
     PACKED = "packed"
     """Compressed in a way that cannot be unpacked, or an archive of several files."""
     WRONG_ENCODING = "wrong_encoding"
-    """Bytes that are not in the declared encoding (or a BOM or text of another one)."""
+    """Bytes that are not valid in the declared encoding: another one may read the file."""
+    ENCODING_MISMATCH = "encoding_mismatch"
+    """The file says it is in another encoding (a byte-order mark, valid UTF-8 text, or no
+    UTF-16 where UTF-16 is declared)."""
     NUL_BYTE = "nul_byte"
     HEADER = "header"
     """The header row is missing, blank, unreadable or names a column twice."""

@@ -26,8 +26,8 @@ from sectorlink.model import (
     collapse_space_sql,
 )
 from sectorlink.sources.errors import SpecError
-from sectorlink.sources.readers import STAGING, StagedFile, is_unnamed
-from sectorlink.sources.reasons import ProblemCode
+from sectorlink.sources.readers import STAGING, StagedFile, header_again_sql
+from sectorlink.sources.reasons import FileErrorCode, ProblemCode
 from sectorlink.sources.spec import Condition, MappingSpec, TargetMapping, ValueMapping
 
 TITLES = (
@@ -136,7 +136,10 @@ class _Builder:
         column = self.staged.column(name)
         if column is None:  # ingest checks every column first; this guards direct callers
             raise SpecError(
-                f"{key_path}: column {name!r} is not in the file", file=self.spec.path, column=name
+                f"{key_path}: column {name!r} is not in the file",
+                file=self.spec.path,
+                column=name,
+                code=FileErrorCode.COLUMN_MISSING,
             )
         return column
 
@@ -555,29 +558,6 @@ def build_plan(spec: MappingSpec, staged: StagedFile) -> LoadPlan:
 
 
 HEADER_AGAIN = "__header_again"
-
-
-def header_again_sql(staged: StagedFile) -> str | None:
-    """Whether a row repeats the header: monthly extracts joined into one file carry each
-    month's header (and each its byte-order mark). Read from the raw text as the header
-    names were (trimmed, white space collapsed). A CASE, since DuckDB computes every side
-    of an AND in a projection: one substring test rules out almost every row before the
-    others are computed."""
-    if staged.format not in ("csv", "excel"):
-        return None
-    named = [(name, column) for name, column in staged.columns.items() if not is_unnamed(name)]
-    if len(named) < 2:  # one column's name could be a value
-        return None
-    # Each joined export may start with its own byte-order mark, before its header.
-    tests = " AND ".join(
-        f"{collapse_space_sql(column) if ' ' in name else f'trim({column})'} = {lit(name)}"
-        for name, column in ((n, f"replace({c}, chr(65279), '')") for n, c in named)
-    )
-    name, column = next(((n, c) for n, c in named if " " not in n), named[0])
-    first = name.split(" ")[0]
-    return (
-        f"CASE WHEN contains({column}, {lit(first)}) THEN coalesce({tests}, false) ELSE false END"
-    )
 
 
 def _mapped_columns(plans: list[TargetPlan], outer: set[str]) -> list[str]:

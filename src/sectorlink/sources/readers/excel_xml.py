@@ -1,6 +1,6 @@
 """Stage an Excel sheet's data rows with DuckDB string functions over the sheet XML.
 
-The exact reader (`readers._sheet_rows`) walks the XML in Python, one element at a time:
+The exact reader (`readers.excel.sheet_rows`) walks the XML in Python, one element at a time:
 about 10k rows/s on a 15-column sheet. Here Python only cuts the XML into one string per
 row; DuckDB splits the rows into cells and converts the values in parallel. The values are
 the exact reader's: shared strings and date styles as openpyxl loaded them, numbers and
