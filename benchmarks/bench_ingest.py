@@ -49,6 +49,8 @@ files = [{"file": r.file.name, "rows": r.rows_read,
          for i, r in enumerate(results)]
 print(json.dumps({"seconds": seconds, "rows": sum(r.rows_read for r in results),
                   "rejected": sum(r.rows_rejected for r in results), "files": files,
+                  # values set empty in rows that loaded (code from before field issues: 0)
+                  "field_issues": sum(getattr(r, "field_issues", 0) for r in results),
                   "bytes": sum(r.file.stat().st_size for r in results),
                   "close_seconds": marks[-1][0] - marks[-2][0],
                   "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -166,6 +168,8 @@ def main() -> None:
         "| --- | --- | --- |",
         f"| source rows ingested | {figures['rows']:,} | |",
         f"| rows rejected (kept in `rejects`) | {figures['rejected']:,} | |",
+        f"| values set empty, their rows loaded (`field_issues`) | "
+        f"{figures.get('field_issues', 0):,} | |",
         f"| wall time (`ingest_region`, closing included) | {figures['seconds']:.1f} s | |",
         f"| throughput | {rate:,.0f} rows/s | >= 300,000 rows/s |",
         f"| peak memory (RSS of the ingest process) | {peak_gib:.2f} GiB | <= 4 GiB |",
@@ -208,7 +212,8 @@ def main() -> None:
         f"{copy['cpu_seconds']:.1f} s. The ingest takes "
         f"{figures['seconds'] / copy['seconds']:.2f}x the copy's wall time and "
         f"{figures['cpu_seconds'] / copy['cpu_seconds']:.2f}x its CPU time; the throughput "
-        f"target allows {figures['rows'] / 300_000 / copy['seconds']:.2f}x its wall time.",
+        f"target allows {figures['rows'] / 300_000 / copy['seconds']:.2f}x its wall time "
+        "(issue 14's target: at most 1.5x).",
     ]
     rows += [
         "",

@@ -39,10 +39,12 @@ def encode_command(
 ) -> None:
     """Encode an extract's identifiers as keyed Bloom filters and tokens, at the partner.
 
-    The extract is mapped and validated exactly as `sectorlink ingest` does (rejects are
-    reported the same way), standardised, and encoded; only source, record_id and the
-    encodings are written. The key is never printed. Exit status: 0 when written, 2 when
-    the key, the schema, the spec, the file or the output is unusable (nothing written).
+    The extract is mapped and validated exactly as `sectorlink ingest` does (a row without
+    its record id is rejected, an invalid value in an optional field such as a birth date is
+    set empty and its record still encoded; both reported the same way), standardised, and
+    encoded; only source, record_id and the encodings are written. The key is never
+    printed. Exit status: 0 when written, 2 when the key, the schema, the spec, the file or
+    the output is unusable (nothing written).
     """
     try:
         key = load_key(key_file)
