@@ -58,8 +58,8 @@ def list_(
         for e in read_audit_log(registry, limit=limit, after_seq=after, type=type_):
             org = e.organisation + (f" (#{e.organisation_id})" if e.organisation_id else "")
             console.print(
-                f"{e.seq:>6} {e.at[:19]} {e.event:<15} {e.outcome:<9} {org} {e.action} "
-                f"{e.purpose} [{', '.join(e.datasets)}] {e.reason}",
+                f"{e.seq:>6} {e.at[:19]} {e.event:<15} {e.outcome:<9} {e.actor}: {org} "
+                f"{e.action} {e.purpose} [{', '.join(e.datasets)}] {e.reason}",
                 highlight=False,
                 markup=False,
             )

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from sectorlink.commands._common import console, fail
+from sectorlink.commands._common import cli_actor, console, fail, say
 from sectorlink.registry import (
     Registry,
     RegistryError,
@@ -49,6 +50,7 @@ def opened(url: str | None) -> Iterator[Registry]:
         registry = open_registry(url)
     except Exception as error:  # a bad URL or an unreachable server: say so, no traceback
         fail(f"cannot open the registry: {error}")
+    registry.actor = cli_actor()  # every write from the command line is audited as the OS user
     try:
         yield registry
     except RegistryError as error:
@@ -61,7 +63,7 @@ def opened(url: str | None) -> Iterator[Registry]:
 def migrate(url: RegistryUrl = None) -> None:
     """Create the registry's tables, or bring them up to date."""
     with opened(url) as registry:
-        console.print(f"Registry at {registry.url} is up to date.")
+        say(f"Registry at {registry.url} is up to date.")
 
 
 @registry_app.command("region")
@@ -73,13 +75,13 @@ def region(
     """Register a region's partners, data sets, project and agreements (idempotent)."""
     with opened(url) as registry:
         result = register_region(registry, manifest, hub=hub)
-    console.print(
+    say(
         f"{len(result.organisations)} organisations, {len(result.datasets)} data sets, "
         f"{len(result.agreements)} agreements; project {result.project!r}. "
         f"Added {len(result.created)}."
     )
     for item in result.created:
-        console.print(f"  + {item}", highlight=False)
+        say(f"  + {item}")
 
 
 @registry_app.command("search")
@@ -99,8 +101,10 @@ def search(
             session, text, sector=sector, geography=geography, population=population, status=status
         )
         for hit in hits:
+            # names are stored by users: escaped, so `[/x]` prints and `[link=...]` is text
             console.print(
-                f"{hit.kind:<12} {hit.name}  [dim]{', '.join(hit.matched)}[/dim]", highlight=False
+                f"{hit.kind:<12} {escape(hit.name)}  [dim]{escape(', '.join(hit.matched))}[/dim]",
+                highlight=False,
             )
         console.print(f"{len(hits)} result(s)")
 
@@ -113,9 +117,9 @@ def connections(
     with opened(url) as registry, registry.session() as session:
         found = find_connections(session, project_by_name(session, project))
         for c in found:
-            console.print(f"{c.score:6.2f}  {c.project}", highlight=False)
+            say(f"{c.score:6.2f}  {c.project}")
             for reason in c.reasons:
-                console.print(f"        - {reason}", highlight=False)
+                say(f"        - {reason}")
         if not found:
             console.print(
                 "No other project shares its data sets, partners, population, geography or aims."
@@ -133,7 +137,7 @@ def graph(
             out.write_text(json.dumps(graph_json(session), indent=2, ensure_ascii=False))
         else:
             out.write_text(graph_graphml(session))
-    console.print(f"Wrote {out}")
+    say(f"Wrote {out}")
 
 
 @registry_app.command("export")
@@ -143,7 +147,7 @@ def export(
     """Export the whole directory as YAML."""
     with opened(url) as registry:
         export_directory(registry, out)
-    console.print(f"Wrote {out}")
+    say(f"Wrote {out}")
 
 
 @registry_app.command("import")
@@ -153,7 +157,7 @@ def import_(
     """Import a directory YAML file: add what is new, update what exists."""
     with opened(url) as registry:
         result = import_directory(registry, path)
-    console.print(f"Added {len(result.created)}, updated {len(result.updated)}.")
+    say(f"Added {len(result.created)}, updated {len(result.updated)}.")
 
 
 @registry_app.command("dcat")
@@ -169,7 +173,7 @@ def dcat(
         out.write_text(
             json.dumps(dcat_catalog(session, base_uri=base_uri), indent=2, ensure_ascii=False)
         )
-    console.print(f"Wrote {out}")
+    say(f"Wrote {out}")
 
 
 @registry_app.command("html")
@@ -179,7 +183,7 @@ def html(
     """Write the printable HTML directory."""
     with opened(url) as registry, registry.session() as session:
         out.write_text(directory_html(session))
-    console.print(f"Wrote {out}")
+    say(f"Wrote {out}")
 
 
 @registry_app.command("add-user")
@@ -203,7 +207,7 @@ def add_user(
         user = create_user(
             session, username=username, password=password, role=role, organisation=organisation
         )
-        console.print(f"Added {user.role} {user.username!r}.")
+        say(f"Added {user.role} {user.username!r}.")
 
 
 @registry_app.command("token")
@@ -253,12 +257,12 @@ def check_access(
                 purpose=purpose,
                 datasets=dataset,
                 action=action,
-                actor="cli",
+                actor=cli_actor(),
             )
         except AccessDenied as denied:
             fail(f"refused: {denied.reason} (audit entry {denied.audit_seq})", code=1)
     basis = ", ".join(f"{s} by {b}" for s, b in grant.basis.items())
-    console.print(f"allowed: {basis} (audit entry {grant.audit_seq})", highlight=False)
+    say(f"allowed: {basis} (audit entry {grant.audit_seq})")
 
 
 def register(app: typer.Typer) -> None:

@@ -92,6 +92,7 @@ class Registry:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._key: bytes | None = None
+        self.actor: str | None = None  # who writes, when a session does not say
         watch(self._sessions, self.audit_key)  # every write is audited
 
     @classmethod
@@ -128,8 +129,8 @@ class Registry:
         a caller that learns the actor later sets `session.info["actor"]`.
         """
         session = self._sessions()
-        if actor:
-            session.info[ACTOR_INFO] = actor
+        if actor or self.actor:
+            session.info[ACTOR_INFO] = actor or self.actor
         try:
             yield session
             session.commit()
