@@ -16,6 +16,8 @@ Tables an analysis can query with `ctx.sql(...)`:
 * `person_index(source, record_id, person_key)`: the partners' own record ids per person;
 * `person(person_key, sex, birth_year, birth_month, home_area, home_neighbourhood)`:
   attributes derived from the person records (never a name, date of birth or address);
+* `record_flag(source, record_id, no_fixed_abode)`, when the analysis declares it: what a
+  person record says of its person without the identifier it says it with (the address);
 * `geo_area(code, name, parent, geometry)` and `geo_postcode(...)`: the geography.
 
 What leaves goes through the context too: `publish` (counts, through the disclosure gate),
@@ -388,6 +390,8 @@ def build_context(
             else:
                 con.execute(f"CREATE TABLE {table} AS SELECT {select} FROM wh.{table} t")
         _person_attributes(con, wanted)
+        if "record_flag" in analysis.tables:
+            _record_flags(con, wanted)
         start, end = period
         if start is None or end is None:
             row = con.execute(
@@ -512,4 +516,32 @@ def _person_attributes(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
                any_value(h.home_neighbourhood) AS home_neighbourhood
         FROM records r LEFT JOIN homes h USING (person_key)
         GROUP BY r.person_key"""
+    )
+
+
+# The NHS pseudo-postcode for no fixed abode, and how front desks write it as an address.
+NO_FIXED_ABODE_POSTCODE = "ZZ993VZ"
+NO_FIXED_ABODE_ADDRESSES = ("nfa", "no fixed abode", "no fixed address")
+
+
+def _record_flags(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
+    """`record_flag`: per granted person record, `no_fixed_abode` (true for the ZZ99 3VZ
+    postcode or an address written NFA / No fixed abode, false for any other address or
+    postcode, NULL when the record holds neither), derived here so the address stays behind."""
+    columns = set(_table_columns(con, "wh", "person_record"))
+    if not {"address", "postcode"} <= columns:  # encoded identifiers only (PPRL): no flag
+        con.execute(
+            "CREATE TABLE record_flag (source VARCHAR, record_id VARCHAR, no_fixed_abode BOOLEAN)"
+        )
+        return
+    addresses = _in_list(NO_FIXED_ABODE_ADDRESSES)
+    con.execute(
+        f"""CREATE TABLE record_flag AS
+        SELECT source, record_id,
+               CASE WHEN upper(replace(postcode, ' ', '')) = '{NO_FIXED_ABODE_POSTCODE}'
+                      OR lower(trim(address)) IN {addresses} THEN true
+                    WHEN nullif(trim(address), '') IS NULL
+                     AND nullif(trim(postcode), '') IS NULL THEN NULL
+                    ELSE false END AS no_fixed_abode
+        FROM wh.person_record WHERE source IN {wanted}"""
     )
