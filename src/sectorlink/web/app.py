@@ -17,6 +17,7 @@ from sectorlink.web.hubpaths import HubPaths
 from sectorlink.web.protection import protect
 from sectorlink.web.routes import agreements, auth, directory, explore, governance, hub_pages
 from sectorlink.web.routes import extract_pages
+from sectorlink.web.routes import vulnerability as vulnerability_routes
 from sectorlink.web.schemas import Problem
 from sectorlink.web.settings import Settings
 
@@ -95,6 +96,7 @@ def create_app(
 
     for module in (auth, directory, agreements, explore, governance):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(vulnerability_routes.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)
     app.include_router(hub_pages.router)
     app.include_router(extract_pages.router)
