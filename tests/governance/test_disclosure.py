@@ -24,6 +24,7 @@ from sectorlink.governance import (
     verify_audit_log,
 )
 from sectorlink.registry import Registry, register_region
+from sectorlink.registry.settings import disclosure_minimum, set_disclosure_minimum
 
 
 def _table() -> pd.DataFrame:
@@ -321,3 +322,36 @@ def test_numeric_label_columns_are_told_to_the_gate() -> None:
         apply_disclosure_control(table.assign(other=1), "suppress-1-10", counts=["assaults"])
     with pytest.raises(ValueError, match="no column"):
         apply_disclosure_control(table, "suppress-1-10", labels=["ward"])
+
+
+def test_region_minimum_is_set_by_an_admin_and_enforced_on_release(
+    registry: Registry, sample_region: Path
+) -> None:
+    register_region(registry, sample_region)
+    hub = "Regional Analytics Hub"
+    loose = custom_profile(5, minimum=5)  # a library caller passing its own minimum...
+    with pytest.raises(ProfileBelowMinimum, match="below the region's minimum"):
+        release_aggregate(
+            registry,
+            _table(),
+            organisation=hub,
+            purpose="analysis",
+            datasets=["ae_northgate"],
+            profile=loose,
+            name="loose",
+        )  # fmt: skip  (...is still refused on release)
+    assert read_audit_log(registry)[-1].outcome == "withheld"
+    with registry.session(actor="admin@hub") as session:
+        set_disclosure_minimum(session, 5)
+    with registry.session() as session:
+        assert disclosure_minimum(session) == 5
+    released = release_aggregate(
+        registry, _table(), organisation=hub, purpose="analysis",
+        datasets=["ae_northgate"], profile=loose, name="loose",
+    )  # fmt: skip
+    assert released.audit_head == f"{read_audit_log(registry)[-1].seq}:" + (
+        read_audit_log(registry)[-1].entry_hash
+    )
+    setting = read_audit_log(registry, type="registry-change", limit=1000)[-1]
+    assert setting.actor == "admin@hub" and setting.detail["after"]["value"] == "5"
+    assert verify_audit_log(registry, expected_head=released.audit_head).ok

@@ -191,3 +191,25 @@ def test_explicit_nulls_in_patch_are_422_not_500(api: Api) -> None:
         assert answer.status_code == 422, (url, body, answer.text)
         assert isinstance(answer.json()["detail"], list)
         assert "null" in detail(answer) or "not a valid value" in detail(answer)
+
+
+def test_only_an_admin_sets_the_disclosure_minimum(api: Api) -> None:
+    # point 13: the minimum a custom profile may go down to is the admin's to set
+    assert api.get("/settings/disclosure-minimum").json() == {"min_count": 8}
+    body = {"min_count": 3}
+    assert (
+        api.client.put(
+            "/settings/disclosure-minimum", json=body, headers=api.headers("analyst")
+        ).status_code
+        == 403
+    )
+    assert (
+        api.client.put(
+            "/settings/disclosure-minimum", json={"min_count": 1}, headers=api.headers("admin")
+        ).status_code
+        == 422
+    )
+    done = api.client.put("/settings/disclosure-minimum", json=body, headers=api.headers("admin"))
+    assert done.status_code == 200 and api.get("/settings/disclosure-minimum").json() == body
+    change = read_audit_log(api.registry, type="registry-change", limit=1000)[-1]
+    assert change.actor == "admin (api)" and change.detail["after"]["value"] == "3"

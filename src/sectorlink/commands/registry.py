@@ -236,6 +236,25 @@ def token(
     print(value)
 
 
+@registry_app.command("set-disclosure-minimum")
+def set_minimum(
+    min_count: Annotated[
+        int, typer.Argument(min=2, help="Counts 1..MIN_COUNT-1 are always hidden.")
+    ],
+    url: RegistryUrl = None,
+) -> None:
+    """Set the region's minimum disclosure threshold (custom profiles may not go below it).
+
+    For whoever administers the registry; audited with the value before and after.
+    """
+    from sectorlink.registry.settings import disclosure_minimum, set_disclosure_minimum
+
+    with opened(url) as registry, registry.session() as session:
+        before = disclosure_minimum(session)
+        set_disclosure_minimum(session, min_count)
+    say(f"disclosure minimum: {before} -> {min_count} (counts 1-{min_count - 1} always hidden)")
+
+
 @registry_app.command("check-access")
 def check_access(
     organisation: Annotated[str, typer.Option(help="The requesting organisation.")],

@@ -65,6 +65,7 @@ class Grant:
     audit_seq: int
     granted_at: str
     conditions: tuple[str, ...] = field(default=())
+    organisation_id: int | None = None
 
 
 @dataclass
@@ -247,4 +248,5 @@ def authorise(
         audit_seq=record.seq,
         granted_at=record.at,
         conditions=tuple(sorted(decision.conditions)),
+        organisation_id=decision.organisation_id,
     )

@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sectorlink.registry.settings import DEFAULT_MINIMUM_COUNT as DEFAULT_MINIMUM_COUNT
+
 TOTAL = "Total"
 
 
@@ -87,10 +89,9 @@ PROFILES: dict[str, DisclosureProfile] = {
 }
 
 
-# The loosest threshold a custom profile may have unless the region's admin sets another
-# (`sectorlink.governance.settings.set_disclosure_minimum`): counts 1-7 always hidden, as
-# under the loosest shipped profile.
-DEFAULT_MINIMUM_COUNT = 8
+# DEFAULT_MINIMUM_COUNT: the loosest threshold a custom profile may have unless the
+# region's admin sets another (`sectorlink.registry.settings.set_disclosure_minimum`):
+# counts 1-7 always hidden, as under the loosest shipped profile.
 
 
 class ProfileBelowMinimum(ValueError):
@@ -177,6 +178,8 @@ class ProtectedTable:
             `Total` row and column when the input had more than one of each.
         suppressed: True where a value was hidden (same shape as `table`).
         log: every hidden cell with its rule and reason.
+        audit_head: for a table released by `release_aggregate`, the `SEQ:HASH` of the
+            audit entry recording the release (print it beside the output).
     """
 
     name: str
@@ -184,6 +187,7 @@ class ProtectedTable:
     table: pd.DataFrame
     suppressed: pd.DataFrame
     log: list[SuppressionNote] = field(default_factory=list)
+    audit_head: str | None = None
 
     def display(self, marker: str = "[c]") -> pd.DataFrame:
         """The table as text, with `marker` where a value was hidden."""

@@ -10,11 +10,13 @@ from sectorlink.governance.audit import append_audit_entry
 from sectorlink.governance.disclosure import (
     DisclosureProfile,
     DisclosureRefused,
+    ProfileBelowMinimum,
     ProtectedTable,
     apply_disclosure_control,
     get_profile,
 )
 from sectorlink.registry.db import Registry
+from sectorlink.registry.settings import disclosure_minimum
 
 
 def release_aggregate(
@@ -28,13 +30,32 @@ def release_aggregate(
     name: str = "table",
     actor: str | None = None,
     contributions: Mapping[tuple[Hashable, Hashable], Sequence[float]] | None = None,
+    labels: Sequence[Hashable] | None = None,
+    counts: Sequence[Hashable] | None = None,
 ) -> ProtectedTable:
     """Check access (action "publish"), protect `table`, and audit what left the hub.
 
-    Raises `AccessDenied` when no agreement covers publishing from these data sets, and
-    `DisclosureRefused` when nothing would survive the gate; both are audited.
+    Raises `AccessDenied` when no agreement covers publishing from these data sets,
+    `ProfileBelowMinimum` when the profile hides less than the region's minimum (set by an
+    admin, `sectorlink.registry.settings`), and `DisclosureRefused` when nothing would
+    survive the gate; all are audited. The returned table's `audit_head` is the `SEQ:HASH`
+    of the entry recording the release: print it with the output, so any partner can
+    check the log still holds it (`sectorlink audit verify --expect-head`).
     """
     rules = get_profile(profile)
+    with registry.session() as session:
+        minimum = disclosure_minimum(session)
+    if rules.min_count < minimum:
+        reason = (
+            f"profile {rules.name} hides only counts 1-{rules.min_count - 1}, below the "
+            f"region's minimum (counts 1-{minimum - 1}); only an admin can lower it"
+        )
+        append_audit_entry(
+            registry, actor=actor or organisation, organisation=organisation, action="publish",
+            purpose=purpose, datasets=datasets, outcome="withheld", reason=reason,
+            detail={"output": name, "profile": rules.name, "minimum": minimum},
+        )  # fmt: skip
+        raise ProfileBelowMinimum(reason)
     grant = authorise(
         registry,
         organisation=organisation,
@@ -45,7 +66,9 @@ def release_aggregate(
         detail={"output": name},
     )
     try:
-        protected = apply_disclosure_control(table, rules, contributions=contributions, name=name)
+        protected = apply_disclosure_control(
+            table, rules, contributions=contributions, name=name, labels=labels, counts=counts
+        )
     except DisclosureRefused as refusal:
         append_audit_entry(
             registry,
@@ -59,7 +82,7 @@ def release_aggregate(
             detail={"output": name, "profile": rules.name, "grant": grant.audit_seq},
         )
         raise
-    append_audit_entry(
+    record = append_audit_entry(
         registry,
         actor=actor or grant.organisation,
         organisation=grant.organisation,
@@ -74,5 +97,7 @@ def release_aggregate(
             "grant": grant.audit_seq,
             "suppressed": [[str(n.row), str(n.column), n.rule] for n in protected.log],
         },
+        organisation_id=grant.organisation_id,
     )
+    protected.audit_head = f"{record.seq}:{record.entry_hash}"
     return protected

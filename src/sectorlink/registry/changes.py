@@ -144,7 +144,7 @@ class _Change:
     change: str  # created, updated, deleted
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
-    ident: int | None = None
+    ident: Any = None
 
 
 def _note_before(session: Session) -> None:
@@ -194,10 +194,10 @@ def _write_after(session: Session, key: Callable[[], bytes]) -> None:
     pending = session.info.pop(_PENDING, [])
     if not pending:
         return
-    changes: dict[tuple[str, int], _Change] = {}
-    order: list[tuple[str, int]] = []
+    changes: dict[tuple[str, Any], _Change] = {}
+    order: list[tuple[str, Any]] = []
 
-    def entry_for(entity: str, obj: Any, ident: int, kind: str) -> _Change:
+    def entry_for(entity: str, obj: Any, ident: Any, kind: str) -> _Change:
         found = changes.get((entity, ident))
         if found is None:
             found = _Change(entity, obj, kind, ident=ident)
@@ -208,7 +208,7 @@ def _write_after(session: Session, key: Callable[[], bytes]) -> None:
     for kind, obj, before, after in pending:
         if type(obj) in ENTITIES:
             entity = ENTITIES[type(obj)]
-            ident = obj.id if kind != "deleted" else before.get("id", obj.id)
+            ident = inspect(obj).mapper.primary_key_from_instance(obj)[0]
             change = entry_for(entity, obj, ident, kind)
             change.change = kind if change.change != "created" else "created"
             if kind == "created":

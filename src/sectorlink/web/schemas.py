@@ -359,6 +359,14 @@ class GrantPublic(BaseModel):
     audit_seq: int
 
 
+class DisclosureMinimumPublic(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    min_count: int = Field(
+        ge=2, le=1000, description="Counts 1..min_count-1 are always hidden; at least 2"
+    )
+
+
 class RevokedPublic(BaseModel):
     username: str
     tokens_revoked: int

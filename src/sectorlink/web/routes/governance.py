@@ -9,11 +9,13 @@ from fastapi import APIRouter, Query
 
 from sectorlink.governance import authorise, read_audit_log, verify_audit_log
 from sectorlink.governance.events import EVENT_TYPES
-from sectorlink.web.deps import Admin, Analyst, RegistryDep, acting_organisation
+from sectorlink.registry.settings import disclosure_minimum, set_disclosure_minimum
+from sectorlink.web.deps import Admin, Analyst, RegistryDep, SessionDep, Viewer, acting_organisation
 from sectorlink.web.schemas import (
     AccessRequest,
     AuditEntryPublic,
     AuditVerificationPublic,
+    DisclosureMinimumPublic,
     GrantPublic,
     Problem,
 )
@@ -47,6 +49,20 @@ def access_check(body: AccessRequest, user: Analyst, registry: RegistryDep) -> G
         conditions=list(grant.conditions),
         audit_seq=grant.audit_seq,
     )
+
+
+@router.get("/settings/disclosure-minimum", response_model=DisclosureMinimumPublic)
+def get_disclosure_minimum(_: Viewer, session: SessionDep) -> DisclosureMinimumPublic:
+    """The region's minimum disclosure threshold: custom profiles may not go below it."""
+    return DisclosureMinimumPublic(min_count=disclosure_minimum(session))
+
+
+@router.put("/settings/disclosure-minimum", response_model=DisclosureMinimumPublic)
+def put_disclosure_minimum(
+    body: DisclosureMinimumPublic, _: Admin, session: SessionDep
+) -> DisclosureMinimumPublic:
+    """Set the minimum threshold (admins only; audited with the value before and after)."""
+    return DisclosureMinimumPublic(min_count=set_disclosure_minimum(session, body.min_count))
 
 
 @router.get("/audit", response_model=list[AuditEntryPublic])
