@@ -16,6 +16,7 @@ from sectorlink.web import pages
 from sectorlink.web.hubpaths import HubPaths
 from sectorlink.web.protection import protect
 from sectorlink.web.routes import agreements, auth, directory, explore, governance, hub_pages
+from sectorlink.web.routes import lead as lead_routes
 from sectorlink.web.routes import extract_pages
 from sectorlink.web.routes import vulnerability as vulnerability_routes
 from sectorlink.web.schemas import Problem
@@ -100,4 +101,5 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(hub_pages.router)
     app.include_router(extract_pages.router)
+    app.include_router(lead_routes.router, responses=ERROR_RESPONSES)
     return app
