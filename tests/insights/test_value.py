@@ -334,3 +334,25 @@ def test_service_overlap_still_publishes_its_tables_and_the_upset_chart(hub) -> 
     assert "<svg" in run.output.body and "UpSet" in run.output.body
     shared = run.tables["shared_residents"].table
     assert shared.index.tolist() == sorted(shared.index.tolist())
+
+
+def test_the_cli_names_a_bad_assumption_file_and_exits_2(hub, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sectorlink.cli import app
+
+    path = tmp_path / "effects.yaml"
+    path.write_text(
+        "interventions:\n  legal_help:\n    events: [ae_attendance]\n"
+        "    effect: {low: 0.1, central: 2, high: 3}\n    source: test\n"
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "insights", "run", "value-case", "--warehouse", str(hub.warehouse),
+            "--registry", hub.registry_url, "--organisation", hub.organisation,
+            "--param", f"assumptions={path}",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "interventions.legal_help.effect.central" in " ".join(result.output.split())

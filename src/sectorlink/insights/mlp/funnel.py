@@ -97,9 +97,12 @@ def funnel_long(con: duckdb.DuckDBPyConnection, dimension: str) -> pd.DataFrame:
 
 def funnel_statistics(con: duckdb.DuckDBPyConnection, dimension: str) -> pd.DataFrame:
     """Conversion from each step to the next, and the median days it took, in long form:
-    `dimension, step, entered` (screenings at the step before: the support), `reached`,
-    `conversion` (reached / entered), `median_days` (from the step before; none for a
-    need found at the screening)."""
+    `dimension, step, reached` (screenings reaching the step: the support, so a rate or
+    a median resting on a few people is hidden), `conversion` (reached over the
+    screenings at the step before, to 3 places), `median_days` (from the step before; none
+    for a need found at the screening itself). The counts themselves are published by
+    the gate in `funnel_long`; the step before's count is left out here, so a rate and
+    an unrounded denominator cannot be multiplied back into a small count."""
     raw = _raw(con, dimension)
     rows = []
     for record in raw.to_dict("records"):
@@ -110,9 +113,8 @@ def funnel_statistics(con: duckdb.DuckDBPyConnection, dimension: str) -> pd.Data
                 {
                     dimension: record["grp"],
                     "step": f"{before} -> {step}",
-                    "entered": entered,
                     "reached": reached,
-                    "conversion": reached / entered if entered else None,
+                    "conversion": round(reached / entered, 3) if entered else None,
                     "median_days": None if days is None or pd.isna(days) else float(days),
                 }
             )

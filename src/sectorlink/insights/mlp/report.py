@@ -67,7 +67,7 @@ def _publish_funnel(ctx: InsightContext) -> tuple[Markup, dict[str, Any]]:
             f"conversion_by_{dimension}",
             funnel_statistics(ctx.con, dimension),
             title=f"Conversion and median days between steps, by {dimension}",
-            support="entered",
+            support="reached",
             labels=[dimension, "step"],
         )
         if dimension == "all":
