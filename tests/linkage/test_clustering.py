@@ -107,3 +107,59 @@ def test_links_below_the_threshold_do_not_join() -> None:
         con, std="std", edges="edges", fields=set(LINKAGE_FIELDS), threshold_weight=3.17, out="out"
     )
     assert len(clusters_of(con, "out")) == 3
+
+
+def _cluster(con: duckdb.DuckDBPyConnection, edges: list[list[object]]):
+    con.execute(
+        "CREATE OR REPLACE TABLE edges (unique_id_l BIGINT, unique_id_r BIGINT, "
+        "match_weight DOUBLE)"
+    )
+    con.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
+    return coherent_clusters(
+        con, std="std", edges="edges", fields=set(LINKAGE_FIELDS), threshold_weight=3.17, out="out"
+    )
+
+
+def test_clearly_different_first_names_chained_by_weak_links_are_split() -> None:
+    # a household without birth dates: Oliver and Harriet Smith, joined through "O Smith"
+    rows = [
+        person("gp", "1", "oliver", "smith", None, postcode="NG1 5AB"),
+        person("ae", "2", "o", "smith", None, postcode="NG1 5AB"),
+        person("police", "3", "harriet", "smith", None, postcode="NG1 5AB"),
+    ]
+    con = _std(rows)
+    ids = dict(con.execute("SELECT record_id, unique_id FROM std").fetchall())
+    report = _cluster(con, [[ids["1"], ids["2"], 6.0], [ids["2"], ids["3"], 5.0]])
+    assert report.incoherent_by_kind == {"given_name": 1}
+    assert report.coherence == 0.0
+    groups = clusters_of(con, "out")
+    assert not any({ids["1"], ids["3"]} <= g for g in groups)
+    # the same records, each linked strongly to the third: one person under two names
+    report = _cluster(con, [[ids["1"], ids["2"], 30.0], [ids["2"], ids["3"], 30.0]])
+    assert report.incoherent_first_pass == 0
+    assert clusters_of(con, "out") == [{ids["1"], ids["2"], ids["3"]}]
+
+
+def test_records_dropped_by_a_split_are_merged_back_when_nothing_keeps_them_apart() -> None:
+    nhs_a, nhs_b = "9434765919", "4010232137"
+    rows = [
+        person("gp", "1", "ann", "lee", dt.date(1970, 1, 1), nhs_number=nhs_a),
+        person("ae", "2", "ann", "lee", dt.date(1970, 1, 1)),
+        person("amb", "3", "ann", "lee", None),  # an age-only record, weakly linked
+        person("police", "4", "ann", "lee", dt.date(1970, 1, 1), nhs_number=nhs_b),
+    ]
+    con = _std(rows)
+    ids = dict(con.execute("SELECT record_id, unique_id FROM std").fetchall())
+    report = _cluster(
+        con,
+        [
+            [ids["1"], ids["2"], 30.0],
+            [ids["1"], ids["3"], 4.0],  # dropped by the first rung of the split
+            [ids["2"], ids["4"], 6.0],  # the wrong link: two NHS numbers
+        ],
+    )
+    assert report.incoherent_by_kind == {"nhs_number": 1}
+    assert report.merged_back == 1
+    groups = clusters_of(con, "out")
+    assert {ids["1"], ids["2"], ids["3"]} in groups
+    assert {ids["4"]} in groups

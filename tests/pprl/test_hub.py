@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sectorlink.cli import app
-from sectorlink.linkage import LinkageError
+from sectorlink.linkage import LinkageError, link
 from sectorlink.linkage.evaluate import evaluate
 from sectorlink.pprl.encode import encode_records, write_atomic
 from sectorlink.pprl.hub import link_encoded
@@ -110,7 +110,11 @@ def test_rerun_keeps_person_keys_and_records_are_never_joined_across_nhs_numbers
 ) -> None:
     hub = tmp_path / "hub.duckdb"
     load_encoded(encoded, warehouse=hub)
-    link_encoded(hub)
+    # the one run from Python: link(engine="bloom") (link_encoded is that call)
+    first_result = link(hub, engine="bloom")
+    assert first_result.engine == "bloom"
+    assert first_result.messages[0] == first_result.model_summary
+    assert first_result.model_summary.startswith("model: trained on this data")
     con = connect(hub)
     first = dict(
         ((s, r), k)

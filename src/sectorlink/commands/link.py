@@ -9,7 +9,7 @@ from rich.table import Table
 
 from sectorlink.commands._common import console, fail
 from sectorlink.linkage import LinkageError, LinkResult, link
-from sectorlink.pprl.hub import link_encoded
+from sectorlink.linkage.engines import ENGINES
 from sectorlink.warehouse import DEFAULT_WAREHOUSE
 
 
@@ -26,10 +26,13 @@ def show_result(result: LinkResult) -> None:
             console.print(f"  [yellow]note:[/yellow] {message}")
     events = ", ".join(f"{n:,} {e}" for e, n in sorted(result.key_events.items()))
     console.print(f"  person keys: {events or 'all kept'}")
-    if result.clustering.incoherent_first_pass:
+    clustering = result.clustering
+    if clustering.incoherent_first_pass:
+        kinds = ", ".join(f"{k} {n:,}" for k, n in sorted(clustering.incoherent_by_kind.items()))
         console.print(
-            f"  {result.clustering.incoherent_first_pass:,} clusters held contradicting records "
-            "and were split"
+            f"  {clustering.incoherent_first_pass:,} clusters held contradicting records "
+            f"and were split ({kinds}); coherence before splitting "
+            f"{clustering.coherence:.2%}; {clustering.merged_back:,} parts merged back"
         )
     table = Table(title="Records per source")
     table.add_column("source")
@@ -77,32 +80,23 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Link all person records (within and across partners) and publish the person index."""
-        if engine not in ("duckdb", "spark", "bloom"):
-            fail(f"unknown engine {engine!r}: use duckdb, spark or bloom")
+        if engine not in ENGINES:
+            fail(f"unknown engine {engine!r}: use {', '.join(ENGINES)}")
+        if lenient and engine == "bloom":
+            fail("--lenient applies to the duckdb and spark engines only")
         if not warehouse.exists():
             fail(f"warehouse {warehouse} does not exist; ingest an extract first")
         try:
             with console.status("Linking person records..."):
-                if engine == "bloom":
-                    if lenient:
-                        fail("--lenient applies to the duckdb and spark engines only")
-                    result = link_encoded(
-                        warehouse,
-                        out_dir=out,
-                        truth=truth,
-                        threshold=threshold,
-                        allow_default_model=allow_default_model,
-                    )
-                else:
-                    result = link(
-                        warehouse,
-                        engine=engine,
-                        out_dir=out,
-                        truth=truth,
-                        threshold=threshold,
-                        strict_contradictions=not lenient,
-                        allow_default_model=allow_default_model,
-                    )
+                result = link(
+                    warehouse,
+                    engine=engine,
+                    out_dir=out,
+                    truth=truth,
+                    threshold=threshold,
+                    strict_contradictions=not lenient,
+                    allow_default_model=allow_default_model,
+                )
         except (LinkageError, ValueError) as exc:
             fail(str(exc))
         show_result(result)

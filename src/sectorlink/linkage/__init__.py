@@ -3,14 +3,16 @@
 Library entry points (the CLI commands `link` and `evaluate` wrap them)::
 
     from sectorlink.linkage import link, evaluate
-    result = link("hub.duckdb", out_dir="linkage-output")
+    result = link("hub.duckdb", out_dir="linkage-output")   # engine="spark" | "bloom"
     print(evaluate(duckdb.connect("hub.duckdb"), "truth.csv").overall.f1)
 """
 
+from sectorlink.linkage.engine import LinkageEngine, Scored
 from sectorlink.linkage.errors import LinkageError, LinkageInputError, TruthFileError
 from sectorlink.linkage.evaluate import ErrorKind, Evaluation, Scores, evaluate
 from sectorlink.linkage.outputs import export_person_index
-from sectorlink.linkage.run import DEFAULT_THRESHOLD, LinkResult, link
+from sectorlink.linkage.result import DEFAULT_THRESHOLD, LinkResult
+from sectorlink.linkage.run import link
 from sectorlink.linkage.store import (
     IDENTIFIER_QUALITY,
     LINKAGE_PAIRS,
@@ -31,8 +33,10 @@ __all__ = [
     "ErrorKind",
     "Evaluation",
     "LinkResult",
+    "LinkageEngine",
     "LinkageError",
     "LinkageInputError",
+    "Scored",
     "Scores",
     "TruthFileError",
     "evaluate",

@@ -18,7 +18,7 @@ from sectorlink.linkage.sqlutil import quote_literal
 from sectorlink.linkage.store import PERSON_INDEX
 
 if TYPE_CHECKING:
-    from sectorlink.linkage.run import LinkResult
+    from sectorlink.linkage.result import LinkResult
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from sectorlink.linkage.sqlutil import rows
 from sectorlink.linkage.store import IDENTIFIER_QUALITY, LINKAGE_PAIRS, PERSON_INDEX
 
 if TYPE_CHECKING:
-    from sectorlink.linkage.run import LinkResult
+    from sectorlink.linkage.result import LinkResult
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from sectorlink.linkage.sqlutil import scalar
 from sectorlink.linkage.store import LINKAGE_PAIRS, LINKAGE_RUN, PERSON_INDEX, staging
 
 if TYPE_CHECKING:
-    from sectorlink.linkage.run import LinkResult
+    from sectorlink.linkage.result import LinkResult
 
 # Temporary tables the engines leave for these steps.
 PAIRS = "sl_pairs"

@@ -2,7 +2,8 @@
 
 The partner side (:mod:`sectorlink.pprl.encode`) maps an extract with the same spec and
 standardises it with the same function as plain ingest, then encodes identifiers as keyed
-Bloom filters and keyed exact tokens. The hub side (:mod:`sectorlink.pprl.hub`) links the
-encodings with a compiled Dice kernel (:mod:`sectorlink.pprl.dice`), probabilistic
-scoring, and the same clustering and stable person keys as the plain engine.
+Bloom filters and keyed exact tokens (:mod:`sectorlink.pprl.bloom`, with the compiled
+Dice kernel over them in :mod:`sectorlink.pprl.dice`); :mod:`sectorlink.pprl.load` checks
+and loads the files at the hub. The hub links them with the ``bloom`` engine
+(:mod:`sectorlink.linkage.engines.bloom`) through the one ``sectorlink.linkage.link``.
 """

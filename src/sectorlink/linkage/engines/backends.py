@@ -26,7 +26,7 @@ ENGINE_MEMORY = "4GB"
 WAREHOUSE_MEMORY = "2GB"
 
 
-class Engine(Protocol):
+class SplinkBackend(Protocol):
     name: EngineName
     dialect: Dialect
     db_api: Any
@@ -144,9 +144,9 @@ def local_spark_session(partitions: int = 8) -> Any:
     )
 
 
-def make_engine(name: str, spark: Any = None) -> Engine:
+def make_backend(name: str, spark: Any = None) -> SplinkBackend:
     if name == "duckdb":
         return DuckDBEngine()
     if name == "spark":
         return SparkEngine(spark)
-    raise LinkageError(f"unknown engine {name!r}: use duckdb or spark")
+    raise LinkageError(f"unknown Splink backend {name!r}: use duckdb or spark")

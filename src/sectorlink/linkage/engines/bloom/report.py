@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import jinja2
 
+from sectorlink.linkage.engines.bloom.scoring import FellegiSunter
 from sectorlink.linkage.evaluate import evaluate
 from sectorlink.linkage.outputs import export_person_index
 from sectorlink.linkage.sqlutil import rows
 from sectorlink.linkage.store import LINKAGE_PAIRS, LINKAGE_RUN, PERSON_INDEX
-from sectorlink.pprl.scoring import FellegiSunter
 from sectorlink.reports.charts import bar_chart_svg
 
 if TYPE_CHECKING:
-    from sectorlink.linkage.run import LinkResult
+    from sectorlink.linkage.result import LinkResult
 
 WEIGHT_BIN = 5
 
@@ -86,7 +86,9 @@ def render_report(
         for level in comparison["comparison_levels"]:
             level["weight"] = math.log2(level["bayes_factor"])
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(resources.files("sectorlink.pprl") / "templates")),
+        loader=jinja2.FileSystemLoader(
+            str(resources.files("sectorlink.linkage.engines.bloom") / "templates")
+        ),
         autoescape=True,
     )
     p = result.threshold_probability

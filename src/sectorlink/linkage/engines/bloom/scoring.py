@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sectorlink.pprl.comparisons import NULL_LEVEL, Comparison
+from sectorlink.linkage.engines.bloom.comparisons import NULL_LEVEL, Comparison
 
 PROBABILITY_FLOOR = 1e-6
 EM_MAX_ITERATIONS = 100
