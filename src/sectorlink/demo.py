@@ -59,6 +59,59 @@ class DemoResult:
     evaluation: Evaluation | None = None
     partners: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    users: dict[str, DemoUser] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    """A sign-in made for the demo's web app: one per role, each with a fresh password."""
+
+    username: str
+    password: str
+    role: str
+    organisation: str | None
+
+
+# One user per role, and a caseworker at the homelessness partner (a partner role).
+DEMO_ROLES: tuple[tuple[str, str, str | None], ...] = (
+    ("admin", "admin", HUB_NAME),
+    ("analyst", "analyst", HUB_NAME),
+    ("partner", "partner", "Northgate Hospital NHS Trust"),
+    ("caseworker", "partner", "Northshire Homelessness Partnership"),
+    ("viewer", "viewer", None),
+)
+
+
+def create_demo_users(registry: Registry, out_dir: Path) -> dict[str, DemoUser]:
+    """A user per role for the demo's web app, with random passwords (never a shipped
+    default), written to `out_dir/demo-users.txt` readable by the owner only."""
+    from sectorlink.registry.errors import NotFound
+    from sectorlink.registry.users import create_user
+
+    users: dict[str, DemoUser] = {}
+    with registry.session() as session:
+        for username, role, organisation in DEMO_ROLES:
+            password = secrets.token_urlsafe(12)
+            try:
+                create_user(
+                    session,
+                    username=username,
+                    password=password,
+                    role=role,
+                    organisation=organisation,
+                )
+            except NotFound:  # a region without that partner: no such user
+                continue
+            users[username] = DemoUser(username, password, role, organisation)
+    sign_ins = out_dir / "demo-users.txt"
+    sign_ins.write_text(
+        "".join(
+            f"{u.username}\t{u.password}\t{u.role}\t{u.organisation or '-'}\n"
+            for u in users.values()
+        )
+    )
+    sign_ins.chmod(0o600)
+    return users
 
 
 def prepare_out_dir(out_dir: Path) -> None:
@@ -367,7 +420,9 @@ def run_demo(
 
     started = time.perf_counter()
     if pprl:
-        key_file = out_dir / "partners-shared.key"
+        # the partners' side, away from the hub's folder: the hub never holds the key
+        key_file = out_dir.with_name(out_dir.name + "-partners") / "partners-shared.key"
+        key_file.parent.mkdir(mode=0o700, exist_ok=True)
         key_file.write_text(secrets.token_hex(32) + "\n")
         key_file.chmod(0o600)
         result.loads, encoded = encode_region(
@@ -419,4 +474,5 @@ def run_demo(
         + (" (privacy-preserving: the hub linked encodings only)" if pprl else ""),
     )
     result.seconds["report"] = time.perf_counter() - started
+    result.users = create_demo_users(registry, out_dir)
     return result

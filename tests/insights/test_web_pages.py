@@ -226,3 +226,54 @@ def test_uploads_refused_by_type_size_owner_and_token(site: Site, hub, tmp_path:
         client, "fresh.csv", b"PatientID,FirstName,Surname,DOB\n1,Ann,Lee,01/02/1980\n"
     )
     assert drafted.status_code in (200, 400) and "drafted" in drafted.text
+
+
+def test_agreement_pages_list_show_use_and_validate_beside_the_field(site: Site) -> None:
+    viewer = site.client("viewer")
+    listing = viewer.get("/agreements/page")
+    assert listing.status_code == 200
+    first = re.search(r'href="/agreements/(\d+)/page">(DSA-[^<]+)<', listing.text)
+    assert first is not None
+    page = viewer.get(f"/agreements/{first.group(1)}/page")
+    assert page.status_code == 200 and "What was done under it" in page.text
+    used = re.search(r"(\d+) access decision\(s\)", page.text)
+    assert used is not None and int(used.group(1)) > 0  # the linkage read rests on it
+    assert "Edit this agreement" not in page.text
+    assert site.client("analyst").get("/agreements/new/page").status_code == 403
+    admin = site.client("admin")
+    token = admin.cookies["sectorlink_csrf"]
+    form = {
+        "csrf_token": token,
+        "reference": "DSA-WEB-1",
+        "title": "Hospital to hub, for the web test",
+        "parties": f"{HOSPITAL}: provider\nRegional Analytics Hub: recipient",
+        "datasets": "ae_northgate",
+        "purposes": "analysis",
+        "valid_from": "2026-01-01",
+        "valid_to": "2025-01-01",
+        "conditions": "aggregate_outputs_only",
+    }
+    bad = admin.post("/agreements/new/page", data=form)
+    assert bad.status_code == 422
+    assert re.search(r'id="e-valid_to">the agreement ends before it starts', bad.text)
+    assert 'value="Hospital to hub, for the web test"' in bad.text  # what was typed is kept
+    unknown = admin.post(
+        "/agreements/new/page",
+        data={**form, "valid_to": "2027-01-01", "parties": "Nobody: provider"},
+    )
+    assert unknown.status_code == 422 and 'id="e-parties"' in unknown.text
+    assert admin.post("/agreements/new/page", data={**form, "csrf_token": ""}).status_code == 403
+    made = admin.post(
+        "/agreements/new/page", data={**form, "valid_to": "2027-01-01"}, follow_redirects=False
+    )
+    assert made.status_code == 303
+    shown = admin.get(made.headers["location"])
+    assert "DSA-WEB-1" in shown.text and "aggregate_outputs_only" in shown.text
+    edit_url = made.headers["location"].replace("/page", "/edit")
+    edited = admin.post(
+        edit_url,
+        data={**form, "valid_to": "2027-01-01", "purposes": "analysis, linkage"},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    assert "analysis, linkage" in admin.get(made.headers["location"]).text

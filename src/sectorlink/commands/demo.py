@@ -49,6 +49,21 @@ def show_summary(result: DemoResult) -> None:
         else:
             console.print(f"[bold]{escape(run.analysis.title)}[/bold]: {run.out_dir}/summary.html")
     console.print(f"[bold]Report[/bold]: {result.report.resolve()}")
+    if result.users:
+        console.print(
+            "[bold]Web app[/bold]: "
+            + escape(
+                f"sectorlink serve --registry {result.registry_url} --warehouse "
+                f"{result.warehouse} --releases {result.out_dir / 'insights'}"
+            )
+            + ", then http://127.0.0.1:8000 (sign-ins also in "
+            + f"{result.out_dir / 'demo-users.txt'}):"
+        )
+        for user in result.users.values():
+            console.print(
+                f"  {escape(user.username)} / {escape(user.password)} ({escape(user.role)}"
+                + (f", {escape(user.organisation)})" if user.organisation else ")")
+            )
 
 
 def demo_command(
@@ -63,8 +78,15 @@ def demo_command(
         help="Privacy-preserving mode: each partner encodes its extract with a shared key "
         "(sectorlink encode) and the hub links the encodings (link --engine bloom).",
     ),
+    serve_after: bool = typer.Option(
+        False,
+        "--serve",
+        help="Then serve the web app on the demo's registry, warehouse and releases on "
+        "127.0.0.1:8000 (Ctrl-C stops it); the sign-ins are printed.",
+    ),
 ) -> None:
-    """Generate a synthetic region, ingest every partner's extract and write the hub report."""
+    """Generate a synthetic region, ingest and link every partner's extract, run every
+    analysis, and write the hub report."""
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -84,6 +106,15 @@ def demo_command(
         except (DemoError, SourceError, EncodeError, EncodedFileError) as exc:
             fail(str(exc))
     show_summary(result)
+    if serve_after:
+        from sectorlink.commands.serve import serve
+
+        serve(
+            url=result.registry_url,
+            warehouse=result.warehouse,
+            releases=result.out_dir / "insights",
+            uploads=result.out_dir / "uploads",
+        )
 
 
 def register(app: typer.Typer) -> None:

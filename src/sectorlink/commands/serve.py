@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -17,21 +18,50 @@ def serve(
         str, typer.Option(help="Address to listen on (local only by default).")
     ] = "127.0.0.1",
     url: RegistryUrl = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            "--warehouse",
+            envvar="SECTORLINK_WAREHOUSE",
+            help="The DuckDB warehouse the pages read (linkage, local codes, running analyses).",
+        ),
+    ] = None,
+    releases: Annotated[
+        Path | None,
+        typer.Option(
+            "--releases",
+            envvar="SECTORLINK_RELEASES",
+            help="Folder of the analyses' releases (RELEASES/NAME/summary.json).",
+        ),
+    ] = None,
+    uploads: Annotated[
+        Path | None,
+        typer.Option(
+            "--uploads",
+            envvar="SECTORLINK_UPLOADS",
+            help="Where extracts sent from the browser are kept (default: beside the warehouse).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the directory, agreements and audit API (OpenAPI docs at /docs)."""
+    """Serve the web app (directory, analyses, extracts, agreements, audit) and the REST API
+    (OpenAPI docs at /docs)."""
     import dataclasses
 
     import uvicorn
 
     from sectorlink.web import InsecureSettings, Settings, create_app
+    from sectorlink.web.hubpaths import HubPaths
     from sectorlink.web.settings import DEVELOPMENT_WARNING
 
     try:
         settings = Settings.from_env()
         if url:
             settings = dataclasses.replace(settings, registry_url=url)
-        app = create_app(settings)
-    except InsecureSettings as error:
+        hub = dataclasses.replace(
+            HubPaths.from_env(), warehouse=warehouse, releases=releases, uploads=uploads
+        )
+        app = create_app(settings, hub=hub)
+    except (InsecureSettings, ValueError) as error:
         fail(str(error))
     if "SECTORLINK_ENV" not in os.environ:
         err_console.print(DEVELOPMENT_WARNING, style="bold red", markup=False, highlight=False)

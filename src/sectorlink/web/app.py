@@ -16,8 +16,9 @@ from sectorlink.web import pages
 from sectorlink.web.hubpaths import HubPaths
 from sectorlink.web.protection import protect
 from sectorlink.web.routes import agreements, auth, directory, explore, governance, hub_pages
+from sectorlink.web.routes import alerts as alert_routes
 from sectorlink.web.routes import lead as lead_routes
-from sectorlink.web.routes import extract_pages
+from sectorlink.web.routes import agreement_pages, extract_pages
 from sectorlink.web.routes import vulnerability as vulnerability_routes
 from sectorlink.web.schemas import Problem
 from sectorlink.web.settings import Settings
@@ -95,6 +96,8 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    # Pages whose paths the API's /agreements/{id} would otherwise take.
+    app.include_router(agreement_pages.router)
     for module in (auth, directory, agreements, explore, governance):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(vulnerability_routes.router, responses=ERROR_RESPONSES)
@@ -102,4 +105,5 @@ def create_app(
     app.include_router(hub_pages.router)
     app.include_router(extract_pages.router)
     app.include_router(lead_routes.router, responses=ERROR_RESPONSES)
+    app.include_router(alert_routes.router, responses=ERROR_RESPONSES)
     return app
