@@ -15,10 +15,18 @@ from sectorlink.registry.errors import Duplicate, InvalidInput, NotFound
 from sectorlink.web import pages
 from sectorlink.web.hubpaths import HubPaths
 from sectorlink.web.protection import protect
-from sectorlink.web.routes import agreements, auth, directory, explore, governance, hub_pages
+from sectorlink.web.routes import (
+    agreement_pages,
+    agreements,
+    auth,
+    directory,
+    explore,
+    extract_pages,
+    governance,
+    hub_pages,
+)
 from sectorlink.web.routes import alerts as alert_routes
 from sectorlink.web.routes import lead as lead_routes
-from sectorlink.web.routes import agreement_pages, extract_pages
 from sectorlink.web.routes import vulnerability as vulnerability_routes
 from sectorlink.web.schemas import Problem
 from sectorlink.web.settings import Settings
