@@ -177,6 +177,8 @@ def test_run_publishes_every_table_through_the_gate(hub, tmp_path: Path) -> None
     summary = json.loads((tmp_path / "mlp" / "summary.json").read_text())
     assert {"funnel", "funnel_by_domain", "ncmlp_by_neighbourhood"} <= set(summary["tables"])
     assert NOT_A_TRIAL in summary["notes"] and LANGUAGE_NOTE in summary["notes"]
+    header = (tmp_path / "mlp" / "funnel_by_domain.csv").read_text().splitlines()[0]
+    assert header == "domain,step,screenings"
     page = (tmp_path / "mlp" / "summary.html").read_text()
     assert "not a trial" in page
     assert run.output.key_figures["screened"] % 5 == 0

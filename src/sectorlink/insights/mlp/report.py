@@ -35,6 +35,19 @@ def _cell(table: ProtectedTable, row: Any, column: str) -> float | None:
     return None if value is None or value != value else float(value)
 
 
+def _publish(ctx: InsightContext, name: str, frame: Any, **options: Any) -> ProtectedTable | None:
+    """`ctx.publish`, with the label columns' names kept on a table labelled by several
+    columns (the gate returns such a table with unnamed index levels, which the writers
+    would write as level_0, level_1)."""
+    table = ctx.publish(name, frame, **options)
+    labels = list(options.get("labels", ()))
+    if table is not None and len(labels) > 1:
+        for part in (table.table, table.suppressed):
+            if part.index.nlevels == len(labels):
+                part.index.names = labels
+    return table
+
+
 def _publish_funnel(ctx: InsightContext) -> tuple[Markup, dict[str, Any]]:
     body, figures = Markup("<h3>The funnel</h3>"), {}
     overall = ctx.publish(
@@ -54,7 +67,8 @@ def _publish_funnel(ctx: InsightContext) -> tuple[Markup, dict[str, Any]]:
         figures = {s: int(v) for s, v in zip(STEPS, values, strict=True) if v is not None}
     for dimension in ("all", "domain", "neighbourhood", "month"):
         if dimension != "all":
-            counts = ctx.publish(
+            counts = _publish(
+                ctx,
                 f"funnel_by_{dimension}",
                 funnel_long(ctx.con, dimension),
                 title=f"MLP funnel by {dimension} (screenings reaching each step)",
@@ -66,7 +80,8 @@ def _publish_funnel(ctx: InsightContext) -> tuple[Markup, dict[str, Any]]:
         stats = ctx.publish_statistics(
             f"conversion_by_{dimension}",
             funnel_statistics(ctx.con, dimension),
-            title=f"Conversion and median days between steps, by {dimension}",
+            title="Conversion and median days between steps"
+            + ("" if dimension == "all" else f", by {dimension}"),
             support="reached",
             labels=[dimension, "step"],
         )
@@ -78,7 +93,8 @@ def _publish_funnel(ctx: InsightContext) -> tuple[Markup, dict[str, Any]]:
 def _publish_measures(ctx: InsightContext) -> Markup:
     body = Markup("<h3>NCMLP standard measures</h3>")
     for dimension in ("neighbourhood", "quarter"):
-        table = ctx.publish(
+        table = _publish(
+            ctx,
             f"ncmlp_by_{dimension}",
             measures_by(ctx.con, dimension),
             title=f"NCMLP measures by {dimension} (screenings)",
@@ -98,7 +114,8 @@ def _publish_measures(ctx: InsightContext) -> Markup:
             body += table_html(benefit, caption=ctx.table_titles["benefit_by_neighbourhood"])
     if ctx.params.get("crossed"):
         for measure in MEASURES:
-            ctx.publish(
+            _publish(
+                ctx,
                 f"ncmlp_{measure}_by_neighbourhood_quarter",
                 measure_by_area_quarter(ctx.con, measure),
                 title=f"NCMLP measure '{measure}' by neighbourhood and quarter",
