@@ -277,3 +277,22 @@ def test_agreement_pages_list_show_use_and_validate_beside_the_field(site: Site)
     )
     assert edited.status_code == 303
     assert "analysis, linkage" in admin.get(made.headers["location"]).text
+
+
+def test_directory_pages_organisation_dataset_network_and_filters(site: Site) -> None:
+    client = site.client("viewer")
+    home = client.get("/?q=northgate&status=active")
+    assert home.status_code == 200 and 'name="population"' in home.text
+    found = client.get("/?q=northgate")
+    org = re.search(r'href="/organisations/(\d+)/page"', found.text)
+    assert org is not None
+    page = client.get(f"/organisations/{org.group(1)}/page")
+    assert page.status_code == 200 and "ae_northgate" in page.text and "DSA-" in page.text
+    dataset = re.search(r'href="/datasets/(\d+)/page"', page.text)
+    assert dataset is not None
+    shown = client.get(f"/datasets/{dataset.group(1)}/page")
+    assert shown.status_code == 200 and "Shared under" in shown.text and "DSA-" in shown.text
+    network = client.get("/network")
+    assert network.status_code == 200 and "<svg" in network.text
+    assert f'href="/organisations/{org.group(1)}/page"' in network.text
+    assert client.get("/organisations/999999/page").status_code == 404

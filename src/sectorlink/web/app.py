@@ -20,6 +20,7 @@ from sectorlink.web.routes import (
     agreements,
     auth,
     directory,
+    directory_pages,
     explore,
     extract_pages,
     governance,
@@ -106,6 +107,7 @@ def create_app(
 
     # Pages whose paths the API's /agreements/{id} would otherwise take.
     app.include_router(agreement_pages.router)
+    app.include_router(directory_pages.router)
     for module in (auth, directory, agreements, explore, governance):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(vulnerability_routes.router, responses=ERROR_RESPONSES)

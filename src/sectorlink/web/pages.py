@@ -20,7 +20,7 @@ from sectorlink.registry.printable import directory_html
 from sectorlink.registry.search import search_directory
 from sectorlink.registry.signin import SignInRefused, sign_in
 from sectorlink.registry.users import issue_token, revoke_token
-from sectorlink.registry.vocab import SECTORS
+from sectorlink.registry.vocab import PROJECT_STATUSES, SECTORS
 from sectorlink.web.deps import (
     COOKIE_NAME,
     ItemId,
@@ -50,13 +50,20 @@ def home(
     q: str = "",
     sector: str = "",
     geography: str = "",
+    population: str = "",
+    status: str = "",
 ) -> Response:
     if user is None:
         return _sign_in()
     error, hits = "", []
     try:
         hits = search_directory(
-            session, q[:500], sector=sector or None, geography=geography[:300] or None
+            session,
+            q[:500],
+            sector=sector or None,
+            geography=geography[:300] or None,
+            population=population[:300] or None,
+            status=status or None,
         )
     except InvalidInput as problem:
         error = str(problem)
@@ -66,6 +73,9 @@ def home(
         "q": q,
         "sector": sector,
         "geography": geography,
+        "population": population,
+        "status": status,
+        "statuses": PROJECT_STATUSES,
         "sectors": SECTORS,
         "hits": hits,
         "error": error,
