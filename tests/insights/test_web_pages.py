@@ -296,3 +296,40 @@ def test_directory_pages_organisation_dataset_network_and_filters(site: Site) ->
     assert network.status_code == 200 and "<svg" in network.text
     assert f'href="/organisations/{org.group(1)}/page"' in network.text
     assert client.get("/organisations/999999/page").status_code == 404
+
+
+def test_the_caseworker_inbox_lists_and_acknowledges_own_alerts(site: Site, hub) -> None:
+    from sectorlink.insights.homelessness.agreements import register_care_coordination
+    from sectorlink.insights.homelessness.alerts import raise_alerts
+
+    register_care_coordination(site.registry, hub.warehouse)  # type: ignore[arg-type]
+    raised = raise_alerts(hub.warehouse, site.registry)  # type: ignore[arg-type]
+    with site.registry.session() as session:  # type: ignore[attr-defined]
+        create_user(
+            session,
+            username="caseworker",
+            password=PASSWORD,
+            role="partner",
+            organisation="Northshire Homelessness Partnership",
+        )
+    client = site.client("caseworker")
+    inbox = client.get("/inbox")
+    assert inbox.status_code == 200, inbox.text
+    ids = re.findall(r'action="/inbox/(AL-[0-9a-f]{20})/acknowledge"', inbox.text)
+    assert ids and len(ids) <= max(1, getattr(raised, "raised", len(ids)))
+    assert "complaint" not in inbox.text.lower()  # nothing else of the health record
+    done = client.post(
+        f"/inbox/{ids[0]}/acknowledge",
+        data={"csrf_token": client.cookies["sectorlink_csrf"]},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    after = client.get("/inbox")
+    assert (
+        f'action="/inbox/{ids[0]}/acknowledge"' not in after.text and "acknowledged" in after.text
+    )
+    # The hospital's partner user sees its own organisation's (no) alerts, never these.
+    other = site.client("partner").get("/inbox")
+    assert other.status_code == 200 and ids[0] not in other.text
+    forged = client.post(f"/inbox/{ids[1 % len(ids)]}/acknowledge", data={"csrf_token": "no"})
+    assert forged.status_code == 403

@@ -18,6 +18,7 @@ from sectorlink.web.protection import protect
 from sectorlink.web.routes import (
     agreement_pages,
     agreements,
+    alert_pages,
     auth,
     directory,
     directory_pages,
@@ -108,6 +109,7 @@ def create_app(
     # Pages whose paths the API's /agreements/{id} would otherwise take.
     app.include_router(agreement_pages.router)
     app.include_router(directory_pages.router)
+    app.include_router(alert_pages.router)
     for module in (auth, directory, agreements, explore, governance):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(vulnerability_routes.router, responses=ERROR_RESPONSES)
