@@ -12,11 +12,14 @@ import pandas as pd
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from sectorlink.cli import app as cli
 from sectorlink.governance import read_audit_log
 from sectorlink.insights.homelessness.agreements import register_care_coordination
 from sectorlink.insights.homelessness.alerts import raise_alerts
 from sectorlink.insights.homelessness.delivery import write_digest
+from sectorlink.insights.homelessness.demo import raise_region_alerts
 from sectorlink.registry.lookup import organisation_by_name
 from sectorlink.registry.models import User
 from sectorlink.registry.users import issue_token
@@ -267,3 +270,26 @@ def test_the_daily_digest(hub: Hub, tmp_path: Path) -> None:
     assert "client_id" in digest.columns and "event_id" not in digest.columns
     assert pd.read_csv(empty).empty
     assert not list(tmp_path.glob(".*"))  # nothing half-written left behind
+
+
+def test_the_cli_runs_twice_and_alerts_once(hub: Hub) -> None:
+    agreements(hub)
+    args = ["alerts", "run", "--warehouse", str(hub.warehouse), "--registry", hub.registry_url]
+    first = CliRunner().invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    assert "new alert(s)" in first.output and "0 new alert(s)" not in first.output
+    second = CliRunner().invoke(cli, args)
+    assert second.exit_code == 0 and "0 new alert(s)" in second.output
+    bad = CliRunner().invoke(cli, [*args, "--since", "01/02/2024"])
+    assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
+
+
+def test_the_demo_step_registers_raises_and_digests(hub: Hub, tmp_path: Path) -> None:
+    registry = hub.registry()
+    try:
+        run = raise_region_alerts(hub.warehouse, registry, tmp_path / "alerts")
+    finally:
+        registry.close()
+    assert run is not None and run.raised > 0 and not run.refused
+    (digest,) = (tmp_path / "alerts").glob("alerts-northshire-homelessness-partnership-*.csv")
+    assert len(pd.read_csv(digest)) == run.raised
