@@ -34,6 +34,11 @@ def test_quality_section_counts_and_escapes(tmp_path):
     assert section.headline["rows read"] == "3"
     assert section.headline["rows rejected (kept)"] == "0 (0.0%)"
     assert section.headline["values set empty (field issues)"] == "1"  # Jones's birth date
+    from sectorlink.sources.summary import source_summaries
+
+    assert [(s.source, s.rows_rejected, s.field_issues) for s in source_summaries(con)] == [
+        ("shelter", 0, 1)
+    ]
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html  # the unmapped code, escaped
     assert "Hub &lt;report&gt;" in html
