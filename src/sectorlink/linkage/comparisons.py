@@ -178,6 +178,7 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
                 m=HOUSEHOLD_U,
                 u=HOUSEHOLD_U,
                 household=True,
+                kind="household",
             )
         )
     levels.append(_else(0.03, 0.95))
@@ -557,6 +558,8 @@ def build_comparisons(
     out = _comparisons(d, fields)
     if not strict_contradictions:
         for comparison in out:
+            # lenient: plain Fellegi-Sunter, so no household level either
+            comparison.levels = [lvl for lvl in comparison.levels if not lvl.household]
             for level in comparison.levels:
                 level.strict = False
     return out

@@ -42,6 +42,7 @@ from sectorlink.linkage.comparisons import (
     CONTRADICTION_WEIGHT,
     NATIONAL_IDS,
     birth_gap_sql,
+    household_sql,
     twins_sql,
 )
 from sectorlink.linkage.contradictions import (
@@ -52,8 +53,12 @@ from sectorlink.linkage.contradictions import (
 )
 from sectorlink.linkage.model import ModelPlan
 
-# Contradiction kinds whose weight may be learned.
-LEARNABLE = ("twins", "birth_gap")
+# Contradiction kinds whose weight may be learned, and the given-name comparison's
+# household level (`household`): rare among anchored matches, it keeps the weight that
+# cancels the shared family name and address; common (data whose errors replace whole
+# first names, as FEBRL's), it weighs as any other first-name disagreement and clusters
+# are not split on clearly different first names either.
+LEARNABLE = ("twins", "birth_gap", "household")
 # A learned weight is at most 0 (a 15-year gap is never evidence for a link), except
 # for twins: there the names' disagreement is counted by the name comparisons already,
 # and the level is a birth date that agrees, so it may count up to what the "exact
@@ -85,6 +90,17 @@ class LearnedContradiction:
 
     def message(self) -> str:
         share = f"{self.rate:.2%} of matching pairs ({self.basis}: {self.basis_pairs:,.0f})"
+        if self.kind == "household":
+            if self.strict:
+                return (
+                    f"household: {share} show it; weight {self.weight:.2f} applied (the "
+                    "shared family name and address count for nothing)"
+                )
+            return (
+                f"household: {share} show it (at least {NOISE_RATE:.0%}): weighed as any "
+                f"other first-name disagreement ({self.weight:.2f}); clusters are not "
+                "split on clearly different first names"
+            )
         if self.strict:
             return f"{self.kind}: {share} show it; applied as a strong contradiction"
         return (
@@ -98,7 +114,8 @@ def learnable_positions(plan: ModelPlan) -> Positions:
     out: Positions = {}
     for ci, comparison in enumerate(plan.comparisons):
         for li, level in enumerate(comparison.levels):
-            if level.kind in LEARNABLE and level.contradiction_u is not None and level.strict:
+            contradiction = level.contradiction_u is not None and level.strict
+            if level.kind in LEARNABLE and (contradiction or level.household):
                 out[level.kind] = (ci, li)
     return out
 
@@ -136,6 +153,8 @@ def pattern_sql(kind: str, fields: Collection[str], *, exempt_shared_id: bool = 
         return twins_sql(DUCKDB, fields, exempt_shared_id=exempt_shared_id)
     if kind == "birth_gap":
         return birth_gap_sql(DUCKDB, fields, exempt_shared_id=exempt_shared_id)
+    if kind == "household":
+        return household_sql(DUCKDB, fields) or "false"
     raise ValueError(f"no learnable contradiction {kind!r}; choose from {', '.join(LEARNABLE)}")
 
 
@@ -212,12 +231,22 @@ def learn_contradictions(
         level = _level(learned_model, positions[kind])
         u = float(level["u_probability"])
         strict = rate < NOISE_RATE
-        cap = _cap(learned_model, positions[kind], kind)
-        weight = (
-            CONTRADICTION_WEIGHT
-            if strict
-            else min(cap, max(CONTRADICTION_WEIGHT, math.log2(rate / u)))
-        )
+        if kind == "household":
+            # the weight set after training, or that of any other first-name disagreement
+            levels = learned_model["comparisons"][positions[kind][0]]["comparison_levels"]
+            other = levels[-1]
+            weight = math.log2(
+                float(level["m_probability"] if strict else other["m_probability"])
+                / float(level["u_probability"] if strict else other["u_probability"])
+            )
+            level["u_probability"] = u = float(level["u_probability"])
+        else:
+            cap = _cap(learned_model, positions[kind], kind)
+            weight = (
+                CONTRADICTION_WEIGHT
+                if strict
+                else min(cap, max(CONTRADICTION_WEIGHT, math.log2(rate / u)))
+            )
         level["m_probability"] = u * 2.0**weight
         learned.append(LearnedContradiction(kind, rate, u, weight, strict, basis, total))
         if weight != 0.0:

@@ -118,7 +118,11 @@ class SplinkEngine:
                 floor=PAIR_FLOOR,
             )
         messages.extend(c.message() for c in learned)
-        strict_kinds = set(KINDS) - {c.kind for c in learned if not c.strict}
+        relaxed = {c.kind for c in learned if not c.strict}
+        if "household" in relaxed:
+            # clearly different first names are common among this data's matches
+            relaxed.add("given_name")
+        strict_kinds = set(KINDS) - relaxed
         rule = (
             contradiction_sql(plan.fields, kinds=strict_kinds, local_id=True)
             if self.strict and strict_kinds

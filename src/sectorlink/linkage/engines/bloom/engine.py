@@ -30,11 +30,12 @@ from sectorlink.linkage.engines.bloom.records import (
 )
 from sectorlink.linkage.engines.bloom.rules import (
     contradiction_rules,
-    household_adjustment,
+    household_signature,
     household_weight,
 )
 from sectorlink.linkage.engines.bloom.scoring import ANCHOR_TOKENS, train
 from sectorlink.linkage.errors import LinkageError
+from sectorlink.linkage.learned import MIN_ANCHORED, NOISE_RATE
 from sectorlink.linkage.result import PAIR_FLOOR, probability_to_weight
 from sectorlink.linkage.sqlutil import scalar, table_exists
 from sectorlink.linkage.training import TrainingReport
@@ -118,9 +119,31 @@ class BloomEngine:
             reason="" if model.iterations else "; ".join(model.messages),
             fixed=model.fixed,
         )
-        household = household_weight(model)
-        training.household_weight = household
         messages.extend(model.messages)
+        household = household_weight(model)
+        signature = household_signature(model, gamma) if household is not None else None
+        # how often one person's records show the household signature, measured on pairs
+        # sharing an identifier (as the plain engine measures its household level)
+        anchors = anchored.copy()
+        if "local_person_id" in records.tokens:
+            anchors |= records.same("local_person_id", left, right) == 1
+        common = False
+        if signature is not None and anchors.sum() >= MIN_ANCHORED:
+            rate = float((signature & anchors).sum() / anchors.sum())
+            common = rate >= NOISE_RATE
+            messages.append(
+                f"household signature: {rate:.2%} of {int(anchors.sum()):,} pairs sharing an "
+                "identifier show it"
+                + (
+                    f" (at least {NOISE_RATE:.0%}): not weighted, and clusters are not split "
+                    "on clearly different given names"
+                    if common
+                    else ""
+                )
+            )
+        if common:
+            household = None
+        training.household_weight = household
         if household is not None:
             messages.append(
                 "household level (different given names, same family name and postcode): "
@@ -130,8 +153,9 @@ class BloomEngine:
         with timer("predict"):
             weight = model.match_weight(gamma)
             weight += tf_adjustment(records, model, gamma, left, right)
-            if household is not None:
-                weight += household_adjustment(model, gamma, household)
+            if household is not None and signature is not None:
+                weight += np.where(signature, household, 0.0)
+            del signature
             del gamma, random_gamma
             keep = weight >= probability_to_weight(PAIR_FLOOR)
             kept_weight = weight[keep]
@@ -166,7 +190,7 @@ class BloomEngine:
             model=model.as_json(),
             blocking=asdict(blocking),
             version="n/a (bloom engine)",
-            rules=contradiction_rules(records.tokens, set(records.filters)),
+            rules=contradiction_rules(records.tokens, set(records.filters), given_name=not common),
             check=True,
             messages=messages,
             write_outputs=write_outputs,

@@ -51,8 +51,8 @@ def household_weight(model: FellegiSunter) -> float | None:
     return -(max(0.0, family) + max(0.0, postcode))
 
 
-def household_adjustment(model: FellegiSunter, gamma: np.ndarray, weight: float) -> np.ndarray:
-    """``weight`` for the pairs showing the household signature, 0 for the others."""
+def household_signature(model: FellegiSunter, gamma: np.ndarray) -> np.ndarray:
+    """Per pair: given names at level 'different', family name and postcode the same."""
     index = {c.name: k for k, c in enumerate(model.comparisons)}
     given, family, postcode = (index[n] for n in ("given_name", "family_name", "postcode"))
     top_family = model.comparisons[family].levels - 1
@@ -62,12 +62,15 @@ def household_adjustment(model: FellegiSunter, gamma: np.ndarray, weight: float)
         & (gamma[:, family] == top_family)
         & (gamma[:, postcode] == top_postcode)
     )
-    return np.where(signature, weight, 0.0)
+    return np.asarray(signature)
 
 
-def contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
+def contradiction_rules(
+    tokens: set[str], filters: set[str], *, given_name: bool = True
+) -> tuple[str, Any]:
     """Contradictions on keyed tokens and filters: two different NHS numbers; the same
-    birth date with clearly different given names and no shared identifier (twins)."""
+    birth date with clearly different given names and no shared identifier (twins);
+    with ``given_name``, clearly different given names and no shared identifier."""
     columns = [
         f"tok_{t}"
         for t in (
@@ -86,7 +89,9 @@ def contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
     cases: list[str] = []
     if "nhs_number" in tokens:
         cases.append("WHEN tok_nhs_number_l <> tok_nhs_number_r THEN 'nhs_number'")
-    if {"birth_date", "given_canonical", "given_soundex"} <= tokens and "given_name" in filters:
+    names = {"given_canonical", "given_soundex"} <= tokens and "given_name" in filters
+    same_nhs = explained = "false"
+    if names:
         same = [f"coalesce(tok_{t}_l = tok_{t}_r, false)" for t in IDENTIFIER_TOKENS if t in tokens]
         if "local_person_id" in filters:
             # a source's own identifier with a keystroke or two wrong still says one person
@@ -107,6 +112,7 @@ def contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
             # an abbreviation, a typo after the first letter)
             crossed.append("coalesce(tok_given_initial_l = tok_given_initial_r, false)")
         explained = " OR ".join(crossed) or "false"
+    if names and "birth_date" in tokens:
         cases.append(
             f"""WHEN tok_birth_date_l = tok_birth_date_r
                 AND tok_given_canonical_l <> tok_given_canonical_r
@@ -115,6 +121,7 @@ def contradiction_rules(tokens: set[str], filters: set[str]) -> tuple[str, Any]:
                 AND NOT ({explained})
                 AND NOT {same_nhs} THEN 'twins'"""
         )
+    if names and given_name:
         # the same test without the birth date: clearly different first names and no
         # shared identifier keep two records out of one cluster unless strong links
         # bridge them (see `linkage.clustering.BRIDGE_WEIGHT`)
