@@ -357,14 +357,23 @@ def link_encoded_region(
 def run_region_insights(
     warehouse: Path, region_dir: Path, registry: Registry, out_dir: Path
 ) -> list[InsightRun | NothingToPublish]:
-    """Load the region's geography into the warehouse, then run every registered analysis
-    as the hub, each release in its own folder under `out_dir`."""
+    """Load the region's geography into the warehouse, register the care-coordination
+    agreements and raise the alerts, then run every registered analysis as the hub, each
+    release in its own folder under `out_dir`."""
     geography = region_dir / "geography"
     con = connect(warehouse)
     try:
         load_geography(con, geography / "postcodes.csv", geography / "small_areas.geojson")
     finally:
         con.close()
+    # Care coordination: the hospital and ambulance service share with each homelessness
+    # provider under their own agreements, and the alerts are raised before the analyses
+    # (the homeless-care release reports them).
+    from sectorlink.insights.homelessness.agreements import register_care_coordination
+    from sectorlink.insights.homelessness.alerts import raise_alerts
+
+    register_care_coordination(registry, warehouse)
+    raise_alerts(warehouse, registry, actor="sectorlink demo")
     return run_all(
         warehouse=warehouse,
         registry=registry,
