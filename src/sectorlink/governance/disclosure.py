@@ -507,7 +507,11 @@ def _line_suppression(
 
 
 def feasible_intervals(
-    grid: np.ndarray[Any, Any], present: np.ndarray[Any, Any], hidden: np.ndarray[Any, Any]
+    grid: np.ndarray[Any, Any],
+    present: np.ndarray[Any, Any],
+    hidden: np.ndarray[Any, Any],
+    *,
+    only: Sequence[Cell] | None = None,
 ) -> dict[Cell, tuple[float, float]]:
     """What an attacker can work out about each hidden value: its (lowest, highest).
 
@@ -515,7 +519,7 @@ def feasible_intervals(
     and that counts are never negative; the bounds are two linear programmes per hidden
     value (HiGHS, through scipy). The constraint matrix of a table with margins is totally
     unimodular, so the bounds are whole numbers and the integer answer is the same. An
-    upper bound that nothing limits is `inf`.
+    upper bound that nothing limits is `inf`. `only` bounds just those hidden cells.
     """
     from scipy.optimize import linprog  # imported here: only the gate needs scipy
 
@@ -542,6 +546,8 @@ def feasible_intervals(
     b_eq = np.array(rows_b) if rows_b else None
     intervals: dict[Cell, tuple[float, float]] = {}
     for cell, i in column.items():
+        if only is not None and cell not in only:
+            continue
         objective = np.zeros(len(cells))
         objective[i] = 1.0
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
@@ -557,11 +563,23 @@ def _narrow(
     present: np.ndarray[Any, Any],
     hidden: np.ndarray[Any, Any],
     width: int,
+    wide: set[Cell],
 ) -> list[tuple[float, Cell]]:
-    found = feasible_intervals(grid, present, hidden)
-    return sorted(
-        (high - low, cell) for cell, (low, high) in found.items() if high - low < width - 1e-9
-    )
+    """The hidden cells narrower than `width`, narrowest first. Cells in `wide` are known
+    wide enough already (hiding more only widens), and those found wide are added to it."""
+    pending = [
+        (int(r), int(c))
+        for r, c in zip(*np.nonzero(hidden & present), strict=True)
+        if (int(r), int(c)) not in wide
+    ]
+    found = feasible_intervals(grid, present, hidden, only=pending) if pending else {}
+    narrow = []
+    for cell, (low, high) in found.items():
+        if high - low < width - 1e-9:
+            narrow.append((high - low, cell))
+        else:
+            wide.add(cell)
+    return sorted(narrow)
 
 
 def _interval_suppression(
@@ -580,7 +598,8 @@ def _interval_suppression(
     hiding the cheapest value of its own row or column that makes it wide enough (else the
     one that widens it most); hiding more only ever widens intervals, so it ends.
     """
-    narrow = _narrow(grid, present, hidden, width)
+    wide: set[Cell] = set()
+    narrow = _narrow(grid, present, hidden, width, wide)
     while narrow:
         _, (r, c) = narrow[0]
         candidates = [
@@ -599,7 +618,7 @@ def _interval_suppression(
         best, best_width = candidates[0], -1.0
         for p in candidates:
             hidden[p] = True
-            low, high = feasible_intervals(grid, present, hidden)[(r, c)]
+            low, high = feasible_intervals(grid, present, hidden, only=[(r, c)])[(r, c)]
             hidden[p] = False
             if high - low > best_width:
                 best, best_width = p, high - low
@@ -611,7 +630,7 @@ def _interval_suppression(
             "hidden so no combination of the published totals narrows a hidden cell to less "
             f"than {width}",
         )
-        narrow = _narrow(grid, present, hidden, width)
+        narrow = _narrow(grid, present, hidden, width, wide)
 
 
 def suppression_log_frame(protected: ProtectedTable) -> pd.DataFrame:
