@@ -50,7 +50,7 @@ ANALYSIS = register(
             "hospital_recording",
             "attendances_by_month",
             "frequent_attenders_by_status",
-            "alerts_by_quarter",
+            "alerts_per_week",
             "alert_response",
         ),
         person_tables=(STATUS_TABLE, PROVIDER_TABLE),

@@ -236,27 +236,27 @@ def _alerts(ctx: InsightContext) -> tuple[ProtectedTable | None, ProtectedTable 
     if not present:
         return None, None
     period = ctx.period_sql("arrival_time")
-    # Alerts per week, averaged over each quarter (a week's count is mostly under the
-    # gate's threshold), with the share the provider acknowledged.
+    # Alerts per week, averaged over each year (a week's or a quarter's count is mostly
+    # under the gate's threshold), with the share the provider acknowledged.
     weekly = ctx.sql(
-        f"""SELECT strftime(arrival_time, '%Y') || '-Q' || quarter(arrival_time) AS quarter,
+        f"""SELECT strftime(arrival_time, '%Y') AS year,
                    count(*) AS alerts,
-                   round(count(*) / (date_diff('day', min(date_trunc('quarter', arrival_time)),
-                       max(date_trunc('quarter', arrival_time) + INTERVAL 3 MONTH)) / 7.0), 2)
+                   round(count(*) / (date_diff('day', min(date_trunc('year', arrival_time)),
+                       max(date_trunc('year', arrival_time) + INTERVAL 1 YEAR)) / 7.0), 2)
                        AS alerts_per_week,
                    round(avg(CASE WHEN acknowledged_at IS NOT NULL THEN 1.0 ELSE 0.0 END), 3)
                        AS acknowledged_rate
-        FROM alert WHERE withdrawn_at IS NULL AND {period} GROUP BY quarter ORDER BY quarter"""
+        FROM alert WHERE withdrawn_at IS NULL AND {period} GROUP BY year ORDER BY year"""
     )
     if weekly.empty:
         return None, None
     by_week = ctx.publish_statistics(
-        "alerts_by_quarter",
+        "alerts_per_week",
         weekly,
-        title="Care-coordination alerts per week (by quarter of the attendance) and the "
-        "share acknowledged",
+        title="Care-coordination alerts per week (by year of the attendance) and the share "
+        "acknowledged",
         support="alerts",
-        labels=["quarter"],
+        labels=["year"],
     )
     response = ctx.sql(
         f"""SELECT kind, count(*) AS alerts,
