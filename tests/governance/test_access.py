@@ -186,3 +186,26 @@ def test_owner_reads_its_own_data_and_providers_do_not_receive(registry: Registr
         AccessDenied, match="names the organisation as provider, not as a recipient"
     ):
         authorise(registry, organisation="Hospital", purpose="analysis", datasets=["crime"])
+
+
+def test_organisations_are_recorded_and_named_by_stable_id(region: Registry) -> None:
+    """Issue 15, point 3: a rename does not change who an audit entry or grant names."""
+    from sectorlink.registry import organisation_by_name, update_organisation
+
+    with region.session() as s:
+        hub_id = organisation_by_name(s, HUB).id
+    grant = authorise(region, organisation=f"#{hub_id}", purpose="linkage",
+                      datasets=["ae_northgate"])  # fmt: skip
+    assert grant.organisation == HUB and grant.organisation_id == hub_id
+    with region.session(actor="admin@hub") as s:
+        update_organisation(s, organisation_by_name(s, HUB), {"name": "Hub Renamed"})
+    entries = read_audit_log(region, limit=1000)
+    assert entries[-2].organisation_id == hub_id and entries[-2].event == "access"
+    rename = entries[-1]
+    assert rename.event == "registry-change" and rename.organisation_id == hub_id
+    assert rename.detail["before"]["name"] == HUB and rename.actor == "admin@hub"
+    again = authorise(region, organisation=f"#{hub_id}", purpose="linkage",
+                      datasets=["ae_northgate"])  # fmt: skip
+    assert again.organisation == "Hub Renamed" and again.organisation_id == hub_id
+    with pytest.raises(AccessDenied, match="no organisation with id 99999"):
+        authorise(region, organisation="#99999", purpose="linkage", datasets=["ae_northgate"])

@@ -257,7 +257,9 @@ def set_minimum(
 
 @registry_app.command("check-access")
 def check_access(
-    organisation: Annotated[str, typer.Option(help="The requesting organisation.")],
+    organisation: Annotated[
+        str, typer.Option(help="The requesting organisation: its name, or its id as #12.")
+    ],
     purpose: Annotated[str, typer.Option(help="Why, e.g. linkage or analysis/violence-hotspots.")],
     dataset: Annotated[list[str], typer.Option(help="A data set's source name (repeat for more).")],
     action: Annotated[

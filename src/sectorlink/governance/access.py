@@ -21,7 +21,7 @@ from sectorlink.governance.events import AccessDecision
 from sectorlink.registry.agreements import agreement_state
 from sectorlink.registry.db import Registry
 from sectorlink.registry.errors import InvalidInput, NotFound
-from sectorlink.registry.lookup import dataset_by_source, organisation_by_name
+from sectorlink.registry.lookup import dataset_by_source, organisation_by_reference
 from sectorlink.registry.models import Agreement, AgreementDataset, AgreementParty, Dataset
 from sectorlink.registry.vocab import (
     normalise_action,
@@ -131,7 +131,7 @@ def _registered_purposes(session: Session, organisation_id: int, on: dt.date) ->
 
 
 def _decide(session: Session, decision: _Decision, sources: Sequence[str], on: dt.date) -> None:
-    organisation = organisation_by_name(session, decision.organisation)
+    organisation = organisation_by_reference(session, decision.organisation)
     decision.organisation = organisation.name
     decision.organisation_id = organisation.id
     registered: list[str] | None = None
@@ -186,7 +186,8 @@ def authorise(
     conditions do not forbid `action`.
 
     Args:
-        organisation: the requesting organisation's name (case and spacing ignored).
+        organisation: the requesting organisation's name (case and spacing ignored), or
+            its stable id as `#12` (what agreements and audit entries refer to).
         purpose: why, as a lower-case path such as "linkage" or "analysis/lead-risk".
         datasets: `source` names of every data set touched (as in the mapping specs).
         action: "read", "read_identifiers", "export" or "publish".

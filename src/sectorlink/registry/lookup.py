@@ -38,6 +38,18 @@ def organisation_by_name(session: Session, name: str) -> Organisation:
     return found
 
 
+def organisation_by_reference(session: Session, reference: str) -> Organisation:
+    """An organisation by its stable id written `#12` (which a rename does not change),
+    or by its name."""
+    text = reference.strip()
+    if text.startswith("#") and text[1:].isdigit():
+        found = session.get(Organisation, int(text[1:])) if int(text[1:]) < 2**31 else None
+        if found is None:
+            raise NotFound(f"no organisation with id {text[1:]}")
+        return found
+    return organisation_by_name(session, reference)
+
+
 def project_by_name(session: Session, name: str) -> Project:
     _storable(name, "project")
     found = session.scalar(select(Project).where(Project.name_key == name_key(name)))
