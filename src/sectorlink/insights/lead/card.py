@@ -18,10 +18,13 @@ MODEL_NAMES = {
 
 
 def _cell(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
+    # None is what the gate hid; NaN a figure with nothing to measure (no elevated test).
+    if value is None:
         return "[c]"
     if isinstance(value, float):
-        return f"{value:.3f}"
+        if value != value:
+            return "-"
+        return f"{value:.0f}" if value.is_integer() and abs(value) >= 2 else f"{value:.3f}"
     return str(value)
 
 
