@@ -37,3 +37,36 @@ def test_markup_in_names_and_arguments_is_printed_not_rendered(tmp_path: Path, m
     assert listed.exit_code == 0 and "Markup [/x] Org" in listed.output
     actors = runner.invoke(app, ["audit", "list", "--type", "registry-change"])
     assert "(library)" in actors.output
+
+
+def test_cli_revokes_tokens_and_deactivates_users(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 15, point 4, from the command line."""
+    from sectorlink.governance import read_audit_log
+    from sectorlink.registry.users import user_for_token
+
+    url = f"sqlite:///{tmp_path / 'reg.db'}"
+    monkeypatch.setenv("SECTORLINK_REGISTRY_URL", url)
+    added = runner.invoke(
+        app, ["registry", "add-user", "ana", "--role", "viewer", "--password-stdin"],
+        input="a long password here\n",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    token = runner.invoke(app, ["registry", "token", "ana"]).output.strip()
+    secret = "sectorlink-development-secret-do-not-use-in-production"
+    registry = open_registry(url)
+
+    def signed_in() -> bool:
+        with registry.session() as session:
+            return user_for_token(session, token, secret=secret) is not None
+
+    assert signed_in()
+    revoked = runner.invoke(app, ["registry", "revoke-tokens", "ana"])
+    assert "revoked 1 token(s) of 'ana'" in revoked.output and not signed_in()
+    token = runner.invoke(app, ["registry", "token", "ana"]).output.strip()
+    gone = runner.invoke(app, ["registry", "deactivate-user", "ana"])
+    assert "deactivated; 1 token(s) revoked" in gone.output and not signed_in()
+    back = runner.invoke(app, ["registry", "deactivate-user", "ana", "--undo"])
+    assert "reactivated" in back.output
+    changes = read_audit_log(registry, type="registry-change", limit=100)
+    assert any(c.action == "updated user" and c.actor.endswith("(cli)") for c in changes)
+    registry.close()

@@ -236,6 +236,38 @@ def token(
     print(value)
 
 
+@registry_app.command("revoke-tokens")
+def revoke_tokens_command(
+    username: Annotated[str, typer.Argument()], url: RegistryUrl = None
+) -> None:
+    """Revoke every API token of a user (it can still sign in again); audited."""
+    from sectorlink.registry.lookup import user_by_name
+    from sectorlink.registry.users import revoke_tokens
+
+    with opened(url) as registry, registry.session() as session:
+        user = user_by_name(session, username)
+        revoked = revoke_tokens(session, user)
+        session.flush()
+    say(f"revoked {revoked} token(s) of {user.username!r}")
+
+
+@registry_app.command("deactivate-user")
+def deactivate_user(
+    username: Annotated[str, typer.Argument()],
+    undo: Annotated[bool, typer.Option("--undo", help="Reactivate instead.")] = False,
+    url: RegistryUrl = None,
+) -> None:
+    """Stop a user signing in and revoke its tokens (or, with --undo, let it back); audited."""
+    from sectorlink.registry.lookup import user_by_name
+    from sectorlink.registry.users import set_active
+
+    with opened(url) as registry, registry.session() as session:
+        user = user_by_name(session, username)
+        revoked = set_active(session, user, undo)
+    state = "reactivated" if undo else f"deactivated; {revoked} token(s) revoked"
+    say(f"{user.username!r} {state}")
+
+
 @registry_app.command("set-disclosure-minimum")
 def set_minimum(
     min_count: Annotated[
