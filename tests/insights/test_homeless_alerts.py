@@ -293,3 +293,34 @@ def test_the_demo_step_registers_raises_and_digests(hub: Hub, tmp_path: Path) ->
     assert run is not None and run.raised > 0 and not run.refused
     (digest,) = (tmp_path / "alerts").glob("alerts-northshire-homelessness-partnership-*.csv")
     assert len(pd.read_csv(digest)) == run.raised
+
+
+def test_the_provider_cohort_lists_its_own_frequent_attenders(hub: Hub, tmp_path: Path) -> None:
+    from sectorlink.insights import run_analysis
+
+    agreements(hub)
+    out = tmp_path / "cohort.csv"
+    args = ["alerts", "cohort", "--warehouse", str(hub.warehouse), "--registry",
+            hub.registry_url, "--organisation", PROVIDER, "--out", str(out),
+            "--from", "2020-01-01", "--to", "2025-12-31", "--attendances", "2"]  # fmt: skip
+    before = CliRunner().invoke(cli, args)
+    assert before.exit_code == 2 and "homeless-care" in before.output
+    registry = hub.registry()
+    try:
+        run_analysis("homeless-care", warehouse=hub.warehouse, registry=registry,
+                     organisation=hub.organisation)  # fmt: skip
+    finally:
+        registry.close()
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    cohort = pd.read_csv(out, dtype={"client_id": str})
+    con = duckdb.connect(str(hub.warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT record_id FROM person_record WHERE source = 'hmis_northshire'"
+        ).fetchall()
+        ids = {r[0] for r in rows}
+    finally:
+        con.close()
+    assert len(cohort) > 0 and set(cohort["client_id"]) <= ids
+    assert (cohort["most_in_window"] >= 2).all()

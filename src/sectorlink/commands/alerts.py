@@ -19,6 +19,7 @@ from sectorlink.governance import AccessDenied
 from sectorlink.insights import InsightError
 from sectorlink.insights.homelessness.agreements import register_care_coordination
 from sectorlink.insights.homelessness.alerts import raise_alerts
+from sectorlink.insights.homelessness.cohort import provider_cohort
 from sectorlink.insights.homelessness.delivery import (
     Webhook,
     WebhookError,
@@ -183,6 +184,40 @@ def digest_command(
         except AccessDenied as error:
             fail(str(error), code=3)
     console.print(f"Digest: {escape(str(path))}")
+
+
+@alerts_app.command("cohort")
+def cohort_command(
+    warehouse: Warehouse,
+    organisation: Organisation,
+    out: Annotated[Path, typer.Option("--out", help="CSV file for the cohort list.")],
+    period_from: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD.")],
+    period_to: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD.")],
+    registry: RegistryUrl = None,
+    attendances: Annotated[int, typer.Option(help="A&E attendances that make one.")] = 4,
+    window_days: Annotated[int, typer.Option(help="Within this many days.")] = 365,
+) -> None:
+    """A provider's frequent attenders among its own clients, by its own ids (after
+    `sectorlink insights run homeless-care`); audited."""
+    start, end = _day(period_from, "--from"), _day(period_to, "--to")
+    assert start is not None and end is not None
+    with opened(registry) as reg:
+        try:
+            cohort = provider_cohort(
+                _existing(warehouse),
+                reg,
+                organisation,
+                period=(start, end),
+                attendances=attendances,
+                window_days=window_days,
+            )
+        except AccessDenied as error:
+            fail(str(error), code=3)
+        except (InsightError, ValueError) as error:
+            fail(str(error))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cohort.to_csv(out, index=False)
+    console.print(f"{len(cohort)} client(s) of {escape(organisation)}: {escape(str(out))}")
 
 
 def register(app: typer.Typer) -> None:
