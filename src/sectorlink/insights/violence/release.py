@@ -27,7 +27,7 @@ from sectorlink.insights.violence.incidents import (
     build_incidents,
 )
 from sectorlink.insights.violence.placement import place_by_description
-from sectorlink.insights.violence.police_gap import unknown_to_police
+from sectorlink.insights.violence.police_gap import leading_places, unknown_to_police
 from sectorlink.insights.violence.profiles import (
     DAYS,
     HOURS,
@@ -345,23 +345,27 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
         )
 
     # -- unknown to the police -----------------------------------------------------------------
-    gap = unknown_to_police(ctx.con, period, hotspot_areas)
+    places = leading_places(ctx.con, period, hotspot_areas, ctx.profile.min_count)
+    gap = unknown_to_police(ctx.con, period, hotspot_areas, places)
+    gap["place"] = gap["value"].map(places).where(gap["group"] == "hotspot place", "")
     gap.loc[gap["group"] == "place type", "value"] = gap.loc[
         gap["group"] == "place type", "value"
     ].map(lambda c: places.get(c, c))
     overall = gap[gap["group"] == "overall"].iloc[0]
     if overall["ae_incidents"]:
         figures["share_ae_unknown_to_police"] = round(float(overall["share"]), 3)
-    for row in gap[gap["group"] == "hotspot"].itertuples(index=False):
-        figures[f"share_ae_unknown_to_police_{row.value}"] = (
-            round(float(row.share), 3) if row.ae_incidents >= ctx.profile.min_count else None
-        )
+    # Per hotspot: at its leading named place where it has one, else in its area.
+    for group in ("hotspot", "hotspot place"):
+        for row in gap[gap["group"] == group].itertuples(index=False):
+            figures[f"share_ae_unknown_to_police_{row.value}"] = (
+                round(float(row.share), 3) if row.ae_incidents >= ctx.profile.min_count else None
+            )
     gap["row"] = gap["group"] + ": " + gap["value"].astype(str)
     published_gap = ctx.publish_statistics(
         "unknown_to_police",
         # The share and its (rounded) support only: the numerator is a count, and the
         # counts unknown to the police are published through the gate by place type.
-        gap[["row", "group", "value", "ae_incidents", "share"]],
+        gap[["row", "group", "value", "place", "ae_incidents", "share"]],
         title="A&E-seen assaults the police have no record of",
         support="ae_incidents",
         labels=["row"],

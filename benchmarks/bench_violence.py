@@ -1,0 +1,281 @@
+"""Violence hotspots against the synthetic region's truth, and what a run costs.
+
+For each size: generate the region (seed 42), register, ingest, link and load its
+geography (not timed), then run `violence-hotspots` and, as the baseline in the same
+run, `service-overlap`, each in a process of its own (wall time and peak resident memory).
+Scored against `truth/violence_hotspots.csv` and `truth/assaults.csv`:
+
+* hotspot recall (each planted hotspot's small area flagged) and false hotspot areas, for
+  the analysis' hotspot test and for Gi* alone (hot clusters);
+* peak hours found: the hotspot's published 4-hour peak window has at least 3 of its
+  hours inside the planted window;
+* incident pairwise F1: pairs of events (A&E, ambulance, police incident) put in one
+  incident, against pairs sharing an `assault_id`;
+* the share of A&E assaults unknown to the police, overall and per hotspot (the area's
+  estimate against the hotspot's `share_ae_not_reported`).
+
+Run: `.venv/bin/python benchmarks/bench_violence.py [--people 20000 200000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORK = Path("/tmp/violence-bench")
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def build(folder: Path, people: int) -> None:
+    """Generate, register, ingest, link and load the geography (as the tests' hub does)."""
+    from sectorlink.demo import ingest_region, link_region
+    from sectorlink.insights import load_geography
+    from sectorlink.registry import open_registry, register_region
+    from sectorlink.synth import generate_region
+    from sectorlink.warehouse import connect
+
+    if (folder / "ready").exists():
+        return
+    region = folder / "region"
+    generate_region(region, people=people, seed=42, force=True, progress=False)
+    registry = open_registry(f"sqlite:///{folder}/registry.db")
+    try:
+        register_region(registry, region / "manifest.json")
+        ingest_region(region, folder / "warehouse.duckdb", registry=registry)
+        link_region(folder / "warehouse.duckdb", region, registry, folder / "linkage")
+    finally:
+        registry.close()
+    con = connect(folder / "warehouse.duckdb")
+    try:
+        geography = region / "geography"
+        load_geography(con, geography / "postcodes.csv", geography / "small_areas.geojson")
+    finally:
+        con.close()
+    (folder / "ready").touch()
+
+
+def analyse(folder: Path, name: str, out: Path) -> dict[str, Any]:
+    """Run one analysis in a child process; its wall time and peak memory."""
+    code = (
+        "import json, sys, time\n"
+        "from pathlib import Path\n"
+        "from sectorlink.insights import run_analysis\n"
+        "from sectorlink.registry import HUB_NAME, open_registry\n"
+        "folder = Path(sys.argv[1])\n"
+        "registry = open_registry(f'sqlite:///{folder}/registry.db')\n"
+        "started = time.perf_counter()\n"
+        "run = run_analysis(sys.argv[2], warehouse=folder / 'warehouse.duckdb',\n"
+        "    registry=registry, organisation=HUB_NAME, out_dir=Path(sys.argv[3]))\n"
+        "seconds = time.perf_counter() - started\n"
+        "print(json.dumps({'seconds': seconds, 'key_figures': run.summary['key_figures']}))\n"
+    )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(folder), name, str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_seconds"] = wall
+    # ru_maxrss of children is the largest so far: only a new maximum is this run's own.
+    result["peak_gib"] = peak / 2**20 if peak > before else None
+    return result
+
+
+def _pairs(frame: pd.DataFrame, key: str) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for _, group in frame.groupby(key):
+        ids = sorted(group["source"] + ":" + group["event_id"])
+        out.update(itertools.combinations(ids, 2))
+    return out
+
+
+def incident_f1(folder: Path) -> dict[str, float]:
+    truth = pd.read_csv(folder / "region" / "truth" / "assaults.csv", dtype=str)
+    parts = []
+    for column, source in (
+        ("ae_record_id", "ae_source"),
+        ("police_incident_id", "police_source"),
+        ("ambulance_incident_id", "ambulance_source"),
+    ):
+        part = truth[truth[column].notna()][["assault_id", source, column]]
+        parts.append(part.set_axis(["assault_id", "source", "event_id"], axis=1))
+    events = pd.concat(parts, ignore_index=True)
+    con = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    try:
+        ours = con.execute("SELECT * FROM violence_incident_event").df()
+    finally:
+        con.close()
+    known = set(events["source"] + ":" + events["event_id"])
+    true_pairs = _pairs(events, "assault_id")
+    found = {p for p in _pairs(ours, "incident_id") if p[0] in known or p[1] in known}
+    hit = len(true_pairs & found)
+    precision = hit / len(found) if found else 0.0
+    recall = hit / len(true_pairs) if true_pairs else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if hit else 0.0
+    missing = len(known - set(ours["source"] + ":" + ours["event_id"]))
+    return {"precision": precision, "recall": recall, "f1": f1, "events_missing": missing}
+
+
+def _in_window(hour: int, start: int, end: int) -> bool:
+    return (start <= hour < end) if start < end else (hour >= start or hour < end)
+
+
+def score_hotspots(folder: Path, out: Path, figures: dict[str, Any]) -> dict[str, Any]:
+    truth = pd.read_csv(folder / "region" / "truth" / "violence_hotspots.csv", dtype=str)
+    planted = truth[truth["hotspot_id"].str.startswith("H")]
+    table = pd.read_csv(out / "hotspots.csv", dtype=str).set_index("area")
+    flagged = set(table.index[table["hotspot"] == "True"])
+    clusters = set(table.index[table["hot_cluster"] == "True"])
+    areas = set(planted["small_area"])
+    rows = []
+    for spot in planted.itertuples(index=False):
+        found = spot.small_area in flagged
+        peak = table.at[spot.small_area, "peak_hours"] if found else None
+        hours_ok = False
+        if isinstance(peak, str) and "-" in peak:
+            first = int(peak.split(":")[0])
+            inside = sum(
+                _in_window((first + k) % 24, int(spot.peak_start_hour), int(spot.peak_end_hour))
+                for k in range(4)
+            )
+            hours_ok = inside >= 3
+        estimate = figures.get(f"share_ae_unknown_to_police_{spot.small_area}")
+        rows.append(
+            {
+                "hotspot": spot.hotspot_id,
+                "area": spot.small_area,
+                "found": found,
+                "peak_found": hours_ok,
+                "peak": peak,
+                "planted": f"{spot.peak_days.replace('|', ' ')} "
+                f"{int(spot.peak_start_hour):02d}:00-{int(spot.peak_end_hour):02d}:00",
+                "share_truth": float(spot.share_ae_not_reported),
+                "share_estimate": estimate,
+            }
+        )
+    overall = float(truth.loc[truth["hotspot_id"] == "ALL", "share_ae_not_reported"].iloc[0])
+    return {
+        "per_hotspot": rows,
+        "recall": sum(r["found"] for r in rows) / len(rows),
+        "peak_recall": sum(r["peak_found"] for r in rows) / len(rows),
+        "false_areas": sorted(flagged - areas),
+        "gi_recall": len(areas & clusters) / len(areas),
+        "gi_false_areas": sorted(clusters - areas),
+        "share_truth": overall,
+        "share_estimate": figures.get("share_ae_unknown_to_police"),
+    }
+
+
+def measure(people: int) -> dict[str, Any]:
+    folder = WORK / f"region-{people}"
+    started = time.perf_counter()
+    build(folder, people)
+    prepare = time.perf_counter() - started
+    violence = analyse(folder, "violence-hotspots", folder / "out-violence")
+    baseline = analyse(folder, "service-overlap", folder / "out-overlap")
+    return {
+        "people": people,
+        "prepare_seconds": prepare,
+        "violence": violence,
+        "baseline": baseline,
+        "incidents": incident_f1(folder),
+        "hotspots": score_hotspots(folder, folder / "out-violence", violence["key_figures"]),
+    }
+
+
+def _gib(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = [
+        "Run: `.venv/bin/python benchmarks/bench_violence.py [--people 20000 200000]`. The "
+        "synthetic region (seed 42) generated, ingested, linked and its geography loaded "
+        "(not timed), then `violence-hotspots` run with its defaults (whole timeline, "
+        "2020-2025; 9,999 Monte Carlo draws; FDR 0.05) in a process of its own; "
+        "`service-overlap` on the same warehouse is the baseline. Scored against "
+        "`truth/violence_hotspots.csv` and `truth/assaults.csv`.",
+        "",
+        "| people | incidents | hotspot recall | peak hours found | false hotspot areas "
+        "| Gi* alone: recall / false areas | incident pairwise F1 (P / R) "
+        "| unknown to police: estimate / truth | seconds | x service-overlap | peak GiB |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        h, inc, v, b = r["hotspots"], r["incidents"], r["violence"], r["baseline"]
+        lines.append(
+            f"| {r['people']:,} | {v['key_figures'].get('incidents', 0):,} "
+            f"| **{h['recall']:.2f}** | **{h['peak_recall']:.2f}** "
+            f"| **{len(h['false_areas'])}** {' '.join(h['false_areas'])} "
+            f"| {h['gi_recall']:.2f} / {len(h['gi_false_areas'])} "
+            f"| **{inc['f1']:.4f}** ({inc['precision']:.4f} / {inc['recall']:.4f}) "
+            f"| {h['share_estimate']:.3f} / {h['share_truth']:.3f} "
+            f"| {v['seconds']:.1f} | {v['seconds'] / b['seconds']:.2f} | {_gib(v['peak_gib'])} |"
+        )
+    lines += [
+        "",
+        "Per hotspot (share of A&E assaults unknown to the police: the hotspot area's "
+        "estimate against the planted hotspot's):",
+        "",
+        "| people | hotspot | area | found | planted window | peak window found "
+        "| share estimate | share truth | difference |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        for s in r["hotspots"]["per_hotspot"]:
+            est = s["share_estimate"]
+            diff = "" if est is None else f"{est - s['share_truth']:+.3f}"
+            lines.append(
+                f"| {r['people']:,} | {s['hotspot']} | {s['area']} | {s['found']} "
+                f"| {s['planted']} | {s['peak'] or ''} ({'yes' if s['peak_found'] else 'no'}) "
+                f"| {'' if est is None else f'{est:.3f}'} | {s['share_truth']:.3f} | {diff} |"
+            )
+    lines += [
+        "",
+        "Targets (issue 17): hotspot recall >= 0.9 with peak hours, at most one false "
+        "hotspot area; incident pairwise F1 >= 0.95; unknown-to-police share within 0.03 of "
+        "the truth overall and per hotspot; the 1M/200k time ratio no worse than 6 (1M not "
+        "measured in this run).",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from benchmarks._report import update_section
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
+    args = parser.parse_args()
+    results = []
+    for people in args.people:
+        result = measure(people)
+        print(json.dumps(result, default=str, indent=1), flush=True)
+        results.append(result)
+    body = report(results)
+    print(body)
+    if not args.no_write:
+        update_section("violence", "Violence hotspots: accuracy and cost", body)
+
+
+if __name__ == "__main__":
+    main()

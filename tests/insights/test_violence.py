@@ -1,0 +1,322 @@
+"""violence-hotspots: incidents, ISTV quality, hotspots, the release and its bad inputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from sectorlink.governance import AccessDenied, read_audit_log
+from sectorlink.insights import InsightRun, NothingToPublish, UnknownAnalysis, run_analysis
+from sectorlink.insights.violence.events import AttributeRule, EventRuleError
+from sectorlink.insights.violence.hotspots import HotspotRules, benjamini_hochberg, gi_star
+from sectorlink.insights.violence.profiles import monthly_flags, peak_window
+
+from .conftest import Hub
+
+FAST = {"permutations": "999"}
+
+
+def _run(hub: Hub, out: Path | None, **kwargs: Any) -> InsightRun:
+    registry = hub.registry()
+    try:
+        params = {**FAST, **kwargs.pop("params", {})}
+        return run_analysis(
+            "violence-hotspots",
+            warehouse=hub.warehouse,
+            registry=registry,
+            organisation=kwargs.pop("organisation", hub.organisation),
+            out_dir=out,
+            params=params,
+            **kwargs,
+        )
+    finally:
+        registry.close()
+
+
+@dataclass
+class Released:
+    hub: Hub
+    out: Path
+    run: InsightRun
+
+
+@pytest.fixture(scope="module")
+def released(linked_region: Hub, tmp_path_factory: pytest.TempPathFactory) -> Released:
+    """One default run on a private copy of the shared region, read by several tests."""
+    folder = tmp_path_factory.mktemp("violence")
+    shutil.copy(linked_region.warehouse, folder / "warehouse.duckdb")
+    shutil.copy(linked_region.registry_path, folder / "registry.db")
+    hub = Hub(linked_region.region_dir, folder / "warehouse.duckdb", folder / "registry.db")
+    out = folder / "release"
+    return Released(hub, out, _run(hub, out))
+
+
+def _kept(hub: Hub, table: str) -> pd.DataFrame:
+    con = duckdb.connect(str(hub.warehouse), read_only=True)
+    try:
+        return con.execute(f"SELECT * FROM {table}").df()
+    finally:
+        con.close()
+
+
+def _truth_events(hub: Hub) -> pd.DataFrame:
+    truth = pd.read_csv(hub.truth("assaults.csv"), dtype=str)
+    parts = []
+    for column, source in (
+        ("ae_record_id", "ae_source"),
+        ("police_incident_id", "police_source"),
+        ("ambulance_incident_id", "ambulance_source"),
+    ):
+        part = truth[truth[column].notna()][["assault_id", source, column]]
+        parts.append(part.set_axis(["assault_id", "source", "event_id"], axis=1))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _pairs(frame: pd.DataFrame, key: str) -> set[tuple[str, str]]:
+    out: set[tuple[str, str]] = set()
+    for _, group in frame.groupby(key):
+        out.update(itertools.combinations(sorted(group["source"] + ":" + group["event_id"]), 2))
+    return out
+
+
+# -- the release -----------------------------------------------------------------------------
+
+
+def test_the_release_holds_every_table_map_and_figure(released: Released) -> None:
+    summary = json.loads((released.out / "summary.json").read_text())
+    assert summary["analysis"] == "violence-hotspots"
+    assert summary["purpose"] == "analysis/violence-hotspots"
+    assert set(summary["data_sets"]) == {"ae_northgate", "ambulance_westmoor", "police_northshire"}
+    for name in (
+        "incidents_by_area",
+        "hotspots",
+        "incidents_by_place_type",
+        "incidents_by_hour_of_week",
+        "method_by_place_type",
+        "unknown_to_police",
+        "istv_quality",
+    ):
+        assert name in summary["tables"], name
+        assert (released.out / summary["tables"][name]["csv"]).is_file()
+    # A small region's monthly counts may all be small: then withheld, and said so.
+    assert "monthly_trend" in summary["tables"] or "monthly_trend" in summary["withheld"]
+    assert set(summary["maps"]) == {"incidents_map", "hotspots_map"}
+    assert {"incidents_map", "hotspots_map", "hour_of_week"} <= set(summary["figures"])
+    assert summary["person_level_tables"] == ["violence_incident", "violence_incident_event"]
+    page = (released.out / "summary.html").read_text()
+    assert "unknown" in page and "<svg" in page
+    figures = summary["key_figures"]
+    assert figures["incidents"] > 0
+    assert 0 < figures["share_ae_unknown_to_police"] < 1
+    # Counts through the gate: every shown count a multiple of 5 under the default profile.
+    hours = pd.read_csv(released.out / "incidents_by_hour_of_week.csv", dtype=str)
+    shown = hours.drop(columns="day").to_numpy().ravel()
+    assert all(int(v) % 5 == 0 for v in shown if v != "[c]")
+
+
+def test_each_event_is_in_one_incident_and_incidents_match_the_truth(released: Released) -> None:
+    incidents = _kept(released.hub, "violence_incident")
+    events = _kept(released.hub, "violence_incident_event")
+    assert list(events.columns) == ["incident_id", "source", "event_id"]
+    assert not events.duplicated(["source", "event_id"]).any()
+    assert incidents["incident_id"].is_unique
+    assert set(events["incident_id"]) == set(incidents["incident_id"])
+    assert incidents["events"].sum() == len(events)
+    # Pairwise F1 of events grouped into incidents against the planted assaults.
+    truth = _truth_events(released.hub)
+    known = set(truth["source"] + ":" + truth["event_id"])
+    assert known <= set(events["source"] + ":" + events["event_id"])
+    true_pairs = _pairs(truth, "assault_id")
+    found = {p for p in _pairs(events, "incident_id") if p[0] in known or p[1] in known}
+    hit = len(true_pairs & found)
+    precision, recall = hit / len(found), hit / len(true_pairs)
+    assert 2 * precision * recall / (precision + recall) >= 0.95
+
+
+def test_the_share_unknown_to_police_is_close_to_the_truth(released: Released) -> None:
+    truth = pd.read_csv(released.hub.truth("violence_hotspots.csv"), dtype=str)
+    planted = float(truth.loc[truth["hotspot_id"] == "ALL", "share_ae_not_reported"].iloc[0])
+    estimate = released.run.summary["key_figures"]["share_ae_unknown_to_police"]
+    assert abs(estimate - planted) <= 0.03
+
+
+def test_planted_hotspots_are_found(released: Released) -> None:
+    truth = pd.read_csv(released.hub.truth("violence_hotspots.csv"), dtype=str)
+    planted = set(truth.loc[truth["hotspot_id"].str.startswith("H"), "small_area"])
+    table = pd.read_csv(released.out / "hotspots.csv", dtype=str)
+    flagged = set(table.loc[table["hotspot"] == "True", "area"])
+    assert len(planted & flagged) / len(planted) >= 0.75
+    assert len(flagged - planted) <= 1
+
+
+def test_a_small_area_with_few_assaults_is_hidden_on_the_table_and_the_map(
+    released: Released,
+) -> None:
+    incidents = _kept(released.hub, "violence_incident")
+    counts = incidents.dropna(subset=["area"]).groupby("area").size()
+    small = set(counts[(counts >= 1) & (counts <= 7)].index)
+    assert small, "the region should have an area with 1-7 assaults"
+    table = pd.read_csv(released.out / "incidents_by_area.csv", dtype=str).set_index("area")
+    assert all(table.at[a, "incidents"] == "[c]" for a in small)
+    features = json.loads((released.out / "incidents_map.geojson").read_text())["features"]
+    for feature in features:
+        if feature["properties"]["code"] in small:
+            assert feature["properties"]["incidents"] is None
+            assert feature["properties"]["suppressed"] is True
+    svg = (released.out / "incidents_map.svg").read_text()
+    assert "suppressed" in svg
+
+
+# -- bad input ---------------------------------------------------------------------------------
+
+
+def test_a_period_with_no_assaults_publishes_nothing(hub: Hub, tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    with pytest.raises(NothingToPublish, match="no assault"):
+        _run(hub, out, period=(dt.date(1990, 1, 1), dt.date(1990, 12, 31)))
+    assert not out.exists()
+    registry = hub.registry()
+    assert read_audit_log(registry, limit=100_000)[-1].outcome == "withheld"
+    registry.close()
+
+
+def test_an_organisation_without_agreement_is_refused_and_audited(hub: Hub, tmp_path: Path) -> None:
+    out = tmp_path / "release"
+    with pytest.raises(AccessDenied):
+        _run(hub, out, organisation="Northshire Police")
+    assert not out.exists()
+    registry = hub.registry()
+    last = read_audit_log(registry, limit=100_000)[-1]
+    assert last.outcome == "refused" and last.purpose == "analysis/violence-hotspots"
+    registry.close()
+
+
+def test_an_unknown_analysis_name_lists_the_names(hub: Hub) -> None:
+    registry = hub.registry()
+    try:
+        with pytest.raises(UnknownAnalysis, match="violence-hotspots"):
+            run_analysis(
+                "violence-hotspot",
+                warehouse=hub.warehouse,
+                registry=registry,
+                organisation=hub.organisation,
+            )
+    finally:
+        registry.close()
+
+
+def test_bad_places_and_a_site_without_istv_fields_are_reported(hub: Hub, tmp_path: Path) -> None:
+    con = duckdb.connect(str(hub.warehouse))
+    try:
+        # A second A&E site that sends no ISTV fields for its assaults.
+        moved = con.execute(
+            """UPDATE event SET site_code = 'RNG02' WHERE event_type = 'ae_assault'
+               AND event_id IN (SELECT event_id FROM event WHERE event_type = 'ae_assault'
+                                ORDER BY event_id LIMIT 40)"""
+        ).fetchone()
+        con.execute(
+            "DELETE FROM violence WHERE event_id IN "
+            "(SELECT event_id FROM event WHERE site_code = 'RNG02')"
+        )
+        # Police coordinates far outside the region, with no postcode to fall back on.
+        con.execute(
+            """UPDATE event SET latitude = 10.0, longitude = 10.0, postcode = NULL
+               WHERE event_type = 'police_incident' AND event_id IN (
+                   SELECT event_id FROM event WHERE event_type = 'police_incident'
+                   ORDER BY event_id LIMIT 60)"""
+        )
+        # A&E assault postcodes the lookup does not hold.
+        con.execute(
+            """UPDATE event SET postcode = 'ZZ1 9ZZ' WHERE event_type = 'ae_assault'
+               AND postcode IS NOT NULL AND event_id IN (
+                   SELECT event_id FROM event WHERE event_type = 'ae_assault'
+                   AND postcode IS NOT NULL ORDER BY event_id DESC LIMIT 15)"""
+        )
+    finally:
+        con.close()
+    assert moved and moved[0] == 40
+    run = _run(hub, tmp_path / "release")
+    notes = " ".join(run.notes)
+    assert "RNG02 sent no ISTV fields" in notes
+    assert "outside the region" in notes
+    assert "postcode the lookup does not hold" in notes
+    quality = run.tables["istv_quality"].table
+    site = quality.loc[quality.index.get_level_values("site") == "RNG02"]
+    shown = site["pct_method"].dropna()
+    assert len(shown) and (shown == 0).all()
+    placement = run.tables["placement"].table
+    assert "outside" in placement.index or "unplaced" in placement.index
+
+
+def test_windows_are_parameters(hub: Hub) -> None:
+    wide = _run(hub, None).summary["key_figures"]
+    narrow = _run(hub, None, params={"police_days": "0.001", "ambulance_hours": "0.01"})
+    figures = narrow.summary["key_figures"]
+    assert figures["incidents"] > wide["incidents"]
+    assert (
+        figures["incidents_seen_by_two_or_more_services"]
+        < wide["incidents_seen_by_two_or_more_services"]
+    )
+    with pytest.raises(ValueError, match="police_days must be positive"):
+        _run(hub, None, params={"police_days": "0"})
+
+
+# -- the pieces -----------------------------------------------------------------------------------
+
+
+def test_benjamini_hochberg_matches_the_textbook() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.005])
+    assert np.allclose(benjamini_hochberg(p), [0.02, 0.04, 0.04, 0.02])
+
+
+def test_peak_window_wraps_midnight() -> None:
+    hours = np.zeros(24)
+    hours[[22, 23, 0, 1]] = 10
+    hours[12] = 3
+    start, end, share = peak_window(hours, 4)
+    assert (start, end) == (22, 2)
+    assert share == pytest.approx(40 / 43)
+
+
+def test_monthly_flags_mark_a_month_above_its_past_year() -> None:
+    months = pd.date_range("2023-01-01", periods=14, freq="MS")
+    counts = pd.DataFrame({"ae": [10, 11, 9, 10, 12, 10, 11, 9, 10, 11, 10, 12, 40, 10]}, months)
+    flags = monthly_flags(counts)
+    assert list(flags.loc[flags["above"], "month"]) == [months[12]]
+
+
+def test_attribute_rules_are_read_or_refused() -> None:
+    rule = AttributeRule.parse("ChiefComplaint=Assault|Stabbing", what="ambulance_rule")
+    assert rule.values == ("Assault", "Stabbing")
+    with pytest.raises(EventRuleError, match="ATTRIBUTE=value"):
+        AttributeRule.parse("Assault", what="ambulance_rule")
+
+
+def _square(x: int, y: int) -> str:
+    ring = [[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1], [x, y]]
+    return json.dumps({"type": "Polygon", "coordinates": [ring]})
+
+
+def test_gi_star_finds_a_planted_hot_area_and_not_its_neighbours() -> None:
+    codes = [f"A{x}{y}" for x in range(7) for y in range(7)]
+    areas = pd.DataFrame(
+        {"code": codes, "geometry": [_square(x, y) for x in range(7) for y in range(7)]}
+    )
+    rng = np.random.default_rng(3)
+    counts = pd.Series(rng.poisson(10, len(codes)), index=codes)
+    counts["A33"] = 60
+    residents = pd.Series(1000, index=codes)
+    result = gi_star(areas, counts, residents, HotspotRules(permutations=999)).set_index("area")
+    assert list(result.index[result["hotspot"]]) == ["A33"]
+    assert result.at["A33", "z"] > 0
+    assert result.at["A33", "neighbours"] == 8
