@@ -75,13 +75,14 @@ def measure_by_area_quarter(con: duckdb.DuckDBPyConnection, measure: str) -> pd.
 
 def benefit_by(con: duckdb.DuckDBPyConnection, dimension: str) -> pd.DataFrame:
     """Financial benefit won per `neighbourhood` or `quarter` (a sum of money: published as
-    a statistic, hidden where the cases behind it are few): `dimension,
+    a statistic, hidden where the cases behind it are few; whole units of the currency):
+    `dimension,
     cases_with_benefit, benefit_won, median_benefit`."""
     if dimension not in ("neighbourhood", "quarter"):
         raise ValueError(f"MLP benefit is by neighbourhood or quarter, not {dimension!r}")
     return con.execute(
         f"""SELECT {dimension}, count(financial_benefit) AS cases_with_benefit,
-                   coalesce(sum(financial_benefit), 0) AS benefit_won,
-                   median(financial_benefit) AS median_benefit
+                   CAST(round(coalesce(sum(financial_benefit), 0)) AS BIGINT) AS benefit_won,
+                   CAST(round(median(financial_benefit)) AS BIGINT) AS median_benefit
         FROM {CASE_TABLE} GROUP BY ALL ORDER BY {dimension}"""
     ).df()

@@ -66,10 +66,12 @@ def cost_events(
 
 
 def cost_by_event_type(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """`event_type, events, people, unit_cost, total_cost`."""
+    """`event_type, events, people, unit_cost, total_cost` (costs in whole units of the
+    currency: a funder reads 7,637,100, not 7.64e+06)."""
     return con.execute(
         f"""SELECT event_type, count(*) AS events, count(DISTINCT person_key) AS people,
-                   any_value(cost) AS unit_cost, sum(cost) AS total_cost
+                   any_value(cost) AS unit_cost,
+                   CAST(round(sum(cost)) AS BIGINT) AS total_cost
         FROM {COST_TABLE} GROUP BY ALL ORDER BY total_cost DESC, event_type"""
     ).df()
 
@@ -103,7 +105,8 @@ def cost_by_cohort(ctx: InsightContext, cohort: str) -> pd.DataFrame:
         raise ValueError(f"no cost cohort {cohort!r}; the cohorts are services, age_band, sex")
     return ctx.sql(
         f"""SELECT {group} AS {cohort}, count(*) AS people, sum(c.events) AS events,
-                   sum(c.cost) AS total_cost, sum(c.cost) / count(*) AS cost_per_person
+                   CAST(round(sum(c.cost)) AS BIGINT) AS total_cost,
+                   CAST(round(sum(c.cost) / count(*)) AS BIGINT) AS cost_per_person
         FROM {PERSON_COST_TABLE} c {join}
         GROUP BY ALL ORDER BY 1"""
     )
@@ -132,7 +135,7 @@ def cost_concentration(
             {
                 "top": f"top {share:.0%}",
                 "people": n,
-                "cost": cost,
+                "cost": round(cost),
                 "share_of_cost": cost / total if total else None,
             }
         )

@@ -34,10 +34,11 @@ def estimated_savings(ctx: InsightContext, assumptions: list[Assumption]) -> pd.
                 "intervention": a.key,
                 "people": people,
                 "events": events,
-                "baseline_cost": cost,
-                "saving_low": cost * a.low,
-                "saving_central": cost * a.central,
-                "saving_high": cost * a.high,
+                # whole units of the currency: estimates, not accounts
+                "baseline_cost": round(cost),
+                "saving_low": round(cost * a.low),
+                "saving_central": round(cost * a.central),
+                "saving_high": round(cost * a.high),
             }
         )
     return pd.DataFrame(rows)
