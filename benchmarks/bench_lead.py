@@ -166,8 +166,8 @@ def report(rows: dict[int, dict[str, Any]]) -> str:
         "A negative gap is the list beating the ceiling: the generating probability knows "
         "only the building, while the list also knows earlier lead assessments and raised "
         "results at the address. The last two columns leave out the homes already assessed "
-        "for lead, where that evidence is strongest: on the homes a proactive inspection "
-        "would visit first the list stays below the ceiling.",
+        "for lead, where that evidence is strongest: the homes a proactive inspection would "
+        "visit first, and the fairer comparison with the ceiling.",
         "",
         "| people | lead-risk run | service-overlap run (baseline) | ratio |",
         "| ---: | ---: | ---: | ---: |",
