@@ -153,6 +153,7 @@ def _check_gate(tables: dict[str, ProtectedTable], min_count: int, stats: set[st
         assert ((visible[~pd.isna(visible)] % 5) == 0).all(), name
 
 
+@pytest.mark.slow
 def test_run_publishes_every_table_through_the_gate(hub, tmp_path: Path) -> None:
     registry = hub.registry()
     try:
