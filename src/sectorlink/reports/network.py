@@ -70,7 +70,7 @@ def network_svg(
         for i, (r, c) in enumerate(RELATION_COLOURS.items())
     )
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" role="group" '
         f'aria-label="{escape(title)}" font-family="sans-serif" font-size="10">'
         f'<text x="10" y="20" font-weight="bold" font-size="13">{escape(title)}</text>'
         f"{legend}{''.join(lines)}{''.join(dots)}</svg>"
