@@ -252,8 +252,9 @@ def test_bad_places_and_a_site_without_istv_fields_are_reported(hub: Hub, tmp_pa
     assert "postcode the lookup does not hold" in notes
     quality = run.tables["istv_quality"].table
     site = quality.loc[quality.index.get_level_values("site") == "RNG02"]
-    shown = site["pct_method"].dropna()
-    assert len(shown) and (shown == 0).all()
+    assert len(site)
+    # Months with few attendances are hidden by the gate; any shown say nothing recorded.
+    assert (site["pct_method"].dropna() == 0).all()
     placement = run.tables["placement"].table
     assert "outside" in placement.index or "unplaced" in placement.index
 
