@@ -46,6 +46,7 @@ def _truncated(con: duckdb.DuckDBPyConnection, cutoff: pd.Timestamp) -> duckdb.D
     return copy
 
 
+@pytest.mark.slow  # recomputes the features on eight truncated copies of the region
 def test_no_feature_uses_anything_dated_on_or_after_the_prediction_date(linked_region) -> None:  # type: ignore[no-untyped-def]
     registry = linked_region.registry()
     try:
