@@ -151,6 +151,9 @@ class InsightContext:
             self.withheld.append(name)
             self.note(f"{title}: not published ({refusal})")
             return None
+        if len(labels) == 1:  # the gate's index is unnamed: files keep the label's name
+            protected.table.index.name = labels[0]
+            protected.suppressed.index.name = labels[0]
         self.tables[name] = protected
         self.table_titles[name] = title
         return protected
