@@ -495,6 +495,15 @@ def _person_attributes(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
     def col(name: str, cast: str) -> str:
         return f"r.{name}" if name in columns else f"CAST(NULL AS {cast})"
 
+    def commonest(value: str, where: str = "") -> str:
+        # The value most of a person's records give; ties go to the smallest value, so
+        # the same warehouse always gives the same person table (mode() breaks ties at
+        # random).
+        return f"""(SELECT person_key, first({value} ORDER BY n DESC, {value}) AS {value}
+            FROM (SELECT person_key, {value}, count(*) AS n FROM records
+                  WHERE {value} IS NOT NULL {where} GROUP BY ALL)
+            GROUP BY person_key)"""
+
     con.execute(
         f"""CREATE TABLE person AS
         WITH records AS (
@@ -506,19 +515,21 @@ def _person_attributes(con: duckdb.DuckDBPyConnection, wanted: str) -> None:
             FROM wh.person_record r JOIN person_index p USING (source, record_id)
             WHERE r.source IN {wanted}
         ), homes AS (
-            SELECT r.person_key, mode(g.small_area) AS home_area,
-                   mode(g.neighbourhood) AS home_neighbourhood
-            FROM records r JOIN {GEO_POSTCODE} g
-              ON g.postcode_key = {postcode_key_sql("r.postcode")}
-            GROUP BY r.person_key
+            SELECT person_key, first(small_area ORDER BY n DESC, small_area) AS home_area,
+                   first(neighbourhood ORDER BY n DESC, small_area) AS home_neighbourhood
+            FROM (SELECT r.person_key, g.small_area, g.neighbourhood, count(*) AS n
+                  FROM records r JOIN {GEO_POSTCODE} g
+                    ON g.postcode_key = {postcode_key_sql("r.postcode")}
+                  GROUP BY ALL)
+            GROUP BY person_key
         )
-        SELECT r.person_key,
-               mode(r.sex) FILTER (WHERE r.sex IS NOT NULL AND r.sex <> 'unknown') AS sex,
-               mode(r.birth_year) AS birth_year, mode(r.birth_month) AS birth_month,
-               any_value(h.home_area) AS home_area,
-               any_value(h.home_neighbourhood) AS home_neighbourhood
-        FROM records r LEFT JOIN homes h USING (person_key)
-        GROUP BY r.person_key"""
+        SELECT k.person_key, s.sex, y.birth_year, m.birth_month, h.home_area,
+               h.home_neighbourhood
+        FROM (SELECT DISTINCT person_key FROM records) k
+        LEFT JOIN {commonest("sex", "AND sex <> 'unknown'")} s USING (person_key)
+        LEFT JOIN {commonest("birth_year")} y USING (person_key)
+        LEFT JOIN {commonest("birth_month")} m USING (person_key)
+        LEFT JOIN homes h USING (person_key)"""
     )
 
 
