@@ -229,7 +229,8 @@ def markdown(rows: list[Row]) -> str:
     lines += [
         "",
         "Targets (issue 19): alert recall and precision >= 0.95 at 20,000 and 200,000 "
-        "people, in the clear and in privacy-preserving mode. Rules: an open enrolment, a "
+        "people, in the clear and in privacy-preserving mode. Rules: an open enrolment "
+        "(not prevention), a "
         "contact in the last 90 days, or an exit to a homeless situation in the last 180 "
         "days (longer while the hospital recorded no fixed abode in the last 180 days). "
         f"Re-run: `{RERUN}`.",

@@ -183,7 +183,8 @@ def test_contacts_prevention_and_the_hospital_marker() -> None:
     assert status.at["A2", "status"] == "unknown"
     assert not status.at["A2", "known_to_services"]
     assert status.at["A3", "status"] == "at risk"
-    assert status.at["A3", "known_to_services"]
+    assert not status.at["A3", "known_to_services"]  # prevention alerts only when asked
+    assert status_of(con, StatusRules(prevention_known=True)).at["A3", "known_to_services"]
     assert status.at["A4", "status"] == "literally homeless"
     assert status.at["A4", "evidence"] == "hospital recorded no fixed abode"
     assert not status.at["A4", "known_to_services"]  # the hospital is not a provider

@@ -74,12 +74,18 @@ def run_command(
     nfa_days: Annotated[
         int, typer.Option(help="...or longer while the hospital wrote NFA this many days back.")
     ] = 180,
+    prevention: Annotated[
+        bool, typer.Option("--prevention", help="Alert for open prevention clients too.")
+    ] = False,
 ) -> None:
     """Raise new alerts, withdraw those whose link no longer holds; safe to rerun."""
     start = _day(since, "--since")
     try:
         rules = StatusRules(
-            contact_days=contact_days, exit_homeless_days=exit_homeless_days, nfa_days=nfa_days
+            contact_days=contact_days,
+            exit_homeless_days=exit_homeless_days,
+            nfa_days=nfa_days,
+            prevention_known=prevention,
         )
     except ValueError as error:
         fail(str(error))

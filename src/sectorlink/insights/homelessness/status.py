@@ -65,11 +65,15 @@ class StatusRules:
             safe haven) with no later enrolment keeps the person known for this many days.
         nfa_days: beyond that, the exit still counts while the hospital recorded the
             person as of no fixed abode at this attendance or one this many days before.
+        prevention_known: whether an open homelessness-prevention enrolment (a person at
+            risk, still housed) also makes the person known, and so alerts; off by default:
+            the alerts are for people experiencing homelessness.
     """
 
     contact_days: int = 90
     exit_homeless_days: int = 180
     nfa_days: int = 180
+    prevention_known: bool = False
 
     def __post_init__(self) -> None:
         for name in ("contact_days", "exit_homeless_days", "nfa_days"):
@@ -193,7 +197,9 @@ def evidence_sql(rules: StatusRules) -> str:
                     WHEN n.project_type IN {_in(PREVENTION_PROJECTS)} THEN 'at risk'
                     ELSE 'in a homelessness project' END AS status,
                'open ' || {project} || ' enrolment' AS evidence,
-               n.entry AS evidence_date, true AS known
+               n.entry AS evidence_date,
+               n.project_type NOT IN {_in(PREVENTION_PROJECTS)} OR {rules.prevention_known}
+                   AS known
         FROM hc_attendance a JOIN hc_enrolment n ON n.person_key = a.person_key
         WHERE n.entry <= a.day AND (n.exit IS NULL OR n.exit >= a.day)
     ), recent_contact AS (
