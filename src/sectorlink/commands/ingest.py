@@ -7,9 +7,13 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sectorlink.commands._common import console, fail
-from sectorlink.sources import LoadResult, RejectGroup, SourceError, ingest
-from sectorlink.warehouse import DEFAULT_WAREHOUSE
+from sectorlink.commands._common import console, err_console, fail
+from sectorlink.commands.registry import RegistryUrl, opened
+from sectorlink.governance import AccessDenied
+from sectorlink.governance.doors import NOT_AUDITED, acting_user, authorise_load, record_load
+from sectorlink.sources import LoadResult, RejectGroup, SourceError, ingest, load_spec
+from sectorlink.warehouse import DEFAULT_WAREHOUSE, connect
+from sectorlink.warehouse.provenance import record_load_authority
 
 
 def show_result(result: LoadResult, *, max_rows: int = 20) -> None:
@@ -96,6 +100,13 @@ def ingest_command(
     replace: bool = typer.Option(
         False, "--replace", help="Load a file loaded before again, replacing its rows."
     ),
+    registry: RegistryUrl = None,
+    organisation: str | None = typer.Option(
+        None,
+        "--organisation",
+        help="The organisation loading it (with a registry: it must own the data set or "
+        "receive it under a current agreement).",
+    ),
 ) -> None:
     """Validate an extract against its mapping spec and load it in one transaction.
 
@@ -106,13 +117,72 @@ def ingest_command(
     loaded (or, with --check, when every value is valid), 1 when --check finds rejects,
     field issues or unmapped codes, 2 when the spec or the file is unusable.
     """
-    try:
-        result = ingest(spec, file, warehouse=warehouse, check=check, replace=replace)
-    except SourceError as exc:
-        fail(str(exc))
+    if registry is None or check:
+        if not check:
+            err_console.print(f"[yellow]Note:[/yellow] {NOT_AUDITED}", highlight=False)
+        try:
+            result = ingest(spec, file, warehouse=warehouse, check=check, replace=replace)
+        except SourceError as exc:
+            fail(str(exc))
+    else:
+        result = _governed_ingest(spec, file, warehouse, replace, registry, organisation)
     show_result(result)
     if check and (result.rows_rejected or result.field_issues or result.unmapped):
         raise typer.Exit(1)
+
+
+def _governed_ingest(
+    spec: Path, file: Path, warehouse: Path, replace: bool, url: str, organisation: str | None
+) -> LoadResult:
+    """The load behind the access check, audited, with its authority kept in the warehouse."""
+    if not organisation:
+        fail("with a registry, say which organisation is loading: --organisation NAME")
+    try:
+        parsed = load_spec(spec)
+    except SourceError as exc:
+        fail(str(exc))
+    actor = acting_user()
+    with opened(url) as reg:
+        try:
+            grant = authorise_load(
+                reg,
+                organisation=organisation,
+                source=parsed.source,
+                files={"spec": spec, "extract": file},
+                actor=actor,
+            )
+        except AccessDenied as refusal:
+            fail(str(refusal), code=3)
+        except OSError as exc:
+            fail(f"cannot read {exc.filename}: {exc.strerror}")
+        try:
+            result = ingest(parsed, file, warehouse=warehouse, replace=replace)
+        except SourceError as exc:
+            fail(str(exc))
+        outcome = {
+            "status": result.status,
+            "file": str(file),
+            "load_id": result.load_id or result.previous_load_id,
+            "rows_read": result.rows_read,
+            "rows_rejected": result.rows_rejected,
+            "field_issues": result.field_issues,
+        }
+        seq = record_load(reg, grant, outcome=outcome, actor=actor)
+    if result.status == "loaded" and result.load_id:
+        con = connect(warehouse)
+        try:
+            record_load_authority(
+                con,
+                load_id=result.load_id,
+                organisation=grant.organisation,
+                basis=grant.basis.get(parsed.source, ""),
+                access_audit_entry=grant.audit_seq,
+                load_audit_entry=seq,
+                actor=actor,
+            )
+        finally:
+            con.close()
+    return result
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,45 @@
+"""Which organisation loaded each file into the warehouse, under which agreement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+LOAD_AUTHORITY = "load_authority"
+DDL = f"""CREATE TABLE IF NOT EXISTS {LOAD_AUTHORITY} (
+    load_id VARCHAR PRIMARY KEY,
+    organisation VARCHAR NOT NULL,
+    basis VARCHAR NOT NULL,
+    access_audit_entry BIGINT NOT NULL,
+    load_audit_entry BIGINT NOT NULL,
+    actor VARCHAR NOT NULL,
+    recorded_at TIMESTAMP NOT NULL
+)"""
+
+
+def record_load_authority(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    load_id: str,
+    organisation: str,
+    basis: str,
+    access_audit_entry: int,
+    load_audit_entry: int,
+    actor: str,
+) -> None:
+    """Record (or, for a reload, replace) who loaded `load_id` and on what basis
+    (`owner` or the agreement's reference)."""
+    con.execute(DDL)
+    con.execute(
+        f"INSERT OR REPLACE INTO {LOAD_AUTHORITY} VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            organisation,
+            basis,
+            access_audit_entry,
+            load_audit_entry,
+            actor,
+            dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        ],
+    )
