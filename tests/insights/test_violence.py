@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sectorlink.governance import AccessDenied, read_audit_log
+from sectorlink.governance import AccessDenied, Grant, read_audit_log
 from sectorlink.insights import InsightRun, NothingToPublish, UnknownAnalysis, run_analysis
-from sectorlink.insights.violence.events import AttributeRule, EventRuleError
+from sectorlink.insights.violence.events import AttributeRule, EventRuleError, collect_events
 from sectorlink.insights.violence.hotspots import HotspotRules, benjamini_hochberg, gi_star
+from sectorlink.insights.violence.incidents import IncidentRules, build_incidents
 from sectorlink.insights.violence.profiles import monthly_flags, peak_window
 
 from .conftest import Hub
@@ -215,6 +216,7 @@ def test_an_unknown_analysis_name_lists_the_names(hub: Hub) -> None:
         registry.close()
 
 
+@pytest.mark.slow
 def test_bad_places_and_a_site_without_istv_fields_are_reported(hub: Hub, tmp_path: Path) -> None:
     con = duckdb.connect(str(hub.warehouse))
     try:
@@ -259,17 +261,40 @@ def test_bad_places_and_a_site_without_istv_fields_are_reported(hub: Hub, tmp_pa
     assert "outside" in placement.index or "unplaced" in placement.index
 
 
-def test_windows_are_parameters(hub: Hub) -> None:
-    wide = _run(hub, None).summary["key_figures"]
-    narrow = _run(hub, None, params={"police_days": "0.001", "ambulance_hours": "0.01"})
-    figures = narrow.summary["key_figures"]
-    assert figures["incidents"] > wide["incidents"]
-    assert (
-        figures["incidents_seen_by_two_or_more_services"]
-        < wide["incidents_seen_by_two_or_more_services"]
+def test_windows_are_parameters(linked_region: Hub) -> None:
+    from sectorlink.governance import get_profile
+    from sectorlink.insights import build_context, get_analysis
+    from sectorlink.insights.context import sources_read
+    from sectorlink.insights.run import _attach
+
+    analysis = get_analysis("violence-hotspots")
+    probe = _attach(linked_region.warehouse)
+    sources = tuple(sources_read(probe, analysis))
+    probe.close()
+    grant = Grant(
+        organisation="hub",
+        purpose=analysis.purpose,
+        action="read",
+        datasets=sources,
+        basis={s: "test" for s in sources},
+        audit_seq=0,
+        granted_at="",
     )
+    ctx = build_context(
+        linked_region.warehouse, analysis, grant, profile=get_profile("suppress-1-7-round-5")
+    )
+    try:
+        collect_events(ctx.con)
+        wide = build_incidents(ctx.con)
+        narrow = build_incidents(ctx.con, IncidentRules(ambulance_hours=0.01, police_days=0.001))
+    finally:
+        ctx.con.close()
+    assert wide["events"] == narrow["events"]
+    assert narrow["incidents"] > wide["incidents"]
+    assert narrow["ae_and_police"] < wide["ae_and_police"]
+    assert narrow["ae_and_ambulance"] < wide["ae_and_ambulance"]
     with pytest.raises(ValueError, match="police_days must be positive"):
-        _run(hub, None, params={"police_days": "0"})
+        IncidentRules(police_days=0)
 
 
 # -- the pieces -----------------------------------------------------------------------------------
