@@ -23,7 +23,7 @@ def commands(command: object, prefix: tuple[str, ...] = ()) -> Iterator[str]:
 
 def test_every_cli_command_is_documented():
     text = (ROOT / "README.md").read_text() + "".join(
-        p.read_text() for p in sorted((ROOT / "docs").glob("*.md"))
+        p.read_text() for p in sorted((ROOT / "docs").rglob("*.md"))
     )
     names = list(commands(typer.main.get_command(app)))
     assert len(names) > 10
