@@ -132,10 +132,18 @@ def test_login_page_sets_cookie_for_pages(api: Api) -> None:
 
     form = api.client.get("/login")
     assert form.status_code == 200 and "password" in form.text
-    wrong = api.client.post("/login", data={"username": "viewer", "password": "wrong password!"})
+    token = api.client.cookies["sectorlink_csrf"]
+    assert f'value="{token}"' in form.text  # the form carries its CSRF token
+    forged = api.client.post("/login", data={"username": "viewer", "password": PASSWORD})
+    assert forged.status_code == 403  # no CSRF token: refused before the password is checked
+    wrong = api.client.post(
+        "/login", data={"username": "viewer", "password": "wrong password!", "csrf_token": token}
+    )
     assert wrong.status_code == 401
     response = api.client.post(
-        "/login", data={"username": "viewer", "password": PASSWORD}, follow_redirects=False
+        "/login",
+        data={"username": "viewer", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
     )
     assert response.status_code == 303 and "httponly" in response.headers["set-cookie"].lower()
     assert api.client.get("/directory").status_code == 200  # the client keeps the cookie
