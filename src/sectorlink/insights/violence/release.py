@@ -91,7 +91,7 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
     kinds = collect_events(ctx.con, EventRules.from_params(params))
     if not sum(kinds.values()):
         raise NothingToPublish("no assault is recorded by A&E, the ambulance service or police")
-    linked = build_incidents(ctx.con, incident_rules)
+    build_incidents(ctx.con, incident_rules)
     by_description = (
         place_by_description(ctx.con) if bool(params.get("place_by_description", True)) else 0
     )
@@ -106,7 +106,7 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
         raise NothingToPublish(
             f"no assault is recorded between {ctx.period_start} and {ctx.period_end}"
         )
-    figures: dict[str, Any] = {"incidents": total}
+    figures: dict[str, Any] = {"incidents": _rounded(ctx, total)}
     body = Markup("")
 
     # -- placement -----------------------------------------------------------------------------
@@ -274,17 +274,28 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
             WHERE area IN ({", ".join("'" + a + "'" for a in hotspot_areas)})
             GROUP BY ALL"""
         )
-        long = []
-        for area in hotspot_areas:
-            sub = hour_of_week_grid(profile[profile["area"] == area]).reset_index()
-            sub.insert(0, "area", area)
-            long.append(sub)
-        ctx.publish(
-            "hotspot_hour_of_week",
-            pd.concat(long, ignore_index=True),
-            title="Incidents by day and hour in each hotspot area",
-            labels=["area", "day"],
-        )
+        # Per hotspot, hour of day and day of week as two tables: a day x hour grid per
+        # hotspot is mostly cells of 1-7, and its secondary suppression costs seconds
+        # per hotspot for little that can be shown.
+        profile["day"] = [DAYS[int(d)] for d in profile["weekday"]]
+        profile["hour_start"] = [HOURS[int(h)] for h in profile["hour"]]
+        for name, column, order, title in (
+            ("hotspot_hours", "hour_start", HOURS, "hour of day (starting)"),
+            ("hotspot_days", "day", DAYS, "day of week"),
+        ):
+            grid = (
+                profile.pivot_table(index="area", columns=column, values="incidents", aggfunc="sum")
+                .reindex(index=hotspot_areas, columns=list(order))
+                .fillna(0)
+                .astype("int64")
+            )
+            grid.columns.name = None
+            ctx.publish(
+                name,
+                grid.rename_axis("area").reset_index(),
+                title=f"Incidents in each hotspot area by {title}",
+                labels=["area"],
+            )
 
     # -- how and what kind of place ------------------------------------------------------------
     places = _labels("istv_location_type")
@@ -380,11 +391,14 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
         WHERE incident_time < DATE '{end}' GROUP BY ALL"""
     )
     trend = _trend(ctx, monthly)
-    figures["months_above_upper_bound"] = trend
+    figures["months_above_upper_bound"] = len(trend)
+    if trend:
+        ctx.note("Months above the last 12 months' upper bound: " + ", ".join(trend) + ".")
 
-    figures["events"] = int(linked["events"])
-    figures["incidents_seen_by_two_or_more_services"] = int(
-        ctx.sql("SELECT count(*) AS n FROM v_period WHERE events > 1")["n"].iloc[0]
+    # Counts among the key figures are rounded as the profile rounds published counts.
+    figures["incidents"] = _rounded(ctx, total)
+    figures["incidents_seen_by_two_or_more_services"] = _rounded(
+        ctx, int(ctx.sql("SELECT count(*) AS n FROM v_period WHERE events > 1")["n"].iloc[0])
     )
 
     body = _page(
@@ -403,6 +417,11 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
     return AnalysisOutput(body=body, key_figures=figures)
 
 
+def _rounded(ctx: InsightContext, count: int) -> int:
+    step = ctx.profile.round_to or 1
+    return int(round(count / step) * step)
+
+
 def _hotspot_profiles(ctx: InsightContext, hotspot_areas: list[str], length: int) -> pd.DataFrame:
     """Peak hours and days of each hotspot area (from its own incidents)."""
     rows = []
@@ -412,11 +431,15 @@ def _hotspot_profiles(ctx: InsightContext, hotspot_areas: list[str], length: int
             [area],
         )
         by_hour = np.zeros(24)
+        for hour, n in zip(counts["hour"], counts["n"], strict=True):
+            by_hour[int(hour)] += n
+        start, stop, share = peak_window(by_hour, length)
+        # Peak days are the days the window starts on: an assault at 01:00 inside a
+        # 22:00-02:00 window belongs to the night before.
         by_day = np.zeros(7)
         for weekday, hour, n in counts.itertuples(index=False):
-            by_hour[int(hour)] += n
-            by_day[int(weekday)] += n
-        start, stop, share = peak_window(by_hour, length)
+            night_before = stop < start and int(hour) < stop
+            by_day[(int(weekday) - night_before) % 7] += n
         rows.append(
             {
                 "area": area,
