@@ -473,6 +473,17 @@ def run_demo(
             con.close()
     sections.append(linkage_section(result.linkage, result.evaluation, report_dir=out_dir))
     sections.extend(insight_section(run) for run in result.insights)
+    if any(
+        isinstance(r, InsightRun) and r.analysis.name == "vulnerability" for r in result.insights
+    ):
+        from sectorlink.insights.vulnerability.demo import cohort_preview_html
+
+        sections.append(
+            ReportSection(
+                title="Vulnerability: a partner's cohort list",
+                body=cohort_preview_html(result.warehouse, registry),
+            )
+        )
     sections.append(governance_section(registry))
     render_report(
         sections,

@@ -333,3 +333,22 @@ def test_the_caseworker_inbox_lists_and_acknowledges_own_alerts(site: Site, hub)
     assert other.status_code == 200 and ids[0] not in other.text
     forged = client.post(f"/inbox/{ids[1 % len(ids)]}/acknowledge", data={"csrf_token": "no"})
     assert forged.status_code == 403
+
+
+def test_the_combined_view_shows_a_partner_only_its_own_ids(site: Site, hub) -> None:
+    from sectorlink.insights import run_analysis as run
+
+    run("vulnerability", warehouse=hub.warehouse, registry=site.registry,  # type: ignore[arg-type]
+        organisation=hub.organisation)  # fmt: skip
+    client = site.client("partner")
+    page = client.get("/vulnerable?purpose=direct-care&top=200")
+    assert page.status_code == 200, page.text
+    links = re.findall(r'href="(/vulnerable/person\?[^"]+)"', page.text)
+    assert links, "the hospital holds nobody in the top 200"
+    assert all("source=ae_northgate" in link for link in links)  # its own records only
+    person = client.get(links[0].replace("&amp;", "&"))
+    assert person.status_code == 200 and "Flags, newest first" in person.text
+    assert client.get("/vulnerable?purpose=marketing").status_code == 422
+    assert site.client("viewer").get("/vulnerable").status_code == 403
+    other = client.get("/vulnerable/person?source=gp_riverside&record_id=1&purpose=direct-care")
+    assert other.status_code in (403, 404)

@@ -26,6 +26,7 @@ from sectorlink.web.routes import (
     extract_pages,
     governance,
     hub_pages,
+    vulnerability_pages,
 )
 from sectorlink.web.routes import alerts as alert_routes
 from sectorlink.web.routes import lead as lead_routes
@@ -110,6 +111,7 @@ def create_app(
     app.include_router(agreement_pages.router)
     app.include_router(directory_pages.router)
     app.include_router(alert_pages.router)
+    app.include_router(vulnerability_pages.router)
     for module in (auth, directory, agreements, explore, governance):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(vulnerability_routes.router, responses=ERROR_RESPONSES)
