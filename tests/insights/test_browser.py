@@ -41,7 +41,7 @@ PAGES = {
     "viewer": ["/", "/network", "/insights", "/model", "/model/code-sets/istv_assault_method",
                "/model/tables/violence", "/agreements/page"]
     + [f"/insights/{a.name}" for a in list_analyses()],
-    "partner": ["/extracts/new"],
+    "partner": ["/extracts/new", "/vulnerable"],
     "caseworker": ["/inbox"],
     "analyst": ["/linkage"],
     "admin": ["/audit/page", "/agreements/new/page"],
