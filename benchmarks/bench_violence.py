@@ -249,12 +249,17 @@ def report(results: list[dict[str, Any]]) -> str:
                 f"| {s['planted']} | {s['peak'] or ''} ({'yes' if s['peak_found'] else 'no'}) "
                 f"| {'' if est is None else f'{est:.3f}'} | {s['share_truth']:.3f} | {diff} |"
             )
+    seconds = {r["people"]: r["violence"]["seconds"] for r in results}
+    if 200_000 in seconds and 1_000_000 in seconds:
+        ratio = f"{seconds[1_000_000] / seconds[200_000]:.2f}"
+        measured = f"measured: **{ratio}**"
+    else:
+        measured = "1M not measured in this run"
     lines += [
         "",
         "Targets (issue 17): hotspot recall >= 0.9 with peak hours, at most one false "
         "hotspot area; incident pairwise F1 >= 0.95; unknown-to-police share within 0.03 of "
-        "the truth overall and per hotspot; the 1M/200k time ratio no worse than 6 (1M not "
-        "measured in this run).",
+        f"the truth overall and per hotspot; the 1M/200k time ratio no worse than 6 ({measured}).",
     ]
     return "\n".join(lines)
 
