@@ -469,20 +469,17 @@ def _trend(ctx: InsightContext, monthly: pd.DataFrame) -> list[str]:
     # Long form (one count per month and series, no totals): the gate's secondary
     # suppression then has one column to protect, not a month x source grid.
     above = flags[flags["above"]]
-    table = pd.DataFrame(
-        {
-            "month": flags["month"].dt.strftime("%Y-%m"),
-            "series": flags["series"],
-            "above_upper_bound": np.where(flags["above"], "yes", ""),
-            "count": flags["count"].astype("int64"),
-        }
-    )
+    # One label column (the gate keeps a single row label's name, not a multi-level one):
+    # `2024-03 police`, with ` (above upper bound)` on a flagged month.
+    label = flags["month"].dt.strftime("%Y-%m") + " " + flags["series"]
+    label = label + np.where(flags["above"], " (above upper bound)", "")
+    table = pd.DataFrame({"month_series": label, "count": flags["count"].astype("int64")})
     ctx.publish(
         "monthly_trend",
         table,
-        title="Events per month by source, and incidents; 'yes' where the month is above "
-        "the last 12 months' upper bound (mean + 2 sd)",
-        labels=["month", "series", "above_upper_bound"],
+        title="Events per month by source, and incidents; '(above upper bound)' where the "
+        "month is above the last 12 months' mean + 2 sd",
+        labels=["month_series"],
         totals=False,
     )
     return [f"{m:%Y-%m} {s}" for m, s in zip(above["month"], above["series"], strict=True)]
