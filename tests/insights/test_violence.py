@@ -111,6 +111,9 @@ def test_the_release_holds_every_table_map_and_figure(released: Released) -> Non
         assert (released.out / summary["tables"][name]["csv"]).is_file()
     # A small region's monthly counts may all be small: then withheld, and said so.
     assert "monthly_trend" in summary["tables"] or "monthly_trend" in summary["withheld"]
+    for name in summary["tables"]:
+        columns = pd.read_csv(released.out / f"{name}.csv", nrows=0).columns
+        assert not any(str(c).startswith("level_") for c in columns), name
     assert set(summary["maps"]) == {"incidents_map", "hotspots_map"}
     assert {"incidents_map", "hotspots_map", "hour_of_week"} <= set(summary["figures"])
     assert summary["person_level_tables"] == ["violence_incident", "violence_incident_event"]
