@@ -349,3 +349,36 @@ def test_gi_star_finds_a_planted_hot_area_and_not_its_neighbours() -> None:
     assert list(result.index[result["hotspot"]]) == ["A33"]
     assert result.at["A33", "z"] > 0
     assert result.at["A33", "neighbours"] == 8
+
+
+def test_istv_quality_flags_a_month_below_the_sites_recent_level() -> None:
+    from sectorlink.insights.violence.quality import istv_quality
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(
+            """CREATE TABLE v_event AS
+            SELECT 'ae' AS source, 'E' || i AS event_id, 'ae' AS kind, 'RNG01' AS site_code,
+                   TIMESTAMP '2024-01-05' + INTERVAL (i // 10) MONTH AS arrival
+            FROM range(80) t(i)"""
+        )
+        # Every field recorded for seven months; the eighth month loses method and place.
+        con.execute(
+            """CREATE TABLE violence AS
+            SELECT source, event_id, arrival AS assault_datetime, arrival AS arrival_datetime,
+                   CASE WHEN arrival >= TIMESTAMP '2024-08-01' THEN NULL ELSE '01' END
+                       AS assault_method,
+                   CASE WHEN event_id = 'E3' THEN 'other text' END AS assault_method_other,
+                   CASE WHEN arrival >= TIMESTAMP '2024-08-01' THEN '98' ELSE '02' END
+                       AS assault_location_type,
+                   'Mill Lane' AS assault_location_description
+            FROM v_event"""
+        )
+        quality = istv_quality(con, (dt.date(2024, 1, 1), dt.date(2024, 12, 31)))
+    finally:
+        con.close()
+    assert len(quality) == 8
+    assert list(quality["below_recent_level"]) == [False] * 7 + [True]
+    last = quality.iloc[-1]
+    assert last["pct_method"] == 0 and last["pct_location_type"] == 0
+    assert last["mean_completeness"] == pytest.approx(0.6)
