@@ -367,13 +367,12 @@ def run_region_insights(
     finally:
         con.close()
     # Care coordination: the hospital and ambulance service share with each homelessness
-    # provider under their own agreements, and the alerts are raised before the analyses
-    # (the homeless-care release reports them).
-    from sectorlink.insights.homelessness.agreements import register_care_coordination
-    from sectorlink.insights.homelessness.alerts import raise_alerts
+    # provider under their own agreements; the alerts are raised (and each provider's
+    # digest for today written) before the analyses, since the homeless-care release
+    # reports them. Nothing is raised when the hub holds no attendances.
+    from sectorlink.insights.homelessness.demo import raise_region_alerts
 
-    register_care_coordination(registry, warehouse)
-    raise_alerts(warehouse, registry, actor="sectorlink demo")
+    raise_region_alerts(warehouse, registry, out_dir.parent / "alerts")
     return run_all(
         warehouse=warehouse,
         registry=registry,

@@ -343,7 +343,9 @@ def run_all(
     profile: str | DisclosureProfile = "suppress-1-7-round-5",
     actor: str | None = None,
 ) -> list[InsightRun | NothingToPublish]:
-    """Every registered analysis, each into `out_dir/NAME` (what the demo runs)."""
+    """Every registered analysis, each into `out_dir/NAME` (what the demo runs). One that
+    has nothing to publish, or cannot run on this warehouse, is listed with the reason
+    and the others still run."""
     from sectorlink.insights.registry import list_analyses
 
     results: list[InsightRun | NothingToPublish] = []
@@ -362,4 +364,6 @@ def run_all(
             )
         except NothingToPublish as nothing:
             results.append(nothing)
+        except InsightError as error:  # e.g. the hub holds none of what it reads
+            results.append(NothingToPublish(f"{analysis.title}: not run: {error}"))
     return results

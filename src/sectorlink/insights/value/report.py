@@ -110,7 +110,9 @@ def _publish_costs(ctx: InsightContext, costs: UnitCosts) -> tuple[Markup, dict[
     body += table_html(top, caption=ctx.table_titles["cost_concentration"])
     for label, key in (("top 1%", "cost_share_top_1pct"), ("top 5%", "cost_share_top_5pct")):
         if label in top.table.index and not top.suppressed.at[label, "share_of_cost"]:
-            figures[key] = round(float(top.table.at[label, "share_of_cost"]), 3)
+            share = top.table.at[label, "share_of_cost"]
+            if share is not None and share == share:  # no cost at all: no share to give
+                figures[key] = round(float(share), 3)
     return body, figures
 
 
