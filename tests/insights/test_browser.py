@@ -141,7 +141,7 @@ def test_the_web_app_in_a_browser(server: str, hub, tmp_path: Path) -> None:
                     response = page.goto(server + url)
                     assert response is not None and response.ok, (name, url)
                     shot = f"{name}{url.replace('/', '_')}.png".replace("__", "_")
-                    page.screenshot(path=str(shots / shot), full_page=True)
+                    page.screenshot(path=str(shots / shot))  # the first screenful
                     page.evaluate(axe + "\n;undefined")
                     violations = page.evaluate(
                         "axe.run(document, {resultTypes: ['violations']}).then(r => "
@@ -192,7 +192,7 @@ def test_the_web_app_in_a_browser(server: str, hub, tmp_path: Path) -> None:
             page.get_by_role("button", name="Check again").click()
             page.get_by_role("button", name="Load it").click()
             assert "loaded as data set" in page.content()
-            page.screenshot(path=str(shots / "partner_extracts_loaded.png"), full_page=True)
+            page.screenshot(path=str(shots / "partner_extracts_loaded.png"))
             context.close()
 
             # A caseworker acknowledges an alert.
