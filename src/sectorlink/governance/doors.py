@@ -10,7 +10,6 @@ nothing is being audited.
 from __future__ import annotations
 
 import getpass
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 from sectorlink.governance.access import Grant, authorise
 from sectorlink.governance.audit import append_audit_entry
 from sectorlink.registry.db import Registry
+from sectorlink.sources.loader import file_sha256
 
 NOT_AUDITED = (
     "no registry is configured: this run is not checked against an agreement and not "
@@ -31,14 +31,6 @@ def acting_user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown user"
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def authorise_load(
@@ -69,7 +61,7 @@ def authorise_load(
         detail={
             "door": "load",
             "files": {
-                role: {"path": str(p), "sha256": file_digest(p)} for role, p in files.items()
+                role: {"path": str(p), "sha256": file_sha256(p)} for role, p in files.items()
             },
         },
     )
