@@ -276,7 +276,7 @@ def main() -> None:
             rows.append(febrl4_partner_route(workdir))
             print(asdict(rows[-1]), flush=True)
         for people in args.people:
-            warehouse, truth = build_region(people, workdir)
+            warehouse, truth = build_region(people, "default", workdir)
             rows += bench(
                 f"region {people:,} people",
                 warehouse,
