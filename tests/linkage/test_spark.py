@@ -64,8 +64,8 @@ def test_duckdb_and_spark_agree(small_region: Path, tmp_path: Path) -> None:
     on_duckdb, on_spark = tmp_path / "duckdb.duckdb", tmp_path / "spark.duckdb"
     shutil.copy(small_region, on_duckdb)
     shutil.copy(small_region, on_spark)
-    duck = link(on_duckdb, engine="duckdb")
-    spark = link(on_spark, engine="spark")
+    duck = link(on_duckdb, engine="duckdb", allow_default_model=True)
+    spark = link(on_spark, engine="spark", allow_default_model=True)
     assert duck.records == spark.records < MIN_RECORDS_FOR_EM
     assert spark.engine == "spark"
     assert duck.persons < duck.records  # something was linked
