@@ -6,6 +6,7 @@ registry, analyses) add their steps here, so the demo always shows the whole flo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import secrets
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from sectorlink.governance import append_audit_entry, authorise
 from sectorlink.insights import (
+    InsightError,
     InsightRun,
     NothingToPublish,
     insight_section,
@@ -477,12 +479,14 @@ def run_demo(
     ):
         from sectorlink.insights.vulnerability.demo import cohort_preview_html
 
-        sections.append(
-            ReportSection(
-                title="Vulnerability: a partner's cohort list",
-                body=cohort_preview_html(result.warehouse, registry),
+        # A region too small to train the model has no scores and so no list.
+        with contextlib.suppress(InsightError):
+            sections.append(
+                ReportSection(
+                    title="Vulnerability: a partner's cohort list",
+                    body=cohort_preview_html(result.warehouse, registry),
+                )
             )
-        )
     sections.append(governance_section(registry))
     render_report(
         sections,

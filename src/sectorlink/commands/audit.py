@@ -62,6 +62,7 @@ def list_(
                 f"{e.action} {e.purpose} [{', '.join(e.datasets)}] {e.reason}",
                 highlight=False,
                 markup=False,
+                soft_wrap=True,  # one entry a line, however narrow the terminal
             )
 
 

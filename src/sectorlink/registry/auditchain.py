@@ -17,12 +17,14 @@ is the public face.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import re
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -237,16 +239,20 @@ def write_witness(engine: Engine, head: tuple[int, str]) -> None:
     """Record `head` as the chain's newest entry, unless a newer one is recorded already
     (two writers may commit out of order); written whole or not at all."""
     path = witness_path(engine)
-    try:
-        current = read_witness(engine)
-    except RuntimeError:
-        current = None
-    if current is not None and current[0] >= head[0]:
-        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + f".{os.getpid()}.tmp")
-    partial.write_text(f"{head[0]}:{head[1]}\n")
-    os.replace(partial, path)
+    # Writers in other processes and threads: one at a time reads, compares and replaces,
+    # so an older head never overwrites a newer one and no two share a partial file.
+    with open(path.with_name(path.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = read_witness(engine)
+        except RuntimeError:
+            current = None
+        if current is not None and current[0] >= head[0]:
+            return
+        partial = path.with_name(path.name + f".{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_text(f"{head[0]}:{head[1]}\n")
+        os.replace(partial, path)
 
 
 def forget_witness(engine: Engine) -> None:
