@@ -5,6 +5,7 @@ warehouse keeps who loaded it under which agreement."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import duckdb
@@ -75,3 +76,35 @@ def test_without_a_registry_the_load_says_it_is_not_audited(hub, tmp_path: Path)
     )
     assert result.exit_code == 0, result.output
     assert "not audited" in result.output
+
+
+def _without_libraries(html: str) -> str:
+    """The report less the chart library scripts it embeds (whose code holds words
+    such as 'marshall'); the charts' own data stay."""
+    return re.sub(
+        r"<script[^>]*>(.*?)</script>",
+        lambda m: "" if len(m.group(1)) > 50_000 else m.group(0),
+        html,
+        flags=re.DOTALL,
+    )
+
+
+def test_the_linkage_report_shows_identifiers_only_when_asked(hub, tmp_path: Path) -> None:
+    from sectorlink.linkage import link
+
+    con = duckdb.connect(str(hub.warehouse), read_only=True)
+    names = {
+        str(r[0]).lower()
+        for r in con.execute(
+            "SELECT DISTINCT family_name FROM person_record WHERE length(family_name) >= 7"
+        ).fetchall()
+    }
+    con.close()
+    truth = hub.truth("person_records.csv")
+    plain = link(hub.warehouse, out_dir=tmp_path / "plain", truth=truth)
+    report = _without_libraries(plain.outputs["report"].read_text()).lower()
+    assert "shown only with link --identifier-examples" in report
+    assert not [n for n in names if n in report]
+    shown = link(hub.warehouse, out_dir=tmp_path / "shown", truth=truth, identifier_examples=True)
+    text = _without_libraries(shown.outputs["report"].read_text()).lower()
+    assert [n for n in names if n in text], "no example pair in the report"

@@ -78,6 +78,12 @@ def register(app: typer.Typer) -> None:
             help="When the model cannot be trained (too few records, EM failed), link with "
             "the documented default m and u probabilities instead of stopping with an error.",
         ),
+        identifier_examples: bool = typer.Option(
+            False,
+            "--identifier-examples",
+            help="Let the HTML report show example pairs with clear names, birth dates and "
+            "postcodes (only for readers allowed to read identifiers).",
+        ),
     ) -> None:
         """Link all person records (within and across partners) and publish the person index."""
         if engine not in ENGINES:
@@ -96,6 +102,7 @@ def register(app: typer.Typer) -> None:
                     threshold=threshold,
                     strict_contradictions=not lenient,
                     allow_default_model=allow_default_model,
+                    identifier_examples=identifier_examples,
                 )
         except (LinkageError, ValueError) as exc:
             fail(str(exc))

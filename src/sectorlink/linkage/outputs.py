@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,12 @@ def export_person_index(con: duckdb.DuckDBPyConnection, out_dir: Path | str) -> 
     return paths
 
 
+# Whether the report may show example pairs with clear identifiers (names, birth dates,
+# postcodes): only when the caller says its reader may read identifiers. `link` sets it
+# for the outputs it writes; by default the report holds counts and weights only.
+IDENTIFIER_EXAMPLES: ContextVar[bool] = ContextVar("identifier_examples", default=False)
+
+
 def write_outputs(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -60,13 +67,18 @@ def write_outputs(
     paths["model"] = out_dir / "model.json"
     paths["model"].write_text(json.dumps(model, indent=2, default=str))
     evaluation = evaluate(con, truth) if truth is not None else None
+    show = IDENTIFIER_EXAMPLES.get()
+    if evaluation is not None and not show:
+        for error in evaluation.errors:
+            error.examples = []
     verbose = copy.deepcopy(model)
     verbose["retain_matching_columns"] = True
     verbose["retain_intermediate_calculation_columns"] = True
     examples: tuple[Linker, list[dict[str, Any]]] | None = None
     try:
-        verbose_linker = Linker(frame, verbose, log_level=logging.ERROR)
-        examples = (verbose_linker, waterfall_examples(con, verbose_linker, std_table))
+        if show:
+            verbose_linker = Linker(frame, verbose, log_level=logging.ERROR)
+            examples = (verbose_linker, waterfall_examples(con, verbose_linker, std_table))
     except Exception as exc:  # examples are illustrations; never fail the run for them
         logger.warning("waterfall examples not drawn: %s", exc)
     html = render_report(

@@ -22,6 +22,7 @@ from sectorlink.linkage.engine import PAIRS, LinkageEngine
 from sectorlink.linkage.engines import WAREHOUSE_MEMORY, make_engine
 from sectorlink.linkage.engines.splink import linkage_input_sql
 from sectorlink.linkage.errors import LinkageError
+from sectorlink.linkage.outputs import IDENTIFIER_EXAMPLES
 from sectorlink.linkage.result import (
     DEFAULT_THRESHOLD,
     LinkResult,
@@ -48,6 +49,7 @@ def link(
     spark: Any = None,
     truth: Path | str | None = None,
     allow_default_model: bool = False,
+    identifier_examples: bool = False,
 ) -> LinkResult:
     """Link every person record in the warehouse and publish a new person index.
 
@@ -67,6 +69,9 @@ def link(
         allow_default_model: link with the documented default m and u probabilities
             when the model cannot be trained (too few records, EM failed); without it
             such a run raises :class:`LinkageError` and publishes nothing.
+        identifier_examples: let the HTML report show example pairs with their clear
+            names, birth dates and postcodes (its readers must be allowed to read
+            identifiers); by default it holds counts and weights only.
 
     Example:
         >>> result = link("hub.duckdb", out_dir="linkage-output")  # doctest: +SKIP
@@ -91,6 +96,7 @@ def link(
             out_dir=out_dir,
             truth=truth,
             allow_default_model=allow_default_model,
+            identifier_examples=identifier_examples,
         )
     finally:
         eng.close()
@@ -119,6 +125,7 @@ def _run(
     out_dir: Path | str | None,
     truth: Path | str | None,
     allow_default_model: bool,
+    identifier_examples: bool = False,
 ) -> LinkResult:
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
@@ -171,5 +178,9 @@ def _run(
         publish(con)
     if out_dir is not None and scored.write_outputs is not None:
         with timer("outputs"):
-            result.outputs = scored.write_outputs(con, Path(out_dir), result, truth)
+            token = IDENTIFIER_EXAMPLES.set(identifier_examples)
+            try:
+                result.outputs = scored.write_outputs(con, Path(out_dir), result, truth)
+            finally:
+                IDENTIFIER_EXAMPLES.reset(token)
     return result
