@@ -65,10 +65,11 @@ def test_outputs_are_written(linked_region) -> None:
         "Link rates per source",
         "Match weights",
         "Records per person",
-        "Waterfall",
         "Unlinkable",
     ):
         assert section in html
+    # Example pairs show clear identifiers: only with identifier_examples=True.
+    assert "Waterfall" not in html
     assert "cdn.jsdelivr" not in html.split("<body>")[1]  # charts work offline
     model = result.outputs["model"].read_text()
     assert '"comparisons"' in model and '"m_probability"' in model
