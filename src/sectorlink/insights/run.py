@@ -10,7 +10,6 @@ that replaces the output folder only when everything is written, and audits what
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from sectorlink.governance import (
     authorise,
     get_profile,
 )
+from sectorlink.governance.doors import acting_user
 from sectorlink.insights.context import (
     AnalysisOutput,
     InsightContext,
@@ -126,29 +126,23 @@ def run_analysis(
     analysis = get_analysis(name)
     rules = get_profile(profile)
     values = analysis.parse_parameters(dict(params or {}))
-    actor = actor or _os_user()
-    probe = _attach(warehouse)
-    try:
-        sources = sources_read(probe, analysis)
-    finally:
-        probe.close()
-    if not sources:
-        kinds = ", ".join(analysis.event_types or analysis.tables)
-        raise InsightError(f"{name}: the warehouse holds none of what it reads ({kinds})")
-    grant = authorise(
-        registry,
+    actor = actor or acting_user()
+    ctx = authorised_context(
+        analysis,
+        warehouse=warehouse,
+        registry=registry,
         organisation=organisation,
-        purpose=analysis.purpose,
-        datasets=sources,
-        action="read",
         actor=actor,
+        profile=rules,
+        period=period,
+        params=values,
         detail={
             "analysis": name,
             "period": [str(p) if p else None for p in period],
             "profile": rules.name,
         },
     )
-    ctx = build_context(warehouse, analysis, grant, profile=rules, period=period, params=values)
+    grant = ctx.grant
     ctx.registry = registry
     try:
         try:
@@ -182,11 +176,49 @@ def run_analysis(
         ctx.con.close()
 
 
-def _os_user() -> str:
+class NothingToRead(InsightError):
+    """The warehouse holds none of what the analysis reads."""
+
+
+def authorised_context(
+    analysis: Analysis,
+    *,
+    warehouse: Path,
+    registry: Registry,
+    organisation: str,
+    actor: str,
+    profile: DisclosureProfile,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+    params: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> InsightContext:
+    """The one access check (the analysis' purpose, every data set holding what it reads)
+    and the Grant-bound context built from it; `detail` goes into the audit entry.
+
+    Raises:
+        NothingToRead: no data set holds what the analysis reads.
+        AccessDenied: an agreement does not cover a data set (audited).
+    """
+    probe = _attach(warehouse)
     try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown user"
+        sources = sources_read(probe, analysis)
+    finally:
+        probe.close()
+    if not sources:
+        kinds = ", ".join(analysis.event_types or analysis.tables)
+        raise NothingToRead(f"{analysis.name}: the warehouse holds none of what it reads ({kinds})")
+    grant = authorise(
+        registry,
+        organisation=organisation,
+        purpose=analysis.purpose,
+        datasets=sources,
+        action="read",
+        actor=actor,
+        detail=detail,
+    )
+    ctx = build_context(warehouse, analysis, grant, profile=profile, period=period, params=params)
+    ctx.registry = registry
+    return ctx
 
 
 def _keep(warehouse: Path, ctx: InsightContext) -> list[str]:

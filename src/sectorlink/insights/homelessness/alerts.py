@@ -17,7 +17,6 @@ attendance category; nothing else of the health record.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from sectorlink.governance import AccessDenied, authorise, get_profile
+from sectorlink.governance.doors import acting_user
 from sectorlink.insights.context import InsightError, build_context, sources_read
 from sectorlink.insights.homelessness import store
 from sectorlink.insights.homelessness.agreements import PURPOSE
@@ -97,12 +97,7 @@ class AlertRun:
 
 
 def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "sectorlink alerts"
+    return actor or acting_user()
 
 
 def find_candidates(

@@ -260,3 +260,32 @@ def write_digest(
         Path(temporary).unlink(missing_ok=True)
         raise
     return target
+
+
+def list_for_provider(
+    warehouse: Path,
+    registry: Registry,
+    organisation: str,
+    *,
+    actor: str,
+    via: str,
+    since: dt.date | None = None,
+    include_withdrawn: bool = True,
+) -> pd.DataFrame:
+    """The provider's own alerts, marked delivered, and the listing audited as an export
+    (`via`: "api", "web"). The caller has checked that `organisation` is the reader's own."""
+    with store.open_store(warehouse) as con:
+        rows = store.alerts_for(con, organisation, since=since, include_withdrawn=include_withdrawn)
+        store.mark_delivered(con, list(rows["alert_id"]), store.utc_now())
+    append_audit_entry(
+        registry,
+        actor=actor,
+        organisation=organisation,
+        action="export",
+        purpose=PURPOSE,
+        datasets=sorted(set(rows["source"])),
+        outcome="allowed",
+        reason=f"{len(rows)} alert(s) listed through the {via}",
+        detail={"via": via, "since": since.isoformat() if since else None},
+    )
+    return rows

@@ -18,8 +18,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from sectorlink.governance import authorise, get_profile
-from sectorlink.insights.context import InsightContext, build_context, sources_read
+from sectorlink.governance import get_profile
+from sectorlink.governance.doors import acting_user
+from sectorlink.insights.context import InsightContext
 from sectorlink.insights.lead.explain import describe
 from sectorlink.insights.lead.features import FEATURES
 from sectorlink.insights.lead.model import LeadModelArtefact
@@ -32,6 +33,7 @@ from sectorlink.insights.lead.pipeline import (
     scored_homes,
 )
 from sectorlink.insights.registry import get_analysis
+from sectorlink.insights.run import NothingToRead, authorised_context
 from sectorlink.registry.db import Registry
 
 CONDITIONS = {"good": 0.0, "fair": 1.0, "poor": 2.0, "dilapidated": 3.0, "very poor": 3.0}
@@ -55,24 +57,18 @@ def lead_context(
     analysis = get_analysis("lead-risk")
     if not Path(warehouse).is_file():
         raise LeadScoreError(f"warehouse {warehouse} does not exist")
-    probe = duckdb.connect(":memory:")
     try:
-        probe.execute(f"ATTACH '{warehouse!s}' AS wh (READ_ONLY)")
-        sources = sources_read(probe, analysis)
-    finally:
-        probe.close()
-    if not sources:
-        raise LeadScoreError(f"{warehouse} holds no blood lead tests or properties")
-    grant = authorise(
-        registry,
-        organisation=organisation,
-        purpose=analysis.purpose,
-        datasets=sources,
-        action="read",
-        actor=actor,
-        detail={"use": "lead score", **dict(detail or {})},
-    )
-    return build_context(warehouse, analysis, grant, profile=get_profile("suppress-1-7-round-5"))
+        return authorised_context(
+            analysis,
+            warehouse=Path(warehouse),
+            registry=registry,
+            organisation=organisation,
+            actor=actor or acting_user(),
+            profile=get_profile("suppress-1-7-round-5"),
+            detail={"use": "lead score", **dict(detail or {})},
+        )
+    except NothingToRead:
+        raise LeadScoreError(f"{warehouse} holds no blood lead tests or properties") from None
 
 
 def _answer(artefact: LeadModelArtefact, row: pd.Series, kind: str, on: dt.date) -> dict[str, Any]:

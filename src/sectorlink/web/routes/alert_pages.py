@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from sectorlink.governance import append_audit_entry
 from sectorlink.insights.homelessness import store
-from sectorlink.insights.homelessness.agreements import PURPOSE
+from sectorlink.insights.homelessness.delivery import list_for_provider
 from sectorlink.web.deps import RegistryDep
 from sectorlink.web.protection import CsrfChecked
 from sectorlink.web.routes.alerts import _public, _warehouse
@@ -29,19 +28,8 @@ def inbox(request: Request, user: PageUser, registry: RegistryDep) -> Response:
             status.HTTP_403_FORBIDDEN, detail="alerts go to an organisation; you belong to none"
         )
     own = caseworker.organisation.name
-    with store.open_store(_warehouse(request)) as con:
-        rows = store.alerts_for(con, own, since=None, include_withdrawn=True)
-        store.mark_delivered(con, list(rows["alert_id"]), store.utc_now())
-    append_audit_entry(
-        registry,
-        actor=caseworker.username,
-        organisation=own,
-        action="export",
-        purpose=PURPOSE,
-        datasets=sorted(set(rows["source"])),
-        outcome="allowed",
-        reason=f"{len(rows)} alert(s) shown in the web inbox",
-        detail={"via": "web"},
+    rows = list_for_provider(
+        _warehouse(request), registry, own, actor=caseworker.username, via="web inbox"
     )
     alerts = [_public(r) for r in rows.to_dict("records")]
     alerts.sort(key=lambda a: a.arrival_time, reverse=True)

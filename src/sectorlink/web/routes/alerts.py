@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sectorlink.governance import append_audit_entry
 from sectorlink.insights.homelessness import store
 from sectorlink.insights.homelessness.agreements import PURPOSE
-from sectorlink.insights.homelessness.delivery import message
+from sectorlink.insights.homelessness.delivery import list_for_provider, message
 from sectorlink.registry.models import User
 from sectorlink.registry.vocab import name_key
 from sectorlink.web.deps import Partner, RegistryDep
@@ -106,20 +106,14 @@ def list_alerts(
 ) -> list[AlertPublic]:
     """Your organisation's alerts, oldest attendance first; listing one delivers it."""
     own = _own(user, organisation, registry, "list alerts")
-    warehouse = _warehouse(request)
-    with store.open_store(warehouse) as con:
-        rows = store.alerts_for(con, own, since=since, include_withdrawn=include_withdrawn)
-        store.mark_delivered(con, list(rows["alert_id"]), store.utc_now())
-    append_audit_entry(
+    rows = list_for_provider(
+        _warehouse(request),
         registry,
+        own,
         actor=user.username,
-        organisation=own,
-        action="export",
-        purpose=PURPOSE,
-        datasets=sorted(set(rows["source"])),
-        outcome="allowed",
-        reason=f"{len(rows)} alert(s) listed through the API",
-        detail={"via": "api", "since": since.isoformat() if since else None},
+        via="API",
+        since=since,
+        include_withdrawn=include_withdrawn,
     )
     return [_public(r) for r in rows.to_dict("records")]
 
