@@ -278,6 +278,32 @@ def test_writers_accept_only_protected_tables(tmp_path: Path) -> None:
     assert back["suppressed_n"].any() and back.loc[back["suppressed_n"], "n"].isna().all()
 
 
+def test_tables_labelled_by_several_columns_keep_a_column_per_label(
+    linked_region, tmp_path: Path
+) -> None:
+    ctx = build_context(
+        linked_region.warehouse,
+        _probe(("event",)),
+        _grant("ae_northgate"),
+        profile=get_profile("suppress-1-7-round-5"),
+    )
+    try:
+        frame = pd.DataFrame(
+            {"site": ["N", "N", "S"], "month": ["2024-01", "2024-02", "2024-01"], "n": [40, 3, 25]}
+        )
+        protected = ctx.publish("by_site", frame, title="By site", labels=["site", "month"])
+    finally:
+        ctx.con.close()
+    assert protected is not None
+    write_csv(protected, tmp_path / "t.csv")
+    back = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
+    assert list(back.columns[:2]) == ["site", "month"]
+    assert back.loc[0, "site"] == "N" and back.loc[0, "month"] == "2024-01"
+    assert (back["site"] == "Total").sum() == 1 and "(" not in "".join(back["site"])
+    write_parquet(protected, tmp_path / "t.parquet")
+    assert list(pd.read_parquet(tmp_path / "t.parquet").columns[:2]) == ["site", "month"]
+
+
 def test_publish_statistics_hides_rows_with_small_support(linked_region) -> None:
     ctx = build_context(
         linked_region.warehouse,

@@ -180,6 +180,8 @@ class ProtectedTable:
         log: every hidden cell with its rule and reason.
         audit_head: for a table released by `release_aggregate`, the `SEQ:HASH` of the
             audit entry recording the release (print it beside the output).
+        label_names: the names of the label columns when rows are labelled by several
+            (the gate keys such rows by tuples); writers split them back into columns.
     """
 
     name: str
@@ -188,6 +190,7 @@ class ProtectedTable:
     suppressed: pd.DataFrame
     log: list[SuppressionNote] = field(default_factory=list)
     audit_head: str | None = None
+    label_names: tuple[str, ...] = ()
 
     def display(self, marker: str = "[c]") -> pd.DataFrame:
         """The table as text, with `marker` where a value was hidden."""

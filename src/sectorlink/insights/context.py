@@ -154,6 +154,8 @@ class InsightContext:
         if len(labels) == 1:  # the gate's index is unnamed: files keep the label's name
             protected.table.index.name = labels[0]
             protected.suppressed.index.name = labels[0]
+        elif len(labels) > 1:
+            protected.label_names = tuple(labels)
         self.tables[name] = protected
         self.table_titles[name] = title
         return protected

@@ -35,8 +35,21 @@ def _flat(protected: ProtectedTable, marker: str | None) -> pd.DataFrame:
     if marker is not None:
         table = table.where(~protected.suppressed, marker)
     table = table.where(table.notna(), None)
+    if len(protected.label_names) > 1:
+        return _split_labels(table, protected.label_names)
     flat = table.reset_index()
     flat.columns = [str(c) if str(c) != "index" else "label" for c in flat.columns]
+    return flat
+
+
+def _split_labels(table: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """One column per label: the gate keys rows labelled by several columns with tuples,
+    and its `Total` row with the bare word, which goes under the first label."""
+    blank = ("",) * (len(names) - 1)
+    keys = [key if isinstance(key, tuple) else (key, *blank) for key in table.index]
+    labels = pd.DataFrame(keys, columns=list(names), index=table.index)
+    flat = pd.concat([labels, table], axis=1).reset_index(drop=True)
+    flat.columns = [str(c) for c in flat.columns]
     return flat
 
 
