@@ -10,74 +10,21 @@ import duckdb
 
 from sectorlink.identity import addresses, dates, names, national_ids, postcodes
 from sectorlink.identity.reference import NICKNAMES, register_reference_tables
+from sectorlink.model.catalogue import columns_with_role, standardise_reads
+from sectorlink.model.hub_tables import LINKAGE_INPUT
 
+# The columns are defined once, as the catalogue's linkage input (model.hub_tables).
 # Identifier fields whose raw value may be present yet unusable; listed per record in
 # `invalid_identifiers` and counted by `identifier_quality`.
-CHECKED_IDENTIFIERS = (
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "birth_date",
-    "postcode",
-    "phone",
-    "email",
-)
+CHECKED_IDENTIFIERS = columns_with_role("checked")
 
 # Columns of the standardised relation, in order, with what each holds.
 STANDARD_COLUMNS: dict[str, str] = {
-    "unique_id": "row number, stable for the same set of (source, record_id)",
-    "source": "the partner source",
-    "record_id": "the partner's record id",
-    "given_name": "first given name, folded (lower case, no accents or punctuation, no title)",
-    "given_canonical": "the given name with nicknames mapped to a canonical name (bob -> robert)",
-    "middle_names": "other given names, folded, space separated",
-    "family_name": "family name, folded; particles joined (van der berg -> vanderberg); "
-    "parts of a double-barrelled name separated by one space",
-    "family_parts": "the parts of the family name as a list (smith-jones -> [smith, jones])",
-    "given_soundex": "Soundex of the canonical given name",
-    "family_soundex": "Soundex of the family name",
-    "sex": "M, F or X; NULL when unknown",
-    "birth_date": "plausible full birth date",
-    "birth_date_text": "the birth date as YYYYMMDD",
-    "birth_date_swapped": "YYYYMMDD with day and month exchanged, when that is a date too",
-    "birth_year": "the birth year when known exactly (from a date or a year-only date)",
-    "birth_year_min": "earliest possible birth year (from the date, the year or an age)",
-    "birth_year_max": "latest possible birth year",
-    "birth_precision": "day, year or age: how much of the birth date is known",
-    "postcode": "UK postcode with one space (NG1 5AB), US ZIP-5, or other shapes compacted",
-    "postcode_sector": "UK postcode sector (NG1 5)",
-    "postcode_district": "UK outward code (NG1) or US three-digit ZIP prefix",
-    "address": "address words, abbreviations expanded, postcode removed, space separated",
-    "address_tokens": "the address words as a list",
-    "house_number": "first house number in the address (12, 12a)",
-    "nhs_number": "valid NHS number (10 digits)",
-    "ni_number": "valid National Insurance number without its suffix",
-    "ssn": "valid US Social Security number (9 digits)",
-    "phone": "phone number digits in national form",
-    "email": "email address, lower case, +tags removed",
-    "invalid_identifiers": "identifier fields that were present but invalid, so nulled",
+    f.name: f.description for f in LINKAGE_INPUT.fields if "standardised" in f.roles
 }
 
-SOURCE_COLUMNS = (
-    "source",
-    "record_id",
-    "full_name",
-    "given_name",
-    "middle_names",
-    "family_name",
-    "birth_date",
-    "birth_year",
-    "age_years",
-    "age_at_date",
-    "sex",
-    "address",
-    "postcode",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-)
+# The person_record columns the standardisation reads.
+SOURCE_COLUMNS = standardise_reads()
 
 
 def _name_ctes() -> str:

@@ -11,47 +11,14 @@ from dataclasses import dataclass, field
 import duckdb
 
 from sectorlink.linkage.errors import LinkageInputError
+from sectorlink.model.catalogue import columns_with_role
 
-# Standardised columns the linkage model may use.
-LINKAGE_FIELDS = (
-    "given_name",
-    "given_canonical",
-    "middle_names",
-    "family_name",
-    "given_soundex",
-    "family_soundex",
-    "sex",
-    "birth_date_text",
-    "birth_date_swapped",
-    "birth_year",
-    "birth_year_min",
-    "postcode",
-    "postcode_sector",
-    "postcode_district",
-    "address",
-    "house_number",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-    "local_person_id",
-)
+# Standardised columns the linkage model may use (the linkage input's `compared` role).
+LINKAGE_FIELDS = columns_with_role("compared")
 
 # Fields that identify a person on their own or together; a source with none of them
 # cannot be linked. Sex, postcode and birth year alone describe too many people.
-IDENTIFYING = (
-    "given_name",
-    "family_name",
-    "birth_date_text",
-    "address",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-    "local_person_id",
-)
+IDENTIFYING = columns_with_role("identifying")
 
 # A field with fewer values than this across all sources is left out of the model:
 # its m and u could not be estimated and it would only add noise. (On tiny data the bar

@@ -1,4 +1,7 @@
-"""The tables of the common model. Everything else (DDL, schemas, docs) is derived from here."""
+"""The tables of the common model, which partners map their extracts to.
+
+With the hub's own tables (`model.hub_tables`, `model.insight_tables`) they make the
+catalogue (`model.catalogue`) that DDL, schemas, docs and the identifier lists come from."""
 
 from __future__ import annotations
 
@@ -40,17 +43,22 @@ PERSON_RECORD = Table(
         ),
         Field("full_name", "string", "The full name exactly as received.", identifier=True),
         Field(
-            "title", "string", "Title (Mr, Ms, Dr...) when the partner sent one.", identifier=True
+            "title",
+            "string",
+            "Title (Mr, Ms, Dr...) when the partner sent one.",
+            identifier=True,
+            quasi=True,
         ),
         Field("given_name", "string", "First given name.", identifier=True),
         Field("middle_names", "string", "Other given names, space separated.", identifier=True),
         Field("family_name", "string", "Family name (surname).", identifier=True),
-        Field("birth_date", "date", "Full date of birth, when known.", identifier=True),
+        Field("birth_date", "date", "Full date of birth, when known.", identifier=True, quasi=True),
         Field(
             "birth_year",
             "integer",
             "Year of birth: from the full date, or a partial date that gives the year only.",
             identifier=True,
+            quasi=True,
         ),
         Field(
             "birth_date_quality",
@@ -62,7 +70,7 @@ PERSON_RECORD = Table(
             "age_years", "integer", "Age in years at `age_at_date`, when no birth date was sent."
         ),
         Field("age_at_date", "date", "The date at which `age_years` was recorded."),
-        Field("sex", "string", "Sex.", code_set="sex", identifier=True),
+        Field("sex", "string", "Sex.", code_set="sex", identifier=True, quasi=True),
         Field("address", "string", "Address lines as received, comma separated.", identifier=True),
         Field(
             "postcode",

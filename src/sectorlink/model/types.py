@@ -6,31 +6,52 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 FieldType = Literal[
-    "string", "integer", "number", "boolean", "date", "datetime", "json", "string_list"
+    "string",
+    "integer",
+    "int32",
+    "number",
+    "boolean",
+    "date",
+    "datetime",
+    "json",
+    "string_list",
+    "binary",
 ]
 
 DUCKDB_TYPES: dict[str, str] = {
     "string": "VARCHAR",
     "integer": "BIGINT",
+    "int32": "INTEGER",
     "number": "DOUBLE",
     "boolean": "BOOLEAN",
     "date": "DATE",
     "datetime": "TIMESTAMP",
     "json": "JSON",
     "string_list": "VARCHAR[]",
+    "binary": "BLOB",
 }
 
 # Frictionless Table Schema has no list type; a list travels as an array.
 TABLE_SCHEMA_TYPES: dict[str, str] = {
     "string": "string",
     "integer": "integer",
+    "int32": "integer",
     "number": "number",
     "boolean": "boolean",
     "date": "date",
     "datetime": "datetime",
     "json": "object",
     "string_list": "array",
+    "binary": "string",
 }
+
+TableKind = Literal["person", "event", "detail", "reference", "hub", "derived"]
+"""person, event, detail, reference: the common model partners map their extracts to;
+hub: a table the hub writes for itself (lineage, linkage, encodings, analysis results);
+derived: a relation the hub builds while it runs and never stores (the linkage input)."""
+
+Layer = Literal["model", "warehouse", "identity", "linkage", "pprl", "insights"]
+"""The package that writes a table (see docs/architecture.md)."""
 
 
 @dataclass(frozen=True)
@@ -49,20 +70,58 @@ class Field:
     unit: str | None = None
     future: bool = False
     """A date that may lie in the future (a planned end): ingest does not reject it."""
+    quasi: bool = False
+    """An identifier that describes a person rather than naming them (title, sex, a birth
+    date or year): identifying only with others, and a value too common to look for inside
+    other text (`identifier_columns(..., quasi=False)` leaves these out)."""
+    default: str | None = None
+    """An SQL literal the column takes when an insert leaves it out."""
+    derived_from: tuple[str, ...] = ()
+    """For derived tables: the `person_record` fields this column is computed from."""
+    roles: frozenset[str] = frozenset()
+    """What code reads this column for (e.g. `compared`: the linkage model compares it);
+    the roles a table uses are listed with the table (see `model.catalogue`)."""
+
+
+@dataclass(frozen=True)
+class ColumnPattern:
+    """Columns a table gains as data arrive, named `prefix` + a name (an encoded file's
+    `bf_<field>` and `tok_<name>`)."""
+
+    prefix: str
+    type: FieldType
+    description: str
 
 
 @dataclass(frozen=True)
 class Table:
-    """One table of the common model."""
+    """One table the hub writes: of the common model, or of the hub's own."""
 
     name: str
     description: str
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
     standard: str | None = None
-    kind: Literal["person", "event", "detail", "reference"] = "event"
+    kind: TableKind = "event"
     parent: str | None = None
     """For detail tables: the table whose key this one extends."""
+    layer: Layer = "model"
+    declare_key: bool = False
+    """Declare the primary key in the DDL (small hub tables: an `INSERT OR REPLACE`
+    needs it). The model's tables declare none (see `model.ddl.create_table_sql`)."""
+    column_patterns: tuple[ColumnPattern, ...] = ()
+    lifecycle: str = ""
+    """How its rows change: e.g. appended by each run, replaced whole by each run."""
+
+    def column_type(self, name: str) -> FieldType:
+        """The type of a field, or of a column matching one of the table's patterns."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate.type
+        for pattern in self.column_patterns:
+            if name.startswith(pattern.prefix) and len(name) > len(pattern.prefix):
+                return pattern.type
+        raise KeyError(f"table {self.name} has no column {name!r}")
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:

@@ -11,38 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sectorlink.identity.standardise import STANDARD_COLUMNS
+
 STD_TABLE = "__pprl_std"
-# The standardised columns the tokens below read; selecting only these lets DuckDB skip
-# the rest of the standardisation (validity lists, joined address text).
-STD_COLUMNS = (
-    "unique_id",
-    "source",
-    "record_id",
-    "given_name",
-    "given_canonical",
-    "middle_names",
-    "family_name",
-    "family_parts",
-    "given_soundex",
-    "family_soundex",
-    "sex",
-    "birth_date",
-    "birth_date_text",
-    "birth_date_swapped",
-    "birth_year",
-    "birth_year_min",
-    "birth_year_max",
-    "postcode",
-    "postcode_sector",
-    "postcode_district",
-    "address_tokens",
-    "house_number",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-)
+# The standardised columns a token may read (the catalogue's linkage input, made by
+# identity.standardise). The encoder selects only those its schema's tokens name, which
+# lets DuckDB skip the rest of the standardisation (validity lists, joined address text).
+STD_COLUMNS = tuple(STANDARD_COLUMNS)
 
 
 def bigrams(expr: str) -> str:

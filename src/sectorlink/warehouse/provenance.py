@@ -6,16 +6,11 @@ import datetime as dt
 
 import duckdb
 
+from sectorlink.model.catalogue import table_definition
+from sectorlink.model.ddl import create_table_sql
+
 LOAD_AUTHORITY = "load_authority"
-DDL = f"""CREATE TABLE IF NOT EXISTS {LOAD_AUTHORITY} (
-    load_id VARCHAR PRIMARY KEY,
-    organisation VARCHAR NOT NULL,
-    basis VARCHAR NOT NULL,
-    access_audit_entry BIGINT NOT NULL,
-    load_audit_entry BIGINT NOT NULL,
-    actor VARCHAR NOT NULL,
-    recorded_at TIMESTAMP NOT NULL
-)"""
+DDL = create_table_sql(table_definition(LOAD_AUTHORITY))
 
 
 def record_load_authority(

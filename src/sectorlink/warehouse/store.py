@@ -7,74 +7,19 @@ from pathlib import Path
 
 import duckdb
 
-from sectorlink.model import model_ddl
+from sectorlink.model.catalogue import table_definition, tables_of
+from sectorlink.model.ddl import add_column_sql, create_table_sql, model_ddl
+from sectorlink.model.sql import table_exists
 
 DEFAULT_WAREHOUSE = Path("sectorlink.duckdb")
 CHECKPOINT_THRESHOLD = "1GB"
 
-# Lineage and load bookkeeping, beside the model tables.
-HUB_DDL = (
-    """CREATE TABLE IF NOT EXISTS load (
-        load_id VARCHAR PRIMARY KEY,
-        source VARCHAR NOT NULL,
-        spec_path VARCHAR,
-        spec_sha256 VARCHAR NOT NULL,
-        file_path VARCHAR NOT NULL,
-        file_sha256 VARCHAR NOT NULL,
-        file_bytes BIGINT NOT NULL,
-        rows_read BIGINT NOT NULL,
-        rows_rejected BIGINT NOT NULL,
-        rows_replaced BIGINT NOT NULL,
-        rows_written JSON NOT NULL,
-        started_at TIMESTAMP NOT NULL,
-        finished_at TIMESTAMP NOT NULL,
-        superseded_by VARCHAR
-    )""",
-    """CREATE TABLE IF NOT EXISTS rejects (
-        load_id VARCHAR NOT NULL,
-        source VARCHAR NOT NULL,
-        file_path VARCHAR NOT NULL,
-        source_row BIGINT NOT NULL,
-        target VARCHAR NOT NULL,
-        column_name VARCHAR,
-        reason VARCHAR NOT NULL,
-        raw JSON NOT NULL,
-        code VARCHAR
-    )""",
-    # An invalid value in a field its row can do without: stored as empty, the row loaded.
-    """CREATE TABLE IF NOT EXISTS field_issues (
-        load_id VARCHAR NOT NULL,
-        source VARCHAR NOT NULL,
-        file_path VARCHAR NOT NULL,
-        source_row BIGINT NOT NULL,
-        column_name VARCHAR,
-        field VARCHAR NOT NULL,
-        code VARCHAR NOT NULL,
-        reason VARCHAR NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS load_quality (
-        load_id VARCHAR NOT NULL,
-        table_name VARCHAR NOT NULL,
-        field VARCHAR NOT NULL,
-        rows BIGINT NOT NULL,
-        present BIGINT NOT NULL,
-        valid BIGINT NOT NULL,
-        rule VARCHAR
-    )""",
-    """CREATE TABLE IF NOT EXISTS unmapped_code (
-        load_id VARCHAR NOT NULL,
-        table_name VARCHAR NOT NULL,
-        field VARCHAR NOT NULL,
-        column_name VARCHAR NOT NULL,
-        local_value VARCHAR NOT NULL,
-        rows BIGINT NOT NULL,
-        first_row BIGINT NOT NULL
-    )""",
-)
-
+# Lineage and load bookkeeping beside the model tables: every table the catalogue says the
+# warehouse writes (model.hub_tables).
+HUB_DDL = tuple(create_table_sql(t) for t in tables_of("warehouse"))
 
 # Columns added to hub tables after warehouses were made with them.
-HUB_ADDED_COLUMNS = (("rejects", "code", "VARCHAR"),)
+HUB_ADDED_COLUMNS = (("rejects", "code"),)
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -82,8 +27,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     warehouse made by an older version lacks (a reject's code)."""
     for statement in (*model_ddl(), *HUB_DDL):
         con.execute(statement)
-    for table, column, kind in HUB_ADDED_COLUMNS:
-        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {kind}")
+    for table, column in HUB_ADDED_COLUMNS:
+        con.execute(add_column_sql(table_definition(table), column))
 
 
 class WarehouseError(Exception):
@@ -142,9 +87,12 @@ def connect(
     return con
 
 
-def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    # fetchall closes the result; an open one would hold the connection's next statement.
-    rows = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchall()
-    return bool(rows and rows[0][0])
+__all__ = [
+    "CHECKPOINT_THRESHOLD",
+    "DEFAULT_WAREHOUSE",
+    "HUB_DDL",
+    "WarehouseError",
+    "connect",
+    "ensure_schema",
+    "table_exists",
+]
