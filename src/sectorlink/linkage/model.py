@@ -12,40 +12,11 @@ from sectorlink.linkage.blocking import BlockingChoice, choose_blocking_rules, t
 from sectorlink.linkage.comparisons import Comparison, build_comparisons
 from sectorlink.linkage.fields import FieldProfile
 from sectorlink.linkage.sql_dialect import Dialect
+from sectorlink.model.catalogue import columns_with_role
 
 # Columns Splink needs in its input table: the standardised fields plus the arrays that
-# some levels read.
-MODEL_COLUMNS = (
-    "unique_id",
-    "source",
-    "record_id",
-    "given_name",
-    "given_canonical",
-    "middle_names",
-    "family_name",
-    "family_parts",
-    "given_soundex",
-    "family_soundex",
-    "sex",
-    "birth_date_text",
-    "birth_date_swapped",
-    "birth_year",
-    "birth_year_min",
-    "birth_year_max",
-    "birth_precision",
-    "postcode",
-    "postcode_sector",
-    "postcode_district",
-    "address",
-    "address_tokens",
-    "house_number",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-    "local_person_id",
-)
+# some levels read (the linkage input's `model` role, model.hub_tables).
+MODEL_COLUMNS = columns_with_role("model")
 
 
 @dataclass
