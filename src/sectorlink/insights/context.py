@@ -49,6 +49,7 @@ from sectorlink.governance import (
 )
 from sectorlink.insights.geography import GEO_AREA, GEO_POSTCODE, postcode_key_sql
 from sectorlink.insights.registry import Analysis
+from sectorlink.model.catalogue import CATALOGUE, check_frame
 from sectorlink.model.tables import TABLES
 from sectorlink.registry.db import Registry
 
@@ -256,6 +257,8 @@ class InsightContext:
         for later analyses and their own audited outputs; it is never published."""
         if table in PERSON_LEVEL_PROTECTED or table.startswith(("geo_", "_")):
             raise ValueError(f"{table!r} is a table the hub owns; choose another name")
+        if table in CATALOGUE:  # its definition (model.insight_tables) and the frame agree
+            check_frame(table, frame)
         self.kept[table] = frame
 
     def _check_name(self, name: str) -> None:
