@@ -345,7 +345,8 @@ def test_gi_star_finds_a_planted_hot_area_and_not_its_neighbours() -> None:
     counts = pd.Series(rng.poisson(10, len(codes)), index=codes)
     counts["A33"] = 60
     residents = pd.Series(1000, index=codes)
-    result = gi_star(areas, counts, residents, HotspotRules(permutations=999)).set_index("area")
+    result, _ = gi_star(areas, counts, residents, HotspotRules(permutations=999))
+    result = result.set_index("area")
     assert list(result.index[result["hotspot"]]) == ["A33"]
     assert result.at["A33", "z"] > 0
     assert result.at["A33", "neighbours"] == 8

@@ -45,7 +45,14 @@ ANALYSIS = register(
                 0.05,
                 "false-discovery rate (Benjamini-Hochberg) for the hotspot tests",
             ),
-            Parameter("permutations", int, 9999, "Monte Carlo draws for Gi* and the area test"),
+            Parameter("permutations", int, 9999, "Monte Carlo draws for Gi*"),
+            Parameter(
+                "place_radius_m",
+                float,
+                150.0,
+                "radius of a place (a venue and its frontage, a street segment): incidents "
+                "crowding within it are counted whole in the area holding most of them",
+            ),
             Parameter("peak_window_hours", int, 4, "length of a hotspot's peak window"),
             Parameter(
                 "place_by_description",

@@ -1,4 +1,4 @@
-"""Hotspots: Getis-Ord Gi* over small areas, Monte Carlo inference, FDR.
+"""Hotspots: Getis-Ord Gi* over small areas, and each area's own count tested.
 
 The statistic is esda's `G_Local` with `star=True` over binary Queen contiguity weights
 built by libpysal from the hub's own small-area outlines (`geo_area`; nothing is
@@ -8,16 +8,19 @@ gives it. esda's own permutation inference is not used: it is compiled by numba 
 use, over a minute in every new process, and it holds the focal area's count fixed, which
 tests the neighbours rather than the area.
 
-Which areas are hotspots is decided by a second, population-aware randomisation, because
-the small areas need not hold similar populations (LSOAs are drawn to, the synthetic
-region's are not) and because Gi* over contiguity spreads an isolated hot area's excess
-over its neighbours. The period's incidents are redistributed `permutations` times over
-the areas in proportion to their residents (multinomial; uniformly when no residents
-are known), and for each area two one-sided Monte Carlo p-values are read off the same
-draws: its Gi* (`p_gi`) and its own count (`p_own`). Both are corrected over all areas
-with Benjamini-Hochberg. A hotspot is an area with both `q_gi` and `q_own` at or under
-the false-discovery rate: a significant hot cluster whose own count is itself
-significantly high (the neighbours of a hotspot, significant only through it, are not).
+Which areas are hotspots is decided by each area's own count against what it should be
+without one (`sectorlink.insights.violence.expected`): an expectation from where the
+victims live, over-dispersion estimated from the areas themselves, the hotspots found
+left out of the fit, Benjamini-Hochberg over all areas (`p_own`, `q_own`). The counts
+are the places' (`sectorlink.insights.violence.places`): a place near an area's edge is
+counted whole in the area holding most of it.
+
+Gi* is published beside it as `hot_cluster`: the period's incidents are redistributed
+`permutations` times over the areas in proportion to that same expectation
+(multinomial), and an area's Monte Carlo p-value (`p_gi`) is the share of draws whose
+Gi* window holds as many incidents as observed, corrected with Benjamini-Hochberg
+(`q_gi`). A hot cluster whose own count is not high is a neighbour of a hotspot: Gi*
+over contiguity spreads an isolated hot area's excess over its neighbours.
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from sectorlink.insights.violence.expected import (
+    AreaTest,
+    area_test,
+    benjamini_hochberg,
+    flow_exposure,
+)
+
 _CHUNK = 500
 
 
@@ -38,26 +48,16 @@ class HotspotRules:
     fdr: float = 0.05
     permutations: int = 9999
     seed: int = 17
+    place_radius_m: float = 150.0
+    """The radius of a place (a venue and its frontage, a street segment): see places."""
 
     def __post_init__(self) -> None:
+        if self.place_radius_m <= 0:
+            raise ValueError(f"place_radius_m must be positive, not {self.place_radius_m}")
         if not 0 < self.fdr < 1:
             raise ValueError(f"hotspot_fdr must lie between 0 and 1, not {self.fdr}")
         if self.permutations < 99:
             raise ValueError(f"permutations must be at least 99, not {self.permutations}")
-
-
-def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the order given."""
-    p = np.asarray(p, dtype=float)
-    m = len(p)
-    if m == 0:
-        return p
-    order = np.argsort(p)
-    ranked = p[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
-    q = np.empty(m)
-    q[order] = np.minimum(adjusted, 1.0)
-    return q
 
 
 def queen_weights(codes: list[str], geometries: list[str]):  # type: ignore[no-untyped-def]
@@ -75,17 +75,27 @@ def queen_weights(codes: list[str], geometries: list[str]):  # type: ignore[no-u
 
 
 def gi_star(
-    areas: pd.DataFrame, counts: pd.Series, residents: pd.Series, rules: HotspotRules
-) -> pd.DataFrame:
+    areas: pd.DataFrame,
+    counts: pd.Series,
+    residents: pd.Series,
+    rules: HotspotRules,
+    *,
+    flows: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, AreaTest | None]:
     """Gi* and hotspot flags per small area.
 
     Args:
         areas: `code, geometry` of every small area (the map's areas).
-        counts: incidents per area code (areas missing count zero).
-        residents: residents per area code (for the null; all-zero or empty: uniform).
+        counts: incidents per area code (areas missing count zero), each place counted
+            whole in its area.
+        residents: residents per area code: the expectation when `flows` is empty or
+            absent (all-zero or empty too: uniform).
+        flows: `home_area, area, incidents`: incidents by the victim's home area and the
+            area counted in; the expectation comes from these when there are any.
 
-    Returns one row per area: `area, incidents, residents, expected, gi, z,
-    p_gi, q_gi, p_own, q_own, hot_cluster, hotspot, neighbours`.
+    Returns one row per area (`area, incidents, residents, expected, gi, z, p_gi, q_gi,
+    p_own, q_own, hot_cluster, hotspot, neighbours`) and the area test (None when there
+    is nothing to test).
     """
     import esda
 
@@ -93,30 +103,29 @@ def gi_star(
     y = counts.reindex(codes).fillna(0).to_numpy(dtype=float)
     pop = residents.reindex(codes).fillna(0).to_numpy(dtype=float)
     weights = queen_weights(codes, list(areas["geometry"]))
+    adjacency = sparse.csr_matrix(weights.sparse, dtype=float)
     n_incidents = int(y.sum())
-    if pop.sum() > 0:
-        # An area nobody is known to live in (a town centre, a park) still has people in
-        # it: a floor of a tenth of the median area keeps its expected count above zero.
-        floor = 0.1 * float(np.median(pop[pop > 0]))
-        base = np.maximum(pop, floor)
-        share = base / base.sum()
-    else:
-        share = np.full(len(codes), 1 / len(codes))
     result = pd.DataFrame(
         {
             "area": codes,
             "incidents": y.astype(np.int64),
             "residents": pop.astype(np.int64),
-            "expected": share * n_incidents,
             "neighbours": [int(weights.cardinalities[c]) for c in codes],
         }
     )
     if n_incidents == 0 or len(codes) < 3:
-        for column in ("gi", "z", "p_gi", "q_gi", "p_own", "q_own"):
+        for column in ("expected", "gi", "z", "p_gi", "q_gi", "p_own", "q_own"):
             result[column] = np.nan
         result["hot_cluster"] = False
         result["hotspot"] = False
-        return result
+        return result, None
+    if flows is not None and len(flows) and flows["incidents"].sum() > 0:
+        exposure_of = flow_exposure(codes, adjacency, flows)
+    else:
+        fixed = pop if pop.sum() > 0 else np.ones(len(codes))
+        exposure_of = lambda keep: (fixed, {})  # noqa: E731
+    test = area_test(y, exposure_of, rules.fdr)
+    share = test.expected / test.expected.sum()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         gi = esda.G_Local(
@@ -130,28 +139,26 @@ def gi_star(
             island_weight=0,
         )
     # The window each Gi* sums: the area itself and its Queen neighbours.
-    window = sparse.csr_matrix(weights.sparse, dtype=float).tolil()
+    window = adjacency.tolil()
     window.setdiag(1.0)
     window = window.tocsr()
     observed = window @ y
     rng = np.random.default_rng(rules.seed)
     gi_higher = np.zeros(len(codes))
-    own_higher = np.zeros(len(codes))
     done = 0
     while done < rules.permutations:
         size = min(_CHUNK, rules.permutations - done)
         draws = rng.multinomial(n_incidents, share, size=size).T.astype(float)
         gi_higher += (window @ draws >= observed[:, None] - 1e-9).sum(axis=1)
-        own_higher += (draws >= y[:, None]).sum(axis=1)
         done += size
     p_gi = (gi_higher + 1) / (rules.permutations + 1)
-    p_own = (own_higher + 1) / (rules.permutations + 1)
+    result["expected"] = test.expected
     result["gi"] = gi.Gs
     result["z"] = gi.Zs
     result["p_gi"] = p_gi
     result["q_gi"] = benjamini_hochberg(p_gi)
-    result["p_own"] = p_own
-    result["q_own"] = benjamini_hochberg(p_own)
+    result["p_own"] = test.p
+    result["q_own"] = test.q
     result["hot_cluster"] = (result["q_gi"] <= rules.fdr) & (result["z"] > 0)
-    result["hotspot"] = (result["q_own"] <= rules.fdr) & (result["incidents"] > result["expected"])
-    return result
+    result["hotspot"] = test.hotspot
+    return result, test

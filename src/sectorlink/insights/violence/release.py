@@ -27,6 +27,7 @@ from sectorlink.insights.violence.incidents import (
     build_incidents,
 )
 from sectorlink.insights.violence.placement import place_by_description
+from sectorlink.insights.violence.places import PLACE_TABLE, attribute_to_places
 from sectorlink.insights.violence.police_gap import leading_places, unknown_to_police
 from sectorlink.insights.violence.profiles import (
     DAYS,
@@ -83,6 +84,7 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
     hotspot_rules = HotspotRules(
         fdr=float(params.get("hotspot_fdr", 0.05)),
         permutations=int(params.get("permutations", 9999)),
+        place_radius_m=float(params.get("place_radius_m", 150.0)),
     )
     peak_hours = int(params.get("peak_window_hours", 4))
     if not 1 <= peak_hours <= 23:
@@ -99,8 +101,18 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
 
     period = ctx.period_sql("incident_time")
     ctx.con.execute(
-        f"CREATE OR REPLACE TEMP TABLE v_period AS SELECT * FROM {INCIDENT_TABLE} WHERE {period}"
+        f"CREATE OR REPLACE TEMP TABLE _v_in_period AS "
+        f"SELECT * FROM {INCIDENT_TABLE} WHERE {period}"
     )
+    # Each incident's hotspot-test area: its place's (a place is counted whole in the area
+    # holding most of it), else its own.
+    moved = attribute_to_places(ctx.con, "_v_in_period", radius_m=hotspot_rules.place_radius_m)
+    ctx.con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE v_period AS
+        SELECT i.*, coalesce(p.place_area, i.area) AS place_area
+        FROM _v_in_period i LEFT JOIN {PLACE_TABLE} p USING (incident_id)"""
+    )
+    ctx.con.execute(f"DROP TABLE _v_in_period; DROP TABLE {PLACE_TABLE}")
     total = int(ctx.sql("SELECT count(*) AS n FROM v_period")["n"].iloc[0])
     if total == 0:
         raise NothingToPublish(
@@ -175,11 +187,36 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
     residents = ctx.sql(
         "SELECT home_area AS area, count(*) AS n FROM person WHERE home_area IS NOT NULL GROUP BY 1"
     ).set_index("area")["n"]
+    place_counts = ctx.sql(
+        "SELECT place_area AS area, count(*) AS n FROM v_period "
+        "WHERE place_area IS NOT NULL GROUP BY 1"
+    ).set_index("area")["n"]
+    # Incidents by where the victim lives and the area counted in: the expectation.
+    flows = ctx.sql(
+        """SELECT p.home_area, v.place_area AS area, count(*) AS incidents
+        FROM v_period v JOIN person p USING (person_key)
+        WHERE v.place_area IS NOT NULL AND p.home_area IS NOT NULL GROUP BY ALL"""
+    )
     hotspot_areas: list[str] = []
     gi = pd.DataFrame()
     if len(areas) >= 3:
-        gi = gi_star(areas, area_counts["incidents"], residents, hotspot_rules)
+        gi, test = gi_star(areas, place_counts, residents, hotspot_rules, flows=flows)
         hotspot_areas = sorted(gi.loc[gi["hotspot"], "area"])
+        if moved:
+            ctx.note(
+                f"{moved:,} incidents lie in another small area than most of their place's "
+                f"(incidents within {hotspot_rules.place_radius_m:g} m of where they "
+                "concentrate): the hotspot test counts each place whole, in its area."
+            )
+        if test is not None:
+            figures["hotspot_dispersion"] = round(test.dispersion, 2)
+            for key, value in test.shares.items():
+                figures[f"assaults_{key}"] = round(value, 3)
+            if not test.shares:
+                ctx.note(
+                    "No victim's home area is known: the hotspot test expects incidents in "
+                    "proportion to the residents the person index places in each area."
+                )
     else:
         ctx.note("Hotspots need the small areas' outlines (sectorlink insights geography).")
     figures["hotspot_areas"] = len(hotspot_areas)
@@ -232,9 +269,10 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
         gi_table = ctx.publish_statistics(
             "hotspots",
             shown,
-            title="Getis-Ord Gi* per small area (hot_cluster: Gi* significant; hotspot: the "
-            f"area's own count significant; both at the false-discovery rate "
-            f"{hotspot_rules.fdr:g})",
+            title="Hotspot test and Getis-Ord Gi* per small area (incidents: each place "
+            "counted whole in its area; expected: from where the victims live; hotspot: the "
+            "area's own count significant; hot_cluster: Gi* significant; both at the "
+            f"false-discovery rate {hotspot_rules.fdr:g})",
             support="incidents",
             labels=["area"],
         )
@@ -270,8 +308,8 @@ def run_violence(ctx: InsightContext) -> AnalysisOutput:
         body += Markup(svg)
     if hotspot_areas:
         profile = ctx.sql(
-            f"""SELECT area, weekday, hour, count(*) AS incidents FROM v_period
-            WHERE area IN ({", ".join("'" + a + "'" for a in hotspot_areas)})
+            f"""SELECT place_area AS area, weekday, hour, count(*) AS incidents FROM v_period
+            WHERE place_area IN ({", ".join("'" + a + "'" for a in hotspot_areas)})
             GROUP BY ALL"""
         )
         # Per hotspot, hour of day and day of week as two tables: a day x hour grid per
@@ -427,7 +465,7 @@ def _hotspot_profiles(ctx: InsightContext, hotspot_areas: list[str], length: int
     rows = []
     for area in hotspot_areas:
         counts = ctx.sql(
-            "SELECT weekday, hour, count(*) AS n FROM v_period WHERE area = ? GROUP BY ALL",
+            "SELECT weekday, hour, count(*) AS n FROM v_period WHERE place_area = ? GROUP BY ALL",
             [area],
         )
         by_hour = np.zeros(24)
