@@ -18,9 +18,10 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from sectorlink.linkage.comparisons import CONTRADICTION_WEIGHT
 from sectorlink.linkage.engine import PAIRS, Scored
 from sectorlink.linkage.engines.bloom.blocking import candidate_pairs, random_pairs
-from sectorlink.linkage.engines.bloom.comparisons import usable
+from sectorlink.linkage.engines.bloom.comparisons import Comparison, usable
 from sectorlink.linkage.engines.bloom.records import (
     RECORDS,
     EncodedRecords,
@@ -29,13 +30,14 @@ from sectorlink.linkage.engines.bloom.records import (
     tf_adjustment,
 )
 from sectorlink.linkage.engines.bloom.rules import (
+    birth_gap,
     contradiction_rules,
     household_signature,
     household_weight,
 )
 from sectorlink.linkage.engines.bloom.scoring import ANCHOR_TOKENS, train
 from sectorlink.linkage.errors import LinkageError
-from sectorlink.linkage.learned import MIN_ANCHORED, NOISE_RATE
+from sectorlink.linkage.learned import MIN_ANCHORED, NOISE_RATE, LearnedContradiction
 from sectorlink.linkage.result import PAIR_FLOOR, probability_to_weight
 from sectorlink.linkage.sqlutil import scalar, table_exists
 from sectorlink.linkage.training import TrainingReport
@@ -121,12 +123,18 @@ class BloomEngine:
         )
         messages.extend(model.messages)
         household = household_weight(model)
-        signature = household_signature(model, gamma) if household is not None else None
+        signature = (
+            household_signature(model, gamma, records, left, right)
+            if household is not None
+            else None
+        )
         # how often one person's records show the household signature, measured on pairs
         # sharing an identifier (as the plain engine measures its household level)
         anchors = anchored.copy()
         if "local_person_id" in records.tokens:
             anchors |= records.same("local_person_id", left, right) == 1
+        gap = birth_gap(records, left, right)
+        learned: list[LearnedContradiction] = []
         common = False
         if signature is not None and anchors.sum() >= MIN_ANCHORED:
             rate = float((signature & anchors).sum() / anchors.sum())
@@ -156,6 +164,15 @@ class BloomEngine:
             if household is not None and signature is not None:
                 weight += np.where(signature, household, 0.0)
             del signature
+            if gap is not None:
+                gap_rule = gap_contradiction(gap, anchors, weight, gamma, comparisons)
+                learned.append(gap_rule)
+                messages.append(gap_rule.message())
+                if gap_rule.strict:
+                    # as the plain engine's contradiction level: a shared identifier
+                    # overrides it (better evidence than a mistyped year)
+                    weight += np.where(gap & ~anchors, CONTRADICTION_WEIGHT, 0.0)
+            del gap
             del gamma, random_gamma
             keep = weight >= probability_to_weight(PAIR_FLOOR)
             kept_weight = weight[keep]
@@ -190,9 +207,15 @@ class BloomEngine:
             model=model.as_json(),
             blocking=asdict(blocking),
             version="n/a (bloom engine)",
-            rules=contradiction_rules(records.tokens, set(records.filters), given_name=not common),
+            rules=contradiction_rules(
+                records.tokens,
+                set(records.filters),
+                given_name=not common,
+                gap=any(c.kind == "birth_gap" and c.strict for c in learned),
+            ),
             check=True,
             messages=messages,
+            contradictions=learned,
             write_outputs=write_outputs,
         )
 
@@ -201,3 +224,40 @@ class BloomEngine:
 
     def close(self) -> None:
         """Nothing to release: the arrays go with the engine."""
+
+
+def gap_contradiction(
+    gap: np.ndarray,
+    anchors: np.ndarray,
+    weight: np.ndarray,
+    gamma: np.ndarray,
+    comparisons: list[Comparison],
+) -> LearnedContradiction:
+    """Whether the birth gap (:func:`.rules.birth_gap`) is a strong contradiction on this
+    data, learned as the plain engine learns it (:mod:`sectorlink.linkage.learned`):
+    the share of matches showing it, measured on pairs sharing an identifier (one person
+    whatever the dates say) when there are enough of them, otherwise on the likely
+    matches (by the model, before the gap) that share no postcode or address, which a
+    household cannot explain. Below :data:`~sectorlink.linkage.learned.NOISE_RATE` it is
+    strong; above (data whose errors replace whole dates) it is left to the model."""
+    if anchors.sum() >= MIN_ANCHORED:
+        basis, pairs = "anchored pairs", float(anchors.sum())
+        rate = float((gap & anchors).sum() / anchors.sum())
+    else:
+        probability = 1.0 / (1.0 + np.exp2(-np.clip(weight, -60.0, 60.0)))
+        apart = np.ones(gap.size, dtype=bool)
+        for k, c in enumerate(comparisons):
+            if c.name in ("postcode", "address"):
+                apart &= gamma[:, k] <= 0
+        basis, pairs = "likely matches sharing no place", float(probability[apart].sum())
+        rate = float((probability * (gap & apart)).sum() / max(pairs, 1e-9))
+    strict = rate < NOISE_RATE
+    return LearnedContradiction(
+        kind="birth_gap",
+        rate=rate,
+        u=float(gap.mean()) if gap.size else 0.0,
+        weight=CONTRADICTION_WEIGHT if strict else 0.0,
+        strict=strict,
+        basis=basis,
+        basis_pairs=pairs,
+    )

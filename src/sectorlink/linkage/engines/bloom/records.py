@@ -19,7 +19,7 @@ from sectorlink.pprl import dice
 from sectorlink.pprl.load import ENCODED_TABLE
 
 # Filters the contradiction rules read in SQL (kept in the working copy of the records).
-CONTRADICTION_FILTERS = ("bf_given_name", "bf_local_person_id")
+CONTRADICTION_FILTERS = ("bf_given_name", "bf_local_person_id", "bf_birth_year", "bf_birth_date")
 # The working copy of the records in the warehouse connection (temporary).
 RECORDS = "sl_enc"
 # Pairs scored per batch (bounds the memory of Dice and level arrays).

@@ -1,12 +1,14 @@
 """Contradictions and the household signature on keyed values: what the hub can test.
 
 Two different NHS numbers; the same birth date with clearly different given names and no
-shared identifier (twins); clearly different given names and no shared identifier at all
-(a cluster may hold such a pair only when strong links bridge it,
+shared identifier (twins); birth years in different decades with no year in common, unless
+the dates share two parts (a keying error) or an identifier (the birth gap: a parent and a
+child; learned, see :func:`birth_gap`); clearly different given names and no shared
+identifier at all (a cluster may hold such a pair only when strong links bridge it,
 :data:`sectorlink.linkage.contradictions.BRIDGEABLE`). And the household signature, given
-names at level "different" with family name and postcode agreeing exactly, whose weight
-cancels what the shared family name and postcode add (as the plain engine's household
-level, :mod:`sectorlink.linkage.household`).
+names clearly different (level "different", another first letter and Soundex) with family
+name and postcode agreeing exactly, whose weight cancels what the shared family name and
+postcode add (as the plain engine's household level, :mod:`sectorlink.linkage.household`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from sectorlink.linkage.engines.bloom.records import CONTRADICTION_FILTERS
+from sectorlink.linkage.engines.bloom.comparisons import BIRTH_DATE_DICE, DIFFERENT_DECADE_DICE
+from sectorlink.linkage.engines.bloom.records import BATCH, CONTRADICTION_FILTERS, EncodedRecords
 from sectorlink.linkage.engines.bloom.scoring import FellegiSunter
 
 # Given names this dissimilar (Dice of their filters) are "clearly different" for the
@@ -51,8 +54,20 @@ def household_weight(model: FellegiSunter) -> float | None:
     return -(max(0.0, family) + max(0.0, postcode))
 
 
-def household_signature(model: FellegiSunter, gamma: np.ndarray) -> np.ndarray:
-    """Per pair: given names at level 'different', family name and postcode the same."""
+def household_signature(
+    model: FellegiSunter,
+    gamma: np.ndarray,
+    records: EncodedRecords,
+    left: np.ndarray,
+    right: np.ndarray,
+) -> np.ndarray:
+    """Per pair: given names clearly different, family name and postcode the same.
+
+    Clearly different is the plain engine's test: the given-name level is "different"
+    (low Dice, no canonical, middle-name or swap agreement) and the first letters and
+    Soundex codes differ too. Level "different" alone holds one person's nicknames and
+    short forms (Kaz for Karen, Em for Emma) and typos in short names (Mray), which share
+    a first letter: a third of a region's pairs sharing an NHS number showed them."""
     index = {c.name: k for k, c in enumerate(model.comparisons)}
     given, family, postcode = (index[n] for n in ("given_name", "family_name", "postcode"))
     top_family = model.comparisons[family].levels - 1
@@ -62,15 +77,54 @@ def household_signature(model: FellegiSunter, gamma: np.ndarray) -> np.ndarray:
         & (gamma[:, family] == top_family)
         & (gamma[:, postcode] == top_postcode)
     )
+    for token in ("given_initial", "given_soundex"):
+        if token in records.tokens:
+            signature &= records.same(token, left, right) != 1
     return np.asarray(signature)
 
 
+def shared_identifier(records: EncodedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Per pair: a national number or the source's own person identifier agrees."""
+    shared = np.zeros(left.size, dtype=bool)
+    for token in IDENTIFIER_TOKENS:
+        if token in records.tokens:
+            shared |= records.same(token, left, right) == 1
+    return shared
+
+
+def birth_gap(records: EncodedRecords, left: np.ndarray, right: np.ndarray) -> np.ndarray | None:
+    """Per pair: the birth-gap pattern (without its shared-identifier exemption), or None
+    when the encodings hold no birth-year filter.
+
+    The two birth-year filters share no token (different decades, no possible year in
+    common: a parent and a child, at least ten years apart and mostly 15 or more, the
+    plain engine's test), unless the two dates share two or more parts (day and month
+    with a mistyped year, say: one keying error). A year, a date and an age are all
+    encoded in the birth-year filter, so this reads a year-only or age-only record
+    against any other. The hub cannot measure a gap in years on keyed values; a decade
+    boundary is what the filter can tell."""
+    if "birth_year" not in records.filters:
+        return None
+    out = np.zeros(left.size, dtype=bool)
+    for start in range(0, left.size, BATCH):
+        lb, rb = left[start : start + BATCH], right[start : start + BATCH]
+        gap = records.dice("birth_year", lb, rb) < DIFFERENT_DECADE_DICE
+        if "birth_date" in records.filters:
+            gap &= ~(records.dice("birth_date", lb, rb) >= BIRTH_DATE_DICE[0])
+        for token in ("birth_date", "birth_date_swapped"):
+            if records.has(token) and "birth_date" in records.tokens:
+                gap &= records.same(token, lb, rb) != 1
+        out[start : start + BATCH] = gap
+    return out
+
+
 def contradiction_rules(
-    tokens: set[str], filters: set[str], *, given_name: bool = True
+    tokens: set[str], filters: set[str], *, given_name: bool = True, gap: bool = False
 ) -> tuple[str, Any]:
     """Contradictions on keyed tokens and filters: two different NHS numbers; the same
     birth date with clearly different given names and no shared identifier (twins);
-    with ``given_name``, clearly different given names and no shared identifier."""
+    with ``gap``, the birth gap (:func:`birth_gap`) and no shared identifier; with
+    ``given_name``, clearly different given names and no shared identifier."""
     columns = [
         f"tok_{t}"
         for t in (
@@ -90,15 +144,13 @@ def contradiction_rules(
     if "nhs_number" in tokens:
         cases.append("WHEN tok_nhs_number_l <> tok_nhs_number_r THEN 'nhs_number'")
     names = {"given_canonical", "given_soundex"} <= tokens and "given_name" in filters
-    same_nhs = explained = "false"
+    explained = "false"
+    same = [f"coalesce(tok_{t}_l = tok_{t}_r, false)" for t in IDENTIFIER_TOKENS if t in tokens]
+    if "local_person_id" in filters:
+        # a source's own identifier with a keystroke or two wrong still says one person
+        same.append(f"coalesce({_dice_sql('bf_local_person_id')} >= {SAME_LOCAL_ID_DICE}, false)")
+    same_nhs = "(" + " OR ".join(same) + ")" if same else "false"
     if names:
-        same = [f"coalesce(tok_{t}_l = tok_{t}_r, false)" for t in IDENTIFIER_TOKENS if t in tokens]
-        if "local_person_id" in filters:
-            # a source's own identifier with a keystroke or two wrong still says one person
-            same.append(
-                f"coalesce({_dice_sql('bf_local_person_id')} >= {SAME_LOCAL_ID_DICE}, false)"
-            )
-        same_nhs = "(" + " OR ".join(same) + ")" if same else "false"
         # a given name found in the other record's middle or family name explains the
         # difference (a middle name used as the first, or swapped names): not twins
         crossed = [
@@ -120,6 +172,16 @@ def contradiction_rules(
                 AND {_dice_sql("bf_given_name")} < {TWINS_GIVEN_DICE}
                 AND NOT ({explained})
                 AND NOT {same_nhs} THEN 'twins'"""
+        )
+    if gap and "birth_year" in filters:
+        two_parts = (
+            f"coalesce({_dice_sql('bf_birth_date')} >= {BIRTH_DATE_DICE[0]}, false)"
+            if "birth_date" in filters
+            else "false"
+        )
+        cases.append(
+            f"""WHEN {_dice_sql("bf_birth_year")} < {DIFFERENT_DECADE_DICE}
+                AND NOT {two_parts} AND NOT {same_nhs} THEN 'birth_gap'"""
         )
     if names and given_name:
         # the same test without the birth date: clearly different first names and no
