@@ -305,30 +305,29 @@ def encode_region(
     key_file: Path,
     hook: StepHook | None = None,
 ) -> tuple[list[LoadResult], list[Path]]:
-    """Each partner encodes its own person-bearing extracts at home (``sectorlink encode``):
-    the same mapping and standardisation as ingest, then keyed Bloom filters and tokens.
+    """Each partner encodes its own extracts at home (``sectorlink encode``): the same
+    mapping and standardisation as ingest, then keyed Bloom filters and tokens, and beside
+    them its rows without identifiers and a manifest: one package per source.
 
     Returns the partners' ingest results (rows read, rejects) and the encoded files."""
-    from sectorlink.pprl.encode import encode_file
+    from sectorlink.pprl.encode import encode_extracts
     from sectorlink.pprl.keys import load_key
 
     key = load_key(key_file)
     encoded_dir.mkdir(parents=True, exist_ok=True)
-    extracts = [
-        e
-        for e in extracts_in_load_order(region_dir)
-        if load_spec(region_dir / e["spec"]).person is not None
-    ]
+    by_source: dict[str, list[tuple[Path, Path]]] = {}
+    for e in extracts_in_load_order(region_dir):
+        by_source.setdefault(e["source"], []).append(
+            (region_dir / e["spec"], region_dir / e["file"])
+        )
     loads: list[LoadResult] = []
     files: list[Path] = []
-    for done, extract in enumerate(extracts):
+    for done, (source, pairs) in enumerate(by_source.items()):
         if hook:
-            hook(f"{extract['source']} encodes its extract", done, len(extracts))
-        out = encoded_dir / (Path(extract["file"]).stem + ".enc.parquet")
-        summary = encode_file(
-            region_dir / extract["spec"], region_dir / extract["file"], key=key, out=out
-        )
-        loads.append(summary.load)
+            hook(f"{source} encodes its extracts", done, len(by_source))
+        out = encoded_dir / f"{source}.enc.parquet"
+        summary = encode_extracts(pairs, key=key, out=out)
+        loads.extend(summary.loads)
         files.append(out)
     return loads, files
 
@@ -336,8 +335,9 @@ def encode_region(
 def link_encoded_region(
     warehouse: Path, files: list[Path], region_dir: Path, registry: Registry, out_dir: Path
 ) -> tuple[LinkResult, Evaluation]:
-    """The hub loads the partners' encodings and links them with the bloom engine; it holds
-    no identifier and no key. Reading the encodings for linkage passes the access check."""
+    """The hub loads the partners' packages (encodings, and rows without identifiers) and
+    links the encodings with the bloom engine; it holds no identifier and no key. Reading
+    the encodings for linkage passes the access check."""
     from sectorlink.pprl.hub import link_encoded
     from sectorlink.pprl.load import load_encoded
 

@@ -160,23 +160,37 @@ def test_failed_write_leaves_no_partial_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clinic.csv", "clinic.yaml", "key"]
 
 
-def test_events_written_beside_and_identifier_in_events_refused(tmp_path: Path) -> None:
+def test_rows_written_beside_without_identifiers_and_identifier_in_events_refused(
+    tmp_path: Path,
+) -> None:
     spec, data, key = _files(tmp_path)
     out = tmp_path / "o.parquet"
-    code, output = _encode(
-        str(spec), str(data), "--key-file", str(key), "--out", str(out), "--events"
-    )
+    code, output = _encode(str(spec), str(data), "--key-file", str(key), "--out", str(out))
     assert code == 0, output
     events = pq.read_table(tmp_path / "o.event.parquet")
     assert events.num_rows == 3 and "record_id" in events.column_names
-    assert "Lee" not in str(events.to_pylist())
+    people = pq.read_table(tmp_path / "o.person_record.parquet")
+    assert people.num_rows == 3
+    assert not {"given_name", "family_name", "birth_date", "address"} & set(people.column_names)
+    assert people["postcode"].null_count == 3  # only the no-fixed-abode marker travels there
+    assert "Lee" not in str(events.to_pylist()) + str(people.to_pylist())
+    manifest = json.loads((tmp_path / "o.manifest.json").read_text())
+    assert manifest["tables"]["event"]["rows"] == 3
+    assert "birth_date" in manifest["withheld"]["person_record"]
+
+    # --encodings-only: the encodings alone, as before
+    alone = tmp_path / "alone.parquet"
+    code, output = _encode(
+        str(spec), str(data), "--key-file", str(key), "--out", str(alone), "--encodings-only"
+    )
+    assert code == 0, output
+    assert not (tmp_path / "alone.event.parquet").exists()
+    assert not (tmp_path / "alone.manifest.json").exists()
 
     # a mapping mistake: a free-text column naming the person goes into the event attributes
     spec.write_text(SPEC % "clinic_code, note")
     out2 = tmp_path / "o2.parquet"
-    code, output = _encode(
-        str(spec), str(data), "--key-file", str(key), "--out", str(out2), "--events"
-    )
+    code, output = _encode(str(spec), str(data), "--key-file", str(key), "--out", str(out2))
     assert code == 2
     assert "table event, column attributes" in output and "record_id 2" in output
     assert not out2.exists() and not (tmp_path / "o2.event.parquet").exists()

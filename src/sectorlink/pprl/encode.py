@@ -3,18 +3,22 @@
 The records go through the same mapping (``sources.loader.ingest``) and the same
 standardisation (``identity.standardise``) as plain ingest; only then are identifiers
 turned into tokens (in SQL), each distinct token hashed once (in Python), and record
-filters built on packed 64-bit words (numpy and a compiled loop). The output holds only
-the contract's columns: source, record_id, ``bf_<field>`` and ``tok_<name>``.
+filters built on packed 64-bit words (numpy and a compiled loop). The encodings hold only
+the contract's columns: source, record_id, ``bf_<field>`` and ``tok_<name>``. Beside them
+(``encode_extracts``) go the partner's common-model rows without their identifiers and a
+manifest describing them (``sectorlink.pprl.package``: what travels and why).
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hmac
 import json
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,10 +28,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sectorlink.identity import postcodes
 from sectorlink.identity.reference import register_reference_tables
 from sectorlink.identity.standardise import standardised_sql
-from sectorlink.model import TABLES, quote_ident
-from sectorlink.pprl import bloom
+from sectorlink.model import TABLES, Table, quote_ident
+from sectorlink.pprl import bloom, package
 from sectorlink.pprl.keys import LinkageKey
 from sectorlink.pprl.schema import EncodingSchema, FieldSpec, load_schema
 from sectorlink.pprl.tokens import (
@@ -39,6 +44,7 @@ from sectorlink.pprl.tokens import (
     field_tokens_sql,
 )
 from sectorlink.sources import LoadResult, MappingSpec, ingest, load_spec
+from sectorlink.sources.loader import file_sha256
 from sectorlink.warehouse import ensure_schema
 
 ENCODED_FORMAT = "sectorlink-pprl/1"
@@ -260,7 +266,7 @@ def write_atomic(table: pa.Table, out: Path) -> None:
 
 @dataclass
 class EncodeSummary:
-    """What `encode_file` wrote."""
+    """What `encode_extracts` (or `encode_file`) wrote."""
 
     out: Path
     records: int
@@ -268,83 +274,186 @@ class EncodeSummary:
     fields: dict[str, int]
     """Bloom-filter field -> bits in the output."""
     tokens: list[str]
-    load: LoadResult
-    """The ingest result of the extract (rows read, rejects, quality), as ingest reports it."""
-    events: dict[str, Path] = field(default_factory=dict)
-    """Event table -> file written beside the output (with ``events=True``)."""
+    loads: list[LoadResult]
+    """The ingest result of each extract (rows read, rejects, quality), as ingest reports it."""
+    source: str = ""
+    tables: dict[str, Path] = field(default_factory=dict)
+    """Model table -> the rows file written beside the encodings (none with rows=False)."""
+    rows: dict[str, int] = field(default_factory=dict)
+    """Model table -> rows in its file."""
+    manifest: Path | None = None
+    """The package's manifest (None when only the encodings were written)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """What the policy did -> rows (a marker sent, a postcode cut, a value withheld)."""
+    bytes: dict[str, int] = field(default_factory=dict)
+    """File name -> bytes written: what leaves the partner."""
+
+    @property
+    def load(self) -> LoadResult:
+        """The first extract's ingest result (the person-bearing one)."""
+        return self.loads[0]
 
 
-# Raw person_record columns whose values must not appear in anything that leaves the partner.
-IDENTIFIER_COLUMNS = (
-    "local_person_id",
-    "full_name",
-    "given_name",
-    "middle_names",
-    "family_name",
-    "address",
-    "postcode",
-    "nhs_number",
-    "ni_number",
-    "ssn",
-    "phone",
-    "email",
-)
 # Names shorter than this are too common as parts of ordinary words to test by containment.
 MIN_CONTAINED = 3
-_EVENT_SKIP = {"source", "event_id", "record_id", "load_id", "source_row"}
+_CHECK_SKIP = {"source", "event_id", "record_id", "load_id", "source_row"}
 
 
-def _event_tables(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, str]:
-    """Event and detail tables with rows of `source`: table -> SELECT keyed by record_id."""
-    selects: dict[str, str] = {}
-    for name, table in TABLES.items():
-        if table.kind not in ("event", "detail"):
-            continue
-        cols = [f.name for f in table.fields if f.name not in ("load_id", "source_row")]
-        if table.kind == "event":
-            sql = f"SELECT {', '.join(quote_ident(c) for c in cols)} FROM {name} WHERE source = ?"
-        else:
-            rest = ", ".join(f"d.{quote_ident(c)}" for c in cols if c != "source")
-            sql = (
-                f"SELECT d.source, e.record_id, {rest} "
-                f"FROM {name} d JOIN event e USING (source, event_id) WHERE d.source = ?"
-            )
-        count = con.execute(f"SELECT count(*) FROM ({sql})", [source]).fetchall()[0][0]
-        if count:
-            selects[name] = sql
-    return selects
+def _contained_identifiers() -> tuple[str, ...]:
+    """The person record's identifier columns looked for in what travels: the model's
+    identifier marks, less coded values (sex: 'male' is part of 'female') and numbers
+    and dates (a birth year is part of many amounts; the birth date is tested whole)."""
+    person = TABLES["person_record"]
+    return tuple(
+        f.name for f in person.fields if f.identifier and f.type == "string" and not f.code_set
+    )
 
 
-def check_no_identifiers(
-    con: duckdb.DuckDBPyConnection, table: str, select_sql: str, source: str
-) -> None:
-    """Refuse an event table when a column holds a plaintext identifier of its own record.
+SHARED = "sl_shared"
+"""The in-memory table holding what will travel of one model table while it is checked."""
+MISTAKE_SHARE = 0.01
+"""A column in which at least this share of values holds its own record's identifier is a
+mapping mistake (a name column carried as an attribute), refused; below it the values are
+coincidences ('The Black Horse' for Ms Black), withheld one by one and counted."""
 
-    A value counts when the column's text equals, or contains, one of the record's raw
-    identifiers (names of at least 3 letters, numbers, postcode, phone, email, address)
-    or equals its birth date. The error names the table and column, never the value."""
-    described = con.execute(f"SELECT * FROM ({select_sql}) LIMIT 0", [source]).description
-    columns = [str(d[0]) for d in described or [] if d[0] not in _EVENT_SKIP]
-    ident = ", ".join(f"lower(trim(CAST(p.{c} AS VARCHAR)))" for c in IDENTIFIER_COLUMNS)
+
+def check_no_identifiers(con: duckdb.DuckDBPyConnection, table: str, source: str) -> int:
+    """Look for plaintext identifiers of a row's own person record in what will travel of
+    `table` (held in the table SHARED); refuse a column where they are systematic, withhold
+    the values (set them empty) where they are coincidences. Returns how many were withheld.
+
+    Free-text columns are tested (text, JSON values and lists without a code set: a coded
+    value comes from the model's code set, and 'dan' is part of 'ae_attendance'). A value
+    counts when it equals its record's birth date, contains one of its one-word identifiers
+    (a name of at least 3 letters, a number, an email) as a whole word, or contains one with
+    spaces (an address, a postcode) anywhere. The error names the table and column, never
+    the value.
+
+    Raises:
+        EncodeError: a column where MISTAKE_SHARE or more of the values hold one.
+    """
+    fields = {f.name: f for f in TABLES[table].fields}
+    described = con.execute(f"SELECT * FROM {SHARED} LIMIT 0").description
+    columns = [
+        name
+        for name in (str(d[0]) for d in described or [])
+        if name not in _CHECK_SKIP
+        and (table, name) != package.EVENT_AT_HOME  # the place, counted when it is the home
+        and name in fields
+        and fields[name].type in ("string", "json", "string_list")
+        and not fields[name].code_set
+    ]
+    record = (
+        f"(SELECT d.*, e.record_id FROM {SHARED} d "
+        "JOIN event e ON e.source = d.source AND e.event_id = d.event_id)"
+        if TABLES[table].kind == "detail"
+        else SHARED
+    )
+    key = " AND ".join(
+        f"s.{quote_ident(k)} = h.{quote_ident(k)}" for k in TABLES[table].primary_key
+    )
+    ident = ", ".join(f"lower(trim(CAST(p.{c} AS VARCHAR)))" for c in _contained_identifiers())
+    withheld = 0
     for column in columns:
-        text = f"lower(trim(CAST(t.{quote_ident(column)} AS VARCHAR)))"
-        hits = con.execute(
-            f"""
-            SELECT count(*), min(t.record_id)
-            FROM ({select_sql}) t JOIN person_record p USING (source, record_id)
+        value = f"t.{quote_ident(column)}"
+        if fields[column].type == "json":  # its values, not its keys ('AttendanceCategory')
+            value = f"array_to_string(json_extract_string({value}, '$.*'), ' | ')"
+        elif fields[column].type == "string_list":
+            value = f"array_to_string({value}, ' | ')"
+        text = f"lower(trim(CAST({value} AS VARCHAR)))"
+        words = rf"string_split_regex({text}, '[^0-9a-z@.''_-]+')"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE sl_hits AS
+            SELECT t.* FROM {record} t JOIN person_record p USING (source, record_id)
             WHERE {text} <> '' AND (
                 CAST(p.birth_date AS VARCHAR) = {text}
                 OR len(list_filter([{ident}], lambda v: length(v) >= {MIN_CONTAINED}
-                                   AND contains({text}, v))) > 0)
-            """,
-            [source],
-        ).fetchall()[0]
-        if hits[0]:
+                       AND CASE WHEN contains(v, ' ') THEN contains({text}, v)
+                                ELSE list_contains({words}, v) END)) > 0)"""
+        )
+        hits, first = con.execute("SELECT count(*), min(record_id) FROM sl_hits").fetchall()[0]
+        if not hits:
+            continue
+        filled = con.execute(f"SELECT count(*) FROM {record} t WHERE {text} <> ''").fetchall()[0][0]
+        if hits >= MISTAKE_SHARE * filled:
             raise EncodeError(
-                f"table {table}, column {column}: {hits[0]} row(s) hold a plaintext identifier "
-                f"of their own person record (first: record_id {hits[1]}); remove or map that "
-                "column differently before sharing events"
+                f"table {table}, column {column}: {hits} of {filled} value(s) hold a plaintext "
+                f"identifier of their own person record (first: record_id {first}); remove or "
+                "map that column differently before sharing it"
             )
+        con.execute(
+            f"UPDATE {SHARED} s SET {quote_ident(column)} = NULL FROM sl_hits h WHERE {key}"
+        )
+        withheld += int(hits)
+    con.execute("DROP TABLE IF EXISTS sl_hits")
+    return withheld
+
+
+def _shared_rows(
+    con: duckdb.DuckDBPyConnection, key: LinkageKey, source: str
+) -> tuple[dict[str, pa.Table], dict[str, int]]:
+    """What travels of every model table holding rows of `source` (package.py's policy),
+    each checked for plaintext identifiers; and how many values each cut changed."""
+    shared: dict[str, pa.Table] = {}
+    counts: dict[str, int] = {}
+    pseudonym_key = key.derive(f"pseudonym:{package.PSEUDONYMISED}")
+    for name, table in TABLES.items():
+        held = con.execute(
+            f"SELECT count(*) FROM {quote_ident(name)} WHERE source = ?", [source]
+        ).fetchall()[0][0]
+        if not held:
+            continue
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {SHARED} AS {package.shared_select_sql(table)}",
+            [source],
+        )
+        if name != "person_record" and table.kind in ("event", "detail"):
+            withheld = check_no_identifiers(con, name, source)
+            if withheld:
+                counts[f"{name}: values holding their own record's identifier, withheld"] = withheld
+        rows = con.sql(f"SELECT * FROM {SHARED}").to_arrow_table()
+        con.execute(f"DROP TABLE {SHARED}")
+        if package.PSEUDONYMISED in rows.column_names:
+            index = rows.column_names.index(package.PSEUDONYMISED)
+            rows = rows.set_column(
+                index,
+                package.PSEUDONYMISED,
+                _hash_column(rows.column(package.PSEUDONYMISED), pseudonym_key),
+            )
+        counts.update(_count_cuts(con, table, source))
+        meta = package.rows_metadata(name, source, rows.num_rows)
+        shared[name] = rows.replace_schema_metadata(meta)
+    return shared, counts
+
+
+def _count_cuts(con: duckdb.DuckDBPyConnection, table: Table, source: str) -> dict[str, int]:
+    """How many values of `table` were cut or replaced by the package's policy."""
+    counts: dict[str, int] = {}
+    name = table.name
+    if name == package.MARKER_COLUMN[0]:
+        marker = package.no_fixed_abode_sql("address", "postcode")
+        counts["person_record.postcode: no fixed abode marker"] = _scalar(
+            con, f"SELECT count(*) FROM person_record WHERE source = ? AND {marker}", source
+        )
+    for column in package.COARSENED_QUASI.get(name, ()):
+        counts[f"{name}.{column}: cut to sector"] = _scalar(
+            con,
+            f"SELECT count({quote_ident(column)}) FROM {quote_ident(name)} WHERE source = ?",
+            source,
+        )
+    if name == package.EVENT_AT_HOME[0]:
+        home = postcodes.compact("p.postcode")
+        counts["event.postcode: the person's own home postcode (travels as the place)"] = _scalar(
+            con,
+            f"""SELECT count(*) FROM event t JOIN person_record p USING (source, record_id)
+            WHERE t.source = ? AND {postcodes.compact("t.postcode")} = {home} AND {home} <> ''""",
+            source,
+        )
+    return {k: v for k, v in counts.items() if v}
+
+
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, source: str) -> int:
+    return int(con.execute(sql, [source]).fetchall()[0][0])
 
 
 def encode_file(
@@ -354,20 +463,39 @@ def encode_file(
     key: LinkageKey,
     schema: EncodingSchema | None = None,
     out: Path,
-    events: bool = False,
+    rows: bool = True,
 ) -> EncodeSummary:
-    """Map, validate and standardise an extract exactly as ``sectorlink ingest`` does, then
-    encode its person records and write them atomically to `out` (Parquet).
+    """`encode_extracts` for one extract."""
+    return encode_extracts([(spec, file)], key=key, schema=schema, out=out, rows=rows)
 
-    Ingest runs into an in-memory warehouse, so no plaintext copy is left on disk. With
-    `events`, the source's event and detail rows go beside `out` as
-    ``OUT.<table>.parquet`` (keyed by source and record_id), refused when a column holds a
-    plaintext identifier of its record.
+
+def encode_extracts(
+    extracts: Sequence[tuple[MappingSpec | Path | str, Path | str]],
+    *,
+    key: LinkageKey,
+    schema: EncodingSchema | None = None,
+    out: Path,
+    rows: bool = True,
+) -> EncodeSummary:
+    """Map, validate and standardise a partner's extracts exactly as ``sectorlink ingest``
+    does, then encode its person records to `out` (Parquet) and, with `rows`, write its
+    common-model rows without their identifiers beside it, with a manifest
+    (``sectorlink.pprl.package``: what travels and why).
+
+    `extracts` are (spec, file) pairs of one source (a partner's person file and the
+    event files that refer to it); person-bearing ones are ingested first, all into one
+    in-memory warehouse, so events are checked against their person records and no
+    plaintext copy is left on disk. Every file is written to a temporary name and moved
+    into place at the end, the manifest last: a package is whole, or its manifest does
+    not match it and the hub refuses it.
 
     Raises:
-        SourceError: the spec or the file is unusable (the same errors as ingest).
-        EncodeError: nothing to encode, an identifier in the events, an unwritable output.
+        SourceError: a spec or a file is unusable (the same errors as ingest).
+        EncodeError: specs of different sources, nothing to encode, a plaintext
+            identifier in what would travel, an unwritable output.
     """
+    if not extracts:
+        raise EncodeError("give at least one spec and extract")
     schema = schema or load_schema(None)
     out = Path(out)
     folder = out.parent if str(out.parent) else Path(".")
@@ -375,48 +503,125 @@ def encode_file(
         raise EncodeError(f"{out}: the output folder {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise EncodeError(f"{out}: the output folder {folder} is not writable")
-    if not isinstance(spec, MappingSpec):
-        spec = load_spec(spec)
+    pairs = [(s if isinstance(s, MappingSpec) else load_spec(s), Path(f)) for s, f in extracts]
+    sources = sorted({s.source for s, _ in pairs})
+    if len(sources) > 1:
+        raise EncodeError(
+            f"the specs are of different sources ({', '.join(sources)}); encode each "
+            "partner's data set on its own"
+        )
+    source = sources[0]
+    # person-bearing extracts first, so events find their person records (as the demo loads)
+    pairs.sort(key=lambda pair: pair[0].person is None)
+    if pairs[0][0].person is None:
+        raise EncodeError(
+            f"{pairs[0][0].path or source}: no spec maps person records, so there is nothing "
+            "to encode; give the partner's person file with its event files"
+        )
     con = duckdb.connect()
     try:
         con.execute("SET enable_progress_bar = false")
         ensure_schema(con)
-        result = ingest(spec, file, con=con)
-        if spec.person is None:
-            raise EncodeError(
-                f"{spec.path or spec.source}: the spec maps no person records, so there is "
-                "nothing to encode"
-            )
-        source = "(SELECT * FROM person_record WHERE source = " + _lit(spec.source) + ")"
-        table = encode_records(con, key, schema, table=source)
+        loads = [ingest(spec, file, con=con) for spec, file in pairs]
+        records = "(SELECT * FROM person_record WHERE source = " + _lit(source) + ")"
+        table = encode_records(con, key, schema, table=records)
         if table.num_rows == 0:
+            rejected = sum(r.rows_rejected for r in loads)
             raise EncodeError(
-                f"{file}: no person record passed validation ({result.rows_rejected} rejected); "
+                f"{pairs[0][1]}: no person record passed validation ({rejected} rejected); "
                 "nothing to encode"
             )
-        event_tables = _event_tables(con, spec.source) if events else {}
-        event_data: dict[str, pa.Table] = {}
-        for name, sql in event_tables.items():
-            check_no_identifiers(con, name, sql, spec.source)
-            event_data[name] = con.sql(sql, params=[spec.source]).to_arrow_table()
+        shared, counts = _shared_rows(con, key, source) if rows else ({}, {})
     finally:
         con.close()
-    written: dict[str, Path] = {}
-    for name, data in event_data.items():
-        path = out.with_name(f"{out.stem}.{name}.parquet")
-        write_atomic(data, path)
-        written[name] = path
-    write_atomic(table, out)
     meta = json.loads(table.schema.metadata[METADATA_KEY])
-    return EncodeSummary(
+    summary = EncodeSummary(
         out=out,
         records=table.num_rows,
         fingerprint=str(meta["schema_fingerprint"]),
         fields={n: int(f["bits"]) for n, f in meta["fields"].items()},
         tokens=list(schema.tokens),
-        load=result,
-        events=written,
+        loads=loads,
+        source=source,
+        counts=counts,
     )
+    if not rows:
+        write_atomic(table, out)
+        summary.bytes = {out.name: out.stat().st_size}
+        return summary
+    _write_package(summary, table, shared, pairs, loads)
+    return summary
+
+
+def _write_package(
+    summary: EncodeSummary,
+    encodings: pa.Table,
+    shared: dict[str, pa.Table],
+    pairs: list[tuple[MappingSpec, Path]],
+    loads: list[LoadResult],
+) -> None:
+    """Write every file under a temporary name, then move them into place: rows files,
+    the encodings, the manifest last."""
+    out = summary.out
+    manifest_path, table_paths = package.package_paths(out)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        files: list[package.PackagedFile] = []
+        for role, data, target in [("encodings", encodings, out)] + [
+            (name, data, table_paths[name]) for name, data in shared.items()
+        ]:
+            tmp = _temp_name(target)
+            staged.append((tmp, target))
+            pq.write_table(data, tmp, compression="zstd")
+            files.append(
+                package.PackagedFile(
+                    role=role,
+                    path=target,
+                    rows=data.num_rows,
+                    sha256=file_sha256(tmp),
+                    bytes=tmp.stat().st_size,
+                    blocks=package.block_digests(data),
+                )
+            )
+        extracts = [
+            {
+                "spec": spec.path.name if spec.path else None,
+                "file": file.name,
+                "rows_read": load.rows_read,
+                "rows_rejected": load.rows_rejected,
+            }
+            for (spec, file), load in zip(pairs, loads, strict=True)
+        ]
+        document = package.manifest_json(
+            source=summary.source,
+            fingerprint=summary.fingerprint,
+            files=files,
+            counts=summary.counts,
+            extracts=extracts,
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        tmp_manifest = _temp_name(manifest_path)
+        staged.append((tmp_manifest, manifest_path))
+        tmp_manifest.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise EncodeError(f"{out}: cannot write the package: {exc.strerror or exc}") from None
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+    summary.tables = {name: table_paths[name] for name in shared}
+    summary.rows = {name: data.num_rows for name, data in shared.items()}
+    summary.manifest = manifest_path
+    summary.bytes = {f.path.name: f.bytes for f in files}
+    summary.bytes[manifest_path.name] = manifest_path.stat().st_size
+
+
+def _temp_name(target: Path) -> Path:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    return Path(name)
 
 
 def _lit(value: str) -> str:
