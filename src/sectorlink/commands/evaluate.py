@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from sectorlink.commands._common import console, fail
+from sectorlink.commands._common import console, err_console, fail
+from sectorlink.commands.registry import RegistryUrl, opened
+from sectorlink.governance import AccessDenied
+from sectorlink.governance.doors import NOT_AUDITED, governed_evaluate
 from sectorlink.linkage import Evaluation, LinkageError, evaluate
 from sectorlink.warehouse import DEFAULT_WAREHOUSE, connect
 
@@ -59,14 +62,57 @@ def register(app: typer.Typer) -> None:
         warehouse: Path = typer.Option(
             DEFAULT_WAREHOUSE, "--warehouse", "-w", help="DuckDB warehouse file."
         ),
+        registry: RegistryUrl = None,
+        organisation: str | None = typer.Option(
+            None,
+            "--organisation",
+            help="The organisation scoring the index (with a registry: every data set in "
+            "the person index must be covered for it for linkage).",
+        ),
     ) -> None:
-        """Pairwise precision, recall and F1 of the person index, overall and cross-source."""
+        """Pairwise precision, recall and F1 of the person index, overall and cross-source.
+
+        With a registry, allowed only when every data set in the person index is covered
+        for --organisation and purpose linkage; the check and the scores are audited with
+        the actor and the truth file's SHA-256. Exit status 3 when refused.
+        """
         if not warehouse.exists():
             fail(f"warehouse {warehouse} does not exist")
-        con = connect(warehouse, read_only=True)
-        try:
-            show_evaluation(evaluate(con, truth))
-        except LinkageError as exc:
-            fail(str(exc))
-        finally:
-            con.close()
+        if not registry:
+            err_console.print(f"[yellow]Note:[/yellow] {NOT_AUDITED}", highlight=False)
+            try:
+                show_evaluation(_evaluate(warehouse, truth))
+            except LinkageError as exc:
+                fail(str(exc))
+            return
+        if not organisation:
+            fail("with a registry, say which organisation is evaluating: --organisation NAME")
+        if not truth.is_file():
+            fail(f"truth file {truth} does not exist")
+        with opened(registry) as reg:
+            try:
+                with governed_evaluate(
+                    reg, warehouse, organisation=organisation, truth=truth
+                ) as use:
+                    ev = _evaluate(warehouse, truth)
+                    use.outcome = {
+                        "records": ev.records,
+                        "persons_found": ev.clusters,
+                        "true_persons": ev.true_persons,
+                        "precision": ev.overall.precision,
+                        "recall": ev.overall.recall,
+                        "f1": ev.overall.f1,
+                    }
+            except AccessDenied as refusal:
+                fail(str(refusal), code=3)
+            except LinkageError as exc:  # audited as failed, with this message
+                fail(str(exc))
+        show_evaluation(ev)
+
+
+def _evaluate(warehouse: Path, truth: Path) -> Evaluation:
+    con = connect(warehouse, read_only=True)
+    try:
+        return evaluate(con, truth)
+    finally:
+        con.close()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from sectorlink.commands._common import console, fail
+from sectorlink.commands._common import console, err_console, fail
+from sectorlink.commands.registry import RegistryUrl, opened
+from sectorlink.governance import AccessDenied
+from sectorlink.governance.doors import NOT_AUDITED, governed_link
 from sectorlink.linkage import LinkageError, LinkResult, link
 from sectorlink.linkage.engines import ENGINES
 from sectorlink.warehouse import DEFAULT_WAREHOUSE
@@ -84,17 +89,33 @@ def register(app: typer.Typer) -> None:
             help="Let the HTML report show example pairs with clear names, birth dates and "
             "postcodes (only for readers allowed to read identifiers).",
         ),
+        registry: RegistryUrl = None,
+        organisation: str | None = typer.Option(
+            None,
+            "--organisation",
+            help="The organisation linking (with a registry: it must own every data set "
+            "linked or receive it under a current agreement permitting linkage).",
+        ),
     ) -> None:
-        """Link all person records (within and across partners) and publish the person index."""
+        """Link all person records (within and across partners) and publish the person index.
+
+        With a registry, the run is allowed only when every data set it links is covered
+        for --organisation and purpose linkage (in the clear for duckdb and spark,
+        encodings only for bloom); the check and what the run did are audited with the
+        actor, the inputs and the truth file's SHA-256. Exit status 3 when refused.
+        """
         if engine not in ENGINES:
             fail(f"unknown engine {engine!r}: use {', '.join(ENGINES)}")
         if lenient and engine == "bloom":
             fail("--lenient applies to the duckdb and spark engines only")
         if not warehouse.exists():
             fail(f"warehouse {warehouse} does not exist; ingest an extract first")
-        try:
+        if registry and not organisation:
+            fail("with a registry, say which organisation is linking: --organisation NAME")
+
+        def run() -> LinkResult:
             with console.status("Linking person records..."):
-                result = link(
+                return link(
                     warehouse,
                     engine=engine,
                     out_dir=out,
@@ -104,6 +125,59 @@ def register(app: typer.Typer) -> None:
                     allow_default_model=allow_default_model,
                     identifier_examples=identifier_examples,
                 )
+
+        options = {
+            "threshold": threshold,
+            "lenient": lenient,
+            "allow_default_model": allow_default_model,
+            "identifier_examples": identifier_examples,
+            "out": str(out) if out else None,
+        }
+        try:
+            if not registry:
+                err_console.print(f"[yellow]Note:[/yellow] {NOT_AUDITED}", highlight=False)
+                result = run()
+            else:
+                result = _governed(
+                    run, registry, str(organisation), warehouse, engine, truth, options
+                )
         except (LinkageError, ValueError) as exc:
             fail(str(exc))
         show_result(result)
+
+
+def _governed(
+    run: Callable[[], LinkResult],
+    url: str,
+    organisation: str,
+    warehouse: Path,
+    engine: str,
+    truth: Path | None,
+    options: dict[str, Any],
+) -> LinkResult:
+    """The run behind the linkage door: refused (exit 3) or run, audited either way."""
+    if truth is not None and not truth.is_file():
+        fail(f"truth file {truth} does not exist")
+    with opened(url) as reg:
+        try:
+            door = governed_link(
+                reg,
+                warehouse,
+                organisation=organisation,
+                engine=engine,
+                files={"truth": truth},
+                inputs=options,
+            )
+            with door as use:
+                result = run()
+                use.outcome = {
+                    "run_id": result.run_id,
+                    "engine": result.engine,
+                    "records": result.records,
+                    "persons": result.persons,
+                    "links": result.links,
+                    "sources": dict(result.sources),
+                }
+        except AccessDenied as refusal:
+            fail(str(refusal), code=3)
+    return result

@@ -70,12 +70,7 @@ def authorise_load(
         datasets=[source],
         action="read_identifiers" if identifiers else "read",
         actor=actor or acting_user(),
-        detail={
-            "door": door,
-            "files": {
-                role: {"path": str(p), "sha256": file_sha256(p)} for role, p in files.items()
-            },
-        },
+        detail={"door": door, "files": file_inputs(files)},
     )
 
 
