@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -80,9 +80,11 @@ def analyse(folder: Path, name: str, out: Path) -> dict[str, Any]:
         "run = run_analysis(sys.argv[2], warehouse=folder / 'warehouse.duckdb',\n"
         "    registry=registry, organisation=HUB_NAME, out_dir=Path(sys.argv[3]))\n"
         "seconds = time.perf_counter() - started\n"
-        "print(json.dumps({'seconds': seconds, 'key_figures': run.summary['key_figures']}))\n"
+        "import resource\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(json.dumps({'seconds': seconds, 'peak_kib': peak,\n"
+        "    'key_figures': run.summary['key_figures']}))\n"
     )
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, str(folder), name, str(out)],
@@ -92,11 +94,10 @@ def analyse(folder: Path, name: str, out: Path) -> dict[str, Any]:
         cwd=ROOT,
     )
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process_seconds"] = wall
-    # ru_maxrss of children is the largest so far: only a new maximum is this run's own.
-    result["peak_gib"] = peak / 2**20 if peak > before else None
+    # The child's own peak resident memory (Linux: KiB), read by the child at its end.
+    result["peak_gib"] = result.pop("peak_kib") / 2**20
     return result
 
 
@@ -267,6 +268,77 @@ def report(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def hub_copy(source: Path) -> Path:
+    """A private copy of a hub (the run keeps its incident tables in the warehouse and
+    audits into the registry; the source may be read-only)."""
+    target = WORK / f"hub-{source.name}"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for name in (
+        "warehouse.duckdb",
+        "registry.db",
+        "registry.db.audit-head",
+        "registry.db.audit-key",
+    ):
+        if (source / name).exists():
+            shutil.copy2(source / name, target / name)
+    return target
+
+
+def people_of(folder: Path) -> int:
+    manifest = json.loads((folder / "region" / "manifest.json").read_text())
+    return int(manifest["people"])
+
+
+def cost(hubs: list[Path]) -> list[dict[str, Any]]:
+    """Time and peak memory of the analysis (and of the baseline) on each hub, in order."""
+    rows = []
+    for source in hubs:
+        people = people_of(source)
+        folder = hub_copy(source)
+        violence = analyse(folder, "violence-hotspots", folder / "out-violence")
+        baseline = analyse(folder, "service-overlap", folder / "out-overlap")
+        row = {"hub": str(source), "people": people, "violence": violence, "baseline": baseline}
+        print(json.dumps(row, default=str, indent=1), flush=True)
+        rows.append(row)
+        shutil.rmtree(folder)
+    return rows
+
+
+def cost_report(rows: list[dict[str, Any]]) -> str:
+    lines = [
+        "Run: `.venv/bin/python benchmarks/bench_violence.py --cost HUB [HUB ...]`. Each hub "
+        "(generated, ingested, linked, geography loaded; copied first, since the run keeps "
+        "its incident tables in the warehouse) runs `violence-hotspots` with its defaults "
+        "(whole timeline; 9,999 Monte Carlo draws) and then `service-overlap`, the "
+        "baseline, each in a process of its own: wall time of the run and the process' "
+        "peak resident memory (`getrusage`, read by the child at its end).",
+        "",
+        "| hub | people | incidents | hotspot areas | seconds | peak GiB "
+        "| service-overlap seconds | x service-overlap |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        v, b = r["violence"], r["baseline"]
+        lines.append(
+            f"| `{r['hub']}` | {r['people']:,} | {v['key_figures'].get('incidents', 0):,} "
+            f"| {v['key_figures'].get('hotspot_areas', 0)} | {v['seconds']:.1f} "
+            f"| {v['peak_gib']:.2f} | {b['seconds']:.1f} | {v['seconds'] / b['seconds']:.2f} |"
+        )
+    by_size = {r["people"]: r["violence"]["seconds"] for r in rows}
+    lines.append("")
+    if 200_000 in by_size and 1_000_000 in by_size:
+        ratio = by_size[1_000_000] / by_size[200_000]
+        lines.append(
+            f"1M / 200k time ratio, measured in this run: **{ratio:.2f}** (target no worse "
+            "than 6, issue 17)."
+        )
+    else:
+        lines.append("1M / 200k time ratio: not measured in this run (needs both sizes).")
+    return "\n".join(lines)
+
+
 def main() -> None:
     from benchmarks._report import update_section
 
@@ -275,7 +347,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42, help="the region's seed")
     parser.add_argument("--preset", default="default", help="the generator's preset (hard)")
     parser.add_argument("--no-write", action="store_true", help="print, do not update the doc")
+    parser.add_argument(
+        "--cost",
+        type=Path,
+        nargs="+",
+        metavar="HUB",
+        help="measure only time and memory on these hub folders (warehouse.duckdb, "
+        "registry.db, region/manifest.json), e.g. a 200k and a 1M demo hub",
+    )
     args = parser.parse_args()
+    if args.cost:
+        body = cost_report(cost(args.cost))
+        print(body)
+        if not args.no_write:
+            update_section("violence-cost", "Violence hotspots: cost at 20k, 200k and 1M", body)
+        return
     results = []
     for people in args.people:
         result = measure(people, args.seed, args.preset)

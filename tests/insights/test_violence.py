@@ -383,3 +383,88 @@ def test_istv_quality_flags_a_month_below_the_sites_recent_level() -> None:
     last = quality.iloc[-1]
     assert last["pct_method"] == 0 and last["pct_location_type"] == 0
     assert last["mean_completeness"] == pytest.approx(0.6)
+
+
+# -- places and the expectation ---------------------------------------------------------------
+
+
+def test_a_place_on_an_area_edge_is_counted_whole_in_the_area_holding_most_of_it() -> None:
+    from sectorlink.insights.violence.places import PLACE_TABLE, attribute_to_places
+
+    rng = np.random.default_rng(5)
+    # Areas A (west) and B (east) meet at longitude 0; a pub 30 m west of the boundary
+    # whose incidents scatter 60 m about it, and a few incidents at homes far inside B.
+    metres = 1 / 111_200
+    east = rng.normal(-30, 60, 80) * metres
+    north = 54 + rng.normal(0, 60, 80) * metres
+    homes_east = np.array([900.0, 1300.0, 1700.0]) * metres
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"I{i}" for i in range(83)],
+            "lat": np.concatenate([north, [54.0, 54.004, 53.996]]),
+            "lon": np.concatenate([east, homes_east]) / np.cos(np.radians(54)),
+        }
+    )
+    frame["area"] = np.where(frame["lon"] < 0, "A", "B")
+    spilled = int(((frame["area"] == "B") & (frame.index < 80)).sum())
+    assert spilled >= 10  # the pub spills into B as the services record it
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("frame", frame)
+        con.execute("CREATE TABLE inc AS SELECT * FROM frame")
+        moved = attribute_to_places(con, "inc", radius_m=150)
+        places = con.execute(f"SELECT * FROM {PLACE_TABLE}").df().set_index("incident_id")
+    finally:
+        con.close()
+    pub = places.reindex([f"I{i}" for i in range(80)])["place_area"]
+    # Nearly all the pub's incidents are counted in A (a few far out keep their own area).
+    assert (pub == "A").mean() >= 0.9
+    assert moved >= spilled - 3
+    assert list(places.reindex(["I80", "I81", "I82"])["place_area"]) == ["B", "B", "B"]
+
+
+def _grid_areas(size: int) -> pd.DataFrame:
+    codes = [f"A{x}{y}" for x in range(size) for y in range(size)]
+    return pd.DataFrame(
+        {"code": codes, "geometry": [_square(x, y) for x in range(size) for y in range(size)]}
+    )
+
+
+def test_the_expectation_follows_where_the_victims_live() -> None:
+    """An estate whose residents suffer many assaults at home is not a hotspot; a place
+    that draws victims from everywhere is, whatever the residents' count says."""
+    areas = _grid_areas(7)
+    codes = list(areas["code"])
+    rng = np.random.default_rng(11)
+    at_home = pd.Series(rng.poisson(8, len(codes)), index=codes)
+    at_home["A11"] = 45  # repeat victims on one estate, assaulted at home
+    rows = [{"home_area": c, "area": c, "incidents": int(n)} for c, n in at_home.items()]
+    # The hotspot's 40 victims live all over the region.
+    visitors = rng.choice(codes, 40)
+    rows += [{"home_area": c, "area": "A44", "incidents": 1} for c in visitors]
+    flows = pd.DataFrame(rows).groupby(["home_area", "area"], as_index=False)["incidents"].sum()
+    counts = flows.groupby("area")["incidents"].sum()
+    residents = pd.Series(400, index=codes)
+    rules = HotspotRules(permutations=199)
+    by_victims, test = gi_star(areas, counts, residents, rules, flows=flows)
+    assert list(by_victims.loc[by_victims["hotspot"], "area"]) == ["A44"]
+    assert test is not None and test.shares["at_home_area"] > 0.9
+    # Against the residents alone the estate looks like a hotspot too.
+    by_residents, _ = gi_star(areas, counts, residents, rules)
+    assert set(by_residents.loc[by_residents["hotspot"], "area"]) == {"A11", "A44"}
+
+
+def test_over_dispersed_counts_raise_no_false_hotspot_and_a_real_one_stays() -> None:
+    from sectorlink.insights.violence.expected import area_test, upper_tail
+
+    rng = np.random.default_rng(2)
+    n, mean, dispersion = 300, 20.0, 3.0
+    # NB1 counts: mean 20, variance 3 x 20 (a Poisson test flags many of them).
+    y = rng.negative_binomial(mean / (dispersion - 1), 1 / dispersion, n).astype(float)
+    y[7] = 120
+    result = area_test(y, lambda keep: (np.ones(n), {}), 0.05)
+    assert 2.0 <= result.dispersion <= 4.5
+    assert list(np.flatnonzero(result.hotspot)) == [7]
+    # A Poisson test of the same counts against the same expectation flags many more.
+    poisson = benjamini_hochberg(upper_tail(y, result.expected, 1.0))
+    assert ((poisson <= 0.05) & (y > result.expected)).sum() >= 5

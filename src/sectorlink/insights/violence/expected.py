@@ -14,8 +14,8 @@ area's exposure is then
     at_home_area * R[a] + next_door * sum over neighbours b of R[b] / neighbours(b)
                         + elsewhere * sum(R) / areas
 
-where R[b] counts the incidents of b's residents, wherever they happened. The expected count is the exposure
-scaled to the incidents counted (victims of unknown home included).
+where R[b] counts the incidents of b's residents, wherever they happened. The expected
+count is the exposure scaled to the incidents counted (victims of unknown home included).
 
 Counts of assaults vary more than a Poisson count (repeat victims, households, estates):
 the variance is taken as `dispersion` x the mean (a negative binomial of the NB1 kind),
