@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from sectorlink.model import (
+    CATALOGUE,
     CODE_SETS,
     TABLES,
     create_table_sql,
@@ -71,7 +72,7 @@ def test_sex_crosswalk_covers_common_partner_codings():
 
 def test_table_schema_export(tmp_path):
     written = export_schemas(tmp_path)
-    assert len(written) == len(TABLES) + len(CODE_SETS)
+    assert len(written) == len(CATALOGUE) + len(CODE_SETS)
     schema = json.loads((tmp_path / "person_record.schema.json").read_text())
     assert schema["primaryKey"] == ["source", "record_id"]
     fields = {f["name"]: f for f in schema["fields"]}
@@ -84,6 +85,11 @@ def test_table_schema_export(tmp_path):
     assert {"code": "116", "label": "Place not meant for habitation"}.items() <= hmis["codes"][
         0
     ].items()
+    encoded = json.loads((tmp_path / "encoded_person.schema.json").read_text())
+    assert encoded["layer"] == "pprl"
+    assert [c["prefix"] for c in encoded["columnPatterns"]] == ["bf_", "tok_"]
+    kept = json.loads((tmp_path / "risk_score.schema.json").read_text())
+    assert kept["layer"] == "insights" and "replaced" in kept["lifecycle"]
 
 
 def test_data_model_doc_is_current():

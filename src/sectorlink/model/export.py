@@ -1,4 +1,5 @@
-"""Machine-readable schemas (Frictionless Table Schema) and the data-model document."""
+"""Machine-readable schemas (Frictionless Table Schema) and the data-model document, for
+every table in the catalogue."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from sectorlink.model.catalogue import CATALOGUE, LAYER_TITLES
 from sectorlink.model.codesets import CODE_SETS
+from sectorlink.model.hub_tables import ROLE_DOCS
 from sectorlink.model.tables import TABLES
-from sectorlink.model.types import TABLE_SCHEMA_TYPES, Table
+from sectorlink.model.types import TABLE_SCHEMA_TYPES, Layer, Table
 
 
 def table_schema(table: Table) -> dict[str, Any]:
@@ -35,14 +38,34 @@ def table_schema(table: Table) -> dict[str, Any]:
             entry["unit"] = f.unit
         if f.future:
             entry["mayBeFuture"] = True
+        if f.quasi:
+            entry["quasiIdentifier"] = True
+        if f.type == "binary":
+            entry["format"] = "binary"
+        if f.default is not None:
+            entry["default"] = f.default
+        if f.derived_from:
+            entry["derivedFrom"] = list(f.derived_from)
+        if f.roles:
+            entry["roles"] = sorted(f.roles)
         fields.append(entry)
     schema: dict[str, Any] = {
         "name": table.name,
         "title": table.name,
         "description": table.description,
         "fields": fields,
-        "primaryKey": list(table.primary_key),
+        "kind": table.kind,
+        "layer": table.layer,
     }
+    if table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
+    if table.lifecycle:
+        schema["lifecycle"] = table.lifecycle
+    if table.column_patterns:
+        schema["columnPatterns"] = [
+            {"prefix": c.prefix, "type": TABLE_SCHEMA_TYPES[c.type], "description": c.description}
+            for c in table.column_patterns
+        ]
     if table.parent:
         schema["foreignKeys"] = [
             {
@@ -74,11 +97,12 @@ def code_set_document(name: str) -> dict[str, Any]:
 
 
 def export_schemas(out_dir: Path) -> list[Path]:
-    """Write one Table Schema per table and one JSON file per code set; return the paths."""
+    """Write one Table Schema per catalogued table (the common model's and the hub's own)
+    and one JSON file per code set; return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "codesets").mkdir(exist_ok=True)
     written: list[Path] = []
-    for table in TABLES.values():
+    for table in CATALOGUE.values():
         path = out_dir / f"{table.name}.schema.json"
         path.write_text(json.dumps(table_schema(table), indent=2, ensure_ascii=False) + "\n")
         written.append(path)
@@ -101,10 +125,13 @@ def data_model_markdown() -> str:
         "addresses, national numbers, contact details) live only in `person_record`; every",
         "other table refers to a person through `(source, record_id)`. `load_id` and",
         "`source_row` are filled by the hub so each row can be traced to the file and row",
-        "it came from.",
+        "it came from. A quasi-identifier (title, sex, birth date and year) describes a",
+        "person rather than naming them, and identifies only with other fields.",
         "",
-        "Machine-readable schemas (Frictionless Table Schema) come from",
-        "`sectorlink model export DIR`.",
+        "The tables the hub writes for itself (load bookkeeping, the person index,",
+        "encodings, analysis results) are defined beside these and listed after them, in",
+        "[The hub's own tables](#the-hubs-own-tables). Machine-readable schemas",
+        "(Frictionless Table Schema) of every table come from `sectorlink model export DIR`.",
         "",
         "## Tables",
         "",
@@ -119,30 +146,8 @@ def data_model_markdown() -> str:
             lines.append(f"Extends `{table.parent}` one-to-one on the same key.")
         if table.standard:
             lines.append(f"Standard: {table.standard}.")
-        lines += [
-            "",
-            "| field | type | required | code set | description |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        for f in table.fields:
-            code_set = (
-                f"[`{f.code_set}`](#code-set-{f.code_set.replace('_', '-')})" if f.code_set else ""
-            )
-            marks = []
-            if f.identifier:
-                marks.append("identifier")
-            if f.system:
-                marks.append("set by the hub")
-            if f.unit:
-                marks.append(f"unit: {f.unit}")
-            if f.future:
-                marks.append("may lie in the future")
-            note = f" ({'; '.join(marks)})" if marks else ""
-            required = "yes" if f.required else ""
-            lines.append(
-                f"| `{f.name}` | {f.type} | {required} | {code_set} | {f.description}{note} |"
-            )
-        lines.append("")
+        lines += ["", *_field_table(table), ""]
+    lines += _hub_sections()
     lines += [
         "## Code sets",
         "",
@@ -167,3 +172,82 @@ def data_model_markdown() -> str:
             lines.append(row)
         lines.append("")
     return "\n".join(lines)
+
+
+def _field_table(table: Table) -> list[str]:
+    derived = table.kind == "derived"
+    if derived:
+        lines = [
+            "| field | type | from `person_record` | roles | description |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+    else:
+        lines = [
+            "| field | type | required | code set | description |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+    for f in table.fields:
+        code_set = (
+            f"[`{f.code_set}`](#code-set-{f.code_set.replace('_', '-')})" if f.code_set else ""
+        )
+        marks = []
+        if f.identifier:
+            marks.append("quasi-identifier" if f.quasi else "identifier")
+        if f.system:
+            marks.append("set by the hub")
+        if f.unit:
+            marks.append(f"unit: {f.unit}")
+        if f.future:
+            marks.append("may lie in the future")
+        if f.default is not None:
+            marks.append(f"default {f.default}")
+        note = f" ({'; '.join(marks)})" if marks else ""
+        if derived:
+            sources = ", ".join(f"`{c}`" for c in f.derived_from)
+            roles = ", ".join(sorted(f.roles))
+            lines.append(f"| `{f.name}` | {f.type} | {sources} | {roles} | {f.description} |")
+        else:
+            required = "yes" if f.required else ""
+            lines.append(
+                f"| `{f.name}` | {f.type} | {required} | {code_set} | {f.description}{note} |"
+            )
+    for c in table.column_patterns:
+        lines.append(f"| `{c.prefix}*` | {c.type} |  |  | {c.description} |")
+    return lines
+
+
+_HUB_LAYERS: tuple[Layer, ...] = ("warehouse", "linkage", "pprl", "insights", "identity")
+
+
+def _hub_sections() -> list[str]:
+    lines = [
+        "## The hub's own tables",
+        "",
+        "Tables the hub writes for itself, never mapped from a partner's extract. They are",
+        "defined beside the common model (`src/sectorlink/model/hub_tables.py` and",
+        "`insight_tables.py`) and their DDL comes from there. A kept analysis table is",
+        "written from a data frame: its columns are checked against the definition",
+        "(`InsightContext.keep`), it declares no NOT NULL, and a date may be stored as a",
+        "timestamp at midnight.",
+        "",
+    ]
+    for layer in _HUB_LAYERS:
+        tables = [t for t in CATALOGUE.values() if t.layer == layer]
+        lines += [f"### {LAYER_TITLES[layer]}", ""]
+        for table in tables:
+            lines.append(
+                f"- [`{table.name}`](#{table.name.replace('_', '-')}) — {table.description}"
+            )
+        lines.append("")
+        for table in tables:
+            lines += [f"#### {table.name}", "", table.description, ""]
+            if table.primary_key:
+                declared = " (declared)" if table.declare_key else ""
+                lines.append(f"Key: `({', '.join(table.primary_key)})`{declared}.")
+            if table.lifecycle:
+                lines.append(f"Rows: {table.lifecycle}.")
+            if table.kind == "derived":
+                used = sorted({r for f in table.fields for r in f.roles})
+                lines += ["", "Roles: " + "; ".join(f"`{r}`: {ROLE_DOCS[r]}" for r in used) + "."]
+            lines += ["", *_field_table(table), ""]
+    return lines

@@ -276,7 +276,13 @@ STD, CHECKED, MODEL, COMPARED, IDENTIFYING = (
     "compared",
     "identifying",
 )
-LINKAGE_ROLES = (STD, CHECKED, MODEL, COMPARED, IDENTIFYING)
+ROLE_DOCS: dict[str, str] = {
+    STD: "a column of `identity.standardise`",
+    CHECKED: "an identifier whose invalid values are nulled and counted per source",
+    MODEL: "in the table Splink reads",
+    COMPARED: "a field the linkage model may compare (profiled per source)",
+    IDENTIFYING: "identifies a person, so a source with none of these cannot be linked",
+}
 
 
 def _std(
