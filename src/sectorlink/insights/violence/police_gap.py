@@ -14,11 +14,7 @@ import duckdb
 import pandas as pd
 
 from sectorlink.insights.violence.incidents import INCIDENT_TABLE
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
+from sectorlink.model.sql import quote_literal as _quote
 
 PLACE_KEY = "lower(regexp_replace(trim({}), '\\s+', ' ', 'g'))"
 
