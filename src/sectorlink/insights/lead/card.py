@@ -59,7 +59,18 @@ def model_card(
         f"{result.validation_reference:g} µg/dL), tested on the tests from then on. "
         f"The home model learned from lead hazard assessments before {result.score_date}"
         + (
-            "."
+            f" ({a.home_assessments} assessments, {a.home_hazards} found a hazard): a "
+            "logistic regression on the building (year built as a spline, condition, "
+            "renting, violations found before) and raised results of children at the "
+            f"address, its penalty chosen by temporal cross-validation (C = {a.home_model.C_:g})"
+            + (
+                f"; left out for too little support: {', '.join(a.home_model.left_out_)}"
+                if a.home_model.left_out_
+                else ""
+            )
+            + f". A home's own earlier assessments weigh in by Bayes' rule (sensitivity "
+            f"{a.home_model.accuracy.sensitivity:g}, false-positive rate "
+            f"{a.home_model.accuracy.false_positive:g})."
             if a.home_model is not None
             else " (not trained: too few assessments; homes are ranked by the child model)."
         ),
@@ -71,7 +82,8 @@ def model_card(
         + ".",
         "",
         "**Explanations.** Every score comes with the three features that moved it most "
-        "(LightGBM pred_contrib, exact log-odds contributions).",
+        "(exact log-odds contributions: LightGBM pred_contrib for a child, coefficient "
+        "times distance from the training mean for a home).",
         "",
     ]
     if data_counts is not None:
@@ -123,6 +135,8 @@ def model_card(
         "- A model learned under one reference value answers a different question under "
         "another: scoring across a change is refused unless asked for.",
         "- Scores are calibrated on the hold-out years only as far as the calibration "
-        "table shows; the home ranking index is a ranking, not a probability.",
+        "table shows; a home's hazard risk is the chance an assessment finds a hazard, "
+        "estimated from homes that were assessed (mostly homes inspected for housing "
+        "violations, or after a raised result).",
     ]
     return "\n".join(lines) + "\n"

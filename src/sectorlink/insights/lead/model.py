@@ -23,9 +23,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sectorlink.insights.lead.features import CATEGORICAL, FEATURES, MONOTONE
+from sectorlink.insights.lead.home import HomeHazardModel, HomeModelError
 from sectorlink.insights.lead.reference import ReferenceValues
 
-ARTEFACT_VERSION = 1
+ARTEFACT_VERSION = 2
+"""2: the home model is `home.HomeHazardModel` (a logistic prior with assessment evidence)."""
 
 
 class LeadModelError(ValueError):
@@ -166,8 +168,8 @@ class LeadModelArtefact:
 
     Attributes:
         model: the child model (an elevated screening test).
-        home_model: the home model (a lead hazard found by an assessment), None if the
-            data held too few assessments to train one.
+        home_model: the home model (`home.HomeHazardModel`: a lead hazard in the home),
+            None if the data held too few assessments to train one.
         reference_value: the reference value (µg/dL) the child model's labels used.
         reference_values: the versioned setting it was trained with.
         trained_from, trained_to: the sample dates of its training tests.
@@ -186,7 +188,7 @@ class LeadModelArtefact:
     )
     metrics: dict[str, Any] = field(default_factory=dict)
     features: tuple[str, ...] = FEATURES
-    home_model: LeadRiskModel | None = None
+    home_model: HomeHazardModel | None = None
     home_assessments: int = 0
     home_hazards: int = 0
 
@@ -222,10 +224,7 @@ class LeadModelArtefact:
                 "params": self.model.get_params(),
                 "metrics": self.metrics,
                 "booster": self.model.booster_.model_to_string(),
-                "home_booster": (
-                    self.home_model.booster_.model_to_string() if self.home_model else None
-                ),
-                "home_params": self.home_model.get_params() if self.home_model else None,
+                "home_model": self.home_model.to_dict() if self.home_model else None,
                 "home_assessments": self.home_assessments,
                 "home_hazards": self.home_hazards,
             }
@@ -250,13 +249,7 @@ class LeadModelArtefact:
             )
         try:
             booster = lgb.Booster(model_str=data["booster"])
-            home = (
-                LeadRiskModel.from_booster(
-                    lgb.Booster(model_str=data["home_booster"]), data["home_params"]
-                )
-                if data.get("home_booster")
-                else None
-            )
+            home = HomeHazardModel.from_dict(data["home_model"]) if data.get("home_model") else None
             return cls(
                 model=LeadRiskModel.from_booster(booster, data["params"]),
                 reference_value=float(data["reference_value"]),
@@ -272,6 +265,8 @@ class LeadModelArtefact:
                 home_assessments=int(data.get("home_assessments") or 0),
                 home_hazards=int(data.get("home_hazards") or 0),
             )
+        except HomeModelError as error:
+            raise LeadModelError(f"{where}: {error}") from None
         except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as error:
             raise LeadModelError(f"{where}: incomplete model file ({error})") from None
 

@@ -34,6 +34,7 @@ from sectorlink.insights.lead.evaluate import (
 )
 from sectorlink.insights.lead.explain import reasons
 from sectorlink.insights.lead.features import FEATURES, load_points, point_features
+from sectorlink.insights.lead.home import AssessmentAccuracy, HomeHazardModel
 from sectorlink.insights.lead.model import (
     LeadModelArtefact,
     LeadRiskModel,
@@ -67,6 +68,7 @@ class LeadSettings:
     score_date: dt.date | None = None
     today: dt.date | None = None
     seed: int = 0
+    assessment_accuracy: AssessmentAccuracy = field(default_factory=AssessmentAccuracy)
 
 
 @dataclass
@@ -274,22 +276,22 @@ def scored(artefact: LeadModelArtefact, frame: pd.DataFrame) -> pd.DataFrame:
 
 def scored_homes(artefact: LeadModelArtefact, frame: pd.DataFrame) -> pd.DataFrame:
     """Homes with `child_risk` (the child model, for a two-year-old with no test yet),
-    `hazard_risk` (the home model: a lead hazard an assessment would find) and
-    `score`, the ranking index: the mean of the two log-odds, so its explanation is
-    exactly the mean of the two models' contributions."""
+    `hazard_risk` (the home model, `home.HomeHazardModel`: the chance the home carries a
+    lead hazard, its own earlier assessments included) and `score`, the ranking index:
+    the hazard risk, or the child risk where the data held too few assessments to train
+    a home model. `reasons` explain the score (the model it comes from)."""
     features = frame[list(FEATURES)].reset_index(drop=True)
     out = frame.reset_index(drop=True).copy()
-    child = artefact.model.contributions(features)
     out["child_risk"] = artefact.model.predict_proba(features)[:, 1]
-    combined = child
     if artefact.home_model is not None:
-        home = artefact.home_model.contributions(features)
+        explained = artefact.home_model.contributions(features)
         out["hazard_risk"] = artefact.home_model.predict_proba(features)[:, 1]
-        combined = (child + home) / 2
+        out["score"] = out["hazard_risk"]
     else:
+        explained = artefact.model.contributions(features)
         out["hazard_risk"] = np.nan
-    out["score"] = 1 / (1 + np.exp(-combined.sum(axis=1).to_numpy()))
-    out["reasons"] = reasons(features, combined) if len(out) else []
+        out["score"] = out["child_risk"]
+    out["reasons"] = reasons(features, explained) if len(out) else []
     return out
 
 
@@ -336,9 +338,10 @@ def score_properties(
 
 def train_home_model(
     con: duckdb.DuckDBPyConnection, settings: LeadSettings, before: dt.date
-) -> tuple[LeadRiskModel | None, int, int]:
-    """The home model: trained on lead hazard assessments before `before`, each with the
-    features known before its own date (so not its own finding)."""
+) -> tuple[HomeHazardModel | None, int, int]:
+    """The home model (`home.HomeHazardModel`): trained on lead hazard assessments before
+    `before`, each with the features known before its own date (so not its own finding);
+    None when fewer than `min_elevated` found a hazard, or found none."""
     points = con.execute(
         f"""SELECT 'assessment/' || source || '/' || inspection_id AS point_id, source,
                    CAST(NULL AS VARCHAR) AS person_key, property_id,
@@ -354,7 +357,7 @@ def train_home_model(
     if found < settings.min_elevated or len(points) - found < settings.min_elevated:
         return None, len(points), found
     frame = _features_for(con, points, settings.reference_values)
-    model = LeadRiskModel(random_state=settings.seed).fit(frame, frame["found"])
+    model = HomeHazardModel(settings.assessment_accuracy).fit(frame, frame["found"], frame["as_of"])
     return model, len(points), found
 
 
