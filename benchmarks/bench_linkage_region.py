@@ -1,6 +1,7 @@
 """Linkage on the synthetic region (all partners, link and dedupe) beside plain Splink.
 
-For each preset (default, hard) and size: generate the region (seed 42), ingest every
+For each preset (default, hard), size and seed: generate the region (seed 42 unless
+--seed), ingest every
 extract, then link it with the plain set-up, with sectorlink in the clear (duckdb) and
 with sectorlink's bloom engine on the same records encoded, in the same run, scoring each
 against the region's truth (all pairs and cross-source pairs). Each set-up runs in a
@@ -10,6 +11,9 @@ the partners' side, is not counted). Figures go to docs/benchmarks.md, section
 
     .venv/bin/python benchmarks/bench_linkage_region.py                  # 20k, both presets
     .venv/bin/python benchmarks/bench_linkage_region.py --people 20000 200000 --preset hard
+    .venv/bin/python benchmarks/bench_linkage_region.py --preset hard --seed 7 11 --workdir DIR
+
+With --workdir a region already built there (same preset, size and seed) is reused.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ JOBS = ("plain Splink", "sectorlink duckdb", "sectorlink bloom")
 @dataclass
 class Row:
     preset: str
+    seed: int
     people: int
     records: int
     setup: str
@@ -49,20 +54,32 @@ class Row:
     peak_gib: float
 
 
-def build_region(people: int, preset: str, workdir: Path) -> tuple[Path, Path]:
+def build_region(
+    people: int, preset: str, workdir: Path, seed: int = SEED, *, reuse: bool = False
+) -> tuple[Path, Path]:
+    """Generate and ingest a region (or, with ``reuse``, keep one built there before)."""
     from sectorlink.demo import ingest_region
     from sectorlink.synth import generate_region
 
-    region = workdir / f"region-{preset}-{people}"
-    generate_region(region, people=people, seed=SEED, progress=False, preset=preset, force=True)
-    warehouse = workdir / f"hub-{preset}-{people}.duckdb"
+    name = f"{preset}-{people}" + ("" if seed == SEED else f"-s{seed}")
+    region = workdir / f"region-{name}"
+    warehouse = workdir / f"hub-{name}.duckdb"
+    truth = region / "truth" / "person_records.csv"
+    built = workdir / f"hub-{name}.built"
+    if reuse and built.exists() and warehouse.exists() and truth.exists():
+        return warehouse, truth
+    generate_region(region, people=people, seed=seed, progress=False, preset=preset, force=True)
     warehouse.unlink(missing_ok=True)
     ingest_region(region, warehouse)
-    return warehouse, region / "truth" / "person_records.csv"
+    built.touch()
+    return warehouse, truth
 
 
 def _child(job: str, warehouse: str, out: str) -> None:
-    """Run one set-up in this (child) process and write its clusters and timings."""
+    """Run one set-up in this (child) process and write its clusters and timings. Every
+    linking set-up works on a copy of the warehouse, so a reused region stays as built."""
+    import shutil
+
     from sectorlink.linkage import link
     from sectorlink.linkage.baseline import run_baseline
 
@@ -93,6 +110,9 @@ def _child(job: str, warehouse: str, out: str) -> None:
         )
         extra = {"timings": result.timings, "model": result.model_summary}
     elif job == "sectorlink duckdb":
+        copy = Path(out).with_suffix(".duckdb")
+        shutil.copy(warehouse, copy)
+        warehouse = str(copy)
         start = time.perf_counter()
         result = link(warehouse)
         seconds = time.perf_counter() - start
@@ -140,15 +160,29 @@ def score(clusters: Path, truth: Path) -> tuple[int, float, float, float, float]
     return records, overall.precision, overall.recall, overall.f1, cross.f1
 
 
-def bench(people: int, preset: str, workdir: Path) -> list[Row]:
-    warehouse, truth = build_region(people, preset, workdir)
+def bench(
+    people: int, preset: str, workdir: Path, seed: int = SEED, *, reuse: bool = False
+) -> list[Row]:
+    warehouse, truth = build_region(people, preset, workdir, seed, reuse=reuse)
     rows = []
     for job in JOBS:
-        out = workdir / f"{job.replace(' ', '_')}-{preset}-{people}.parquet"
+        out = workdir / f"{job.replace(' ', '_')}-{preset}-{people}-s{seed}.parquet"
         stats = run_setup(job, warehouse, out)
         records, p, r, f, fx = score(out, truth)
         rows.append(
-            Row(preset, people, records, job, p, r, f, fx, stats["seconds"], stats["peak_gib"])
+            Row(
+                preset,
+                seed,
+                people,
+                records,
+                job,
+                p,
+                r,
+                f,
+                fx,
+                stats["seconds"],
+                stats["peak_gib"],
+            )
         )
         print(asdict(rows[-1]), stats.get("timings", ""), stats.get("model", ""), flush=True)
     return rows
@@ -157,8 +191,9 @@ def bench(people: int, preset: str, workdir: Path) -> list[Row]:
 def markdown(rows: list[Row]) -> str:
     lines = [
         "Run: `.venv/bin/python benchmarks/bench_linkage_region.py [--people N ...] "
-        "[--preset default hard]`. The synthetic region (`sectorlink.synth.generate_region`, "
-        f'seed {SEED}; `preset="hard"`: parents and adult children with one name at one '
+        "[--preset default hard] [--seed S ...]`. The synthetic region "
+        "(`sectorlink.synth.generate_region`, the seed in the table, "
+        '`preset="hard"`: parents and adult children with one name at one '
         "address, couples of one age, more siblings and family homes, more age-only and "
         "name-only records; docs/synthetic-region.md) with every partner's extract "
         "ingested; each set-up links all person records (link and dedupe) and is scored "
@@ -167,16 +202,17 @@ def markdown(rows: list[Row]) -> str:
         "encodings, block, Dice, train, score, cluster, keys, publish; encoding at the "
         "partners not counted); peak: that process's peak resident memory.",
         "",
-        "| preset | people | records | set-up | precision | recall | F1 | F1 cross-source "
-        "| seconds | time ratio | peak GiB |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| preset | seed | people | records | set-up | precision | recall | F1 "
+        "| F1 cross-source | seconds | time ratio | peak GiB |",
+        "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    plain = {(r.preset, r.people): r.seconds for r in rows if r.setup == "plain Splink"}
+    plain = {(r.preset, r.seed, r.people): r.seconds for r in rows if r.setup == "plain Splink"}
     for r in rows:
-        base = plain.get((r.preset, r.people))
+        base = plain.get((r.preset, r.seed, r.people))
         ratio = f"{r.seconds / base:.2f}" if base else ""
         lines.append(
-            f"| {r.preset} | {r.people:,} | {r.records:,} | {r.setup} | {r.precision:.4f} "
+            f"| {r.preset} | {r.seed} | {r.people:,} | {r.records:,} | {r.setup} "
+            f"| {r.precision:.4f} "
             f"| {r.recall:.4f} | **{r.f1:.4f}** | {r.f1_cross:.4f} | {r.seconds:.1f} "
             f"| {ratio} | {r.peak_gib:.2f} |"
         )
@@ -193,7 +229,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, nargs="+", default=[20_000])
     parser.add_argument("--preset", nargs="+", default=["default", "hard"])
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the regions here")
+    parser.add_argument("--seed", type=int, nargs="+", default=[SEED])
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the regions here, and reuse them"
+    )
+    parser.add_argument(
+        "--section",
+        default="linkage_region",
+        help="docs/benchmarks.md section to write (another name keeps the default one)",
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-region-") as tmp:
@@ -201,11 +245,13 @@ def main() -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         for preset in args.preset:
             for people in args.people:
-                rows += bench(people, preset, workdir)
+                for seed in args.seed:
+                    rows += bench(people, preset, workdir, seed, reuse=args.workdir is not None)
     text = markdown(rows)
-    update_section(
-        "linkage_region", "Linkage: the synthetic region against a plain Splink set-up", text
-    )
+    title = "Linkage: the synthetic region against a plain Splink set-up"
+    if args.section != "linkage_region":
+        title += f" ({args.section})"
+    update_section(args.section, title, text)
     print(text)
 
 

@@ -25,16 +25,20 @@ from bench_linkage_region import build_region, run_setup, score
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=1_000_000)
-    parser.add_argument("--workdir", type=Path, default=None, help="keep the region here")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the region here, and reuse it"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         start = time.perf_counter()
-        warehouse, truth = build_region(args.people, workdir)
+        warehouse, truth = build_region(
+            args.people, "default", workdir, reuse=args.workdir is not None
+        )
         prepared = time.perf_counter() - start
         out = workdir / f"sectorlink-{args.people}.parquet"
-        stats = run_setup("sectorlink", warehouse, out)
+        stats = run_setup("sectorlink duckdb", warehouse, out)
         records, precision, recall, f1, f1_cross = score(out, truth)
     timings = stats.get("timings", {})
     assert isinstance(timings, dict)

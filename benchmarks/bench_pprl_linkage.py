@@ -9,6 +9,8 @@ docs/benchmarks.md, section "pprl_linkage".
 
     .venv/bin/python benchmarks/bench_pprl_linkage.py                       # FEBRL4, 20k
     .venv/bin/python benchmarks/bench_pprl_linkage.py --people 20000 200000 1000000
+    .venv/bin/python benchmarks/bench_pprl_linkage.py --no-febrl --people 200000 500000 \
+        --plain-max 0 --preset hard --workdir DIR      # the hub's memory as records grow
 """
 
 from __future__ import annotations
@@ -267,18 +269,26 @@ def main() -> None:
         "linkage_scale section)",
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--preset", default="default", help="the region's preset")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="keep the regions here, and reuse them"
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-pprl-") as tmp:
-        workdir = Path(tmp)
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         if not args.no_febrl:
             rows += bench("FEBRL4", *febrl4(workdir), workdir, plain=True)
             rows.append(febrl4_partner_route(workdir))
             print(asdict(rows[-1]), flush=True)
         for people in args.people:
-            warehouse, truth = build_region(people, "default", workdir)
+            warehouse, truth = build_region(
+                people, args.preset, workdir, reuse=args.workdir is not None
+            )
+            preset = "" if args.preset == "default" else f", {args.preset} preset"
             rows += bench(
-                f"region {people:,} people",
+                f"region {people:,} people{preset}",
                 warehouse,
                 truth,
                 workdir,

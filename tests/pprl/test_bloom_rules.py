@@ -191,3 +191,23 @@ def test_bloom_links_no_parent_and_child_on_the_hard_preset(tmp_path: Path) -> N
     # without the birth gap, some 1.6% of linked pairs were parents and children
     assert linked > 1000
     assert gaps <= 0.001 * linked, (gaps, linked)
+
+
+def test_a_rule_over_the_pair_budget_is_narrowed_or_dropped(records, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sectorlink.linkage.engines.bloom import blocking
+
+    rec, ctx = records
+    # seven Smiths at one postcode and three Coopers at another: 21 + 3 pairs for
+    # postcode & family Soundex; by birth year as well, 1 + 3 Smiths and 1 Cooper
+    monkeypatch.setattr(blocking, "pair_budget", lambda n: 5)
+    left, _, report = blocking.candidate_pairs(ctx["con"], RECORDS, rec.tokens, rec.n)
+    choices = {c["rule"]: c for c in report.choices}
+    narrowed = choices["postcode & family_soundex & birth_year"]
+    assert narrowed["used"] and narrowed["pairs"] == 5
+    assert "24 pairs over the budget of 5: narrowed with birth_year" in narrowed["note"]
+    assert all(c["pairs"] <= 5 or not c["used"] for c in report.choices)
+    assert report.budget == 5 and report.pairs == left.size
+    monkeypatch.setattr(blocking, "pair_budget", lambda n: 0)
+    left, _, report = blocking.candidate_pairs(ctx["con"], RECORDS, rec.tokens, rec.n)
+    assert left.size == 0 and not any(c["used"] for c in report.choices)
+    assert all("dropped" in c["note"] for c in report.choices if c["pairs"])

@@ -86,11 +86,14 @@ class BloomEngine:
         if len(sources) == 1:
             messages.append(f"one source only ({next(iter(sources))}): deduplicating it")
         with timer("block"):
-            left, right, blocking = candidate_pairs(con, RECORDS, records.tokens)
+            left, right, blocking = candidate_pairs(con, RECORDS, records.tokens, records.n)
             for rule, n in blocking.oversized_blocks.items():
                 messages.append(
                     f"{n:,} block(s) of more than the maximum size left out of rule {rule}"
                 )
+            for choice in blocking.choices:
+                if choice["note"]:
+                    messages.append(f"blocking rule {choice['rule']}: {choice['note']}")
         with timer("train"):
             n_random = int(min(max(records.n * U_PAIRS_PER_RECORD, U_MIN_PAIRS), U_MAX_PAIRS))
             rl, rr = random_pairs(records.n, n_random, seed)
