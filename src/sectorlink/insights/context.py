@@ -272,21 +272,8 @@ def _plain(value: Any) -> Any:
 
 # -- building a context -----------------------------------------------------------------
 
-_EVENT_COLUMNS = (
-    "source",
-    "event_id",
-    "record_id",
-    "event_type",
-    "start_time",
-    "end_time",
-    "postcode",
-    "latitude",
-    "longitude",
-    "small_area",
-    "domains",
-    "site_code",
-    "attributes",
-)
+# The event's own columns, without the lineage the hub adds (model.tables).
+_EVENT_COLUMNS = tuple(f.name for f in TABLES["event"].mappable_fields)
 
 
 def _in_list(values: Sequence[str]) -> str:
