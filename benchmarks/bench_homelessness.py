@@ -1,19 +1,25 @@
 """Care-coordination alerts scored against the synthetic region's homelessness truth.
 
-For each size: generate the region (seed 42), ingest, link in the clear, register it and
-the care-coordination agreements, raise the alerts (`raise_alerts`), and score the A&E
-alerts against `truth/homeless_ae.csv` (an alert should fire for every attendance with
-`known_to_hmis` true; precision and recall over the attendance id). Then the same in
-privacy-preserving mode: the partners encode their records (not timed), the hub links the
-encodings with the bloom engine, and alerts are raised from a warehouse that keeps the
-events and that person index but no person record at all (no name, address or
-no-fixed-abode marker). Also scored: the housing status (homeless on the day or not)
-against the truth's attendances while homeless, and the share the hospital did not record
-as no fixed abode. Figures go to docs/benchmarks.md, section "homelessness".
+For each size: generate the region (`--seed`, default 42), ingest, link in the clear,
+register it and the care-coordination agreements, raise the alerts (`raise_alerts`), and
+score the A&E alerts against `truth/homeless_ae.csv` (an alert should fire for every
+attendance with `known_to_hmis` true; precision and recall over the attendance id). Then
+privacy-preserving mode through the partners' own route: each partner encodes its
+extracts at home (`encode_extracts`, what `sectorlink encode` runs: keyed encodings and,
+beside them, its rows without identifiers, the NHS no-fixed-abode pseudo-postcode the one
+value of an identifier column that travels), the hub loads the packages
+(`load_encoded`) into a warehouse of its own, links the encodings with the bloom engine
+and raises the alerts from that. *PPRL, marker withheld* is the same hub with the
+hospital's no-fixed-abode marker blanked: what is lost if a hospital does not send it.
+Also scored: the housing status (homeless on the day or not) against the truth's
+attendances while homeless, and the share the hospital did not record as no fixed abode.
+Figures go to docs/benchmarks.md, section "homelessness" (seed 42) or
+"homelessness-seed-S".
 
     .venv/bin/python benchmarks/bench_homelessness.py                     # 20,000 people
-    .venv/bin/python benchmarks/bench_homelessness.py --people 20000 200000
+    .venv/bin/python benchmarks/bench_homelessness.py --people 20000 200000 --seed 7
     .venv/bin/python benchmarks/bench_homelessness.py --no-pprl --no-doc
+    .venv/bin/python benchmarks/bench_homelessness.py --keep /tmp/hl  # build once, rescore
 """
 
 from __future__ import annotations
@@ -52,18 +58,23 @@ class Row:
     share_not_recorded_truth: float
     alert_seconds: float
     rerun_new: int
+    horizon: str
 
 
 def build(people: int, workdir: Path) -> tuple[Path, Path, str]:
+    """The region, its clear warehouse (ingested, linked) and registry; reused when
+    `workdir` already holds them (`clear.done`)."""
+    region = workdir / "region"
+    warehouse = workdir / "clear.duckdb"
+    url = f"sqlite:///{workdir / 'registry.db'}"
+    if (workdir / "clear.done").is_file():
+        return region, warehouse, url
     from sectorlink.demo import ingest_region
     from sectorlink.linkage import link
     from sectorlink.registry import open_registry, register_region
     from sectorlink.synth import generate_region
 
-    region = workdir / "region"
     generate_region(region, people=people, seed=SEED, progress=False, force=True)
-    warehouse = workdir / "clear.duckdb"
-    url = f"sqlite:///{workdir / 'registry.db'}"
     registry = open_registry(url)
     try:
         register_region(registry, region / "manifest.json")
@@ -71,58 +82,55 @@ def build(people: int, workdir: Path) -> tuple[Path, Path, str]:
         registry.close()
     ingest_region(region, warehouse)
     link(warehouse)
+    (workdir / "clear.done").write_text("built\n")
     return region, warehouse, url
 
 
-def encoded_index(clear: Path, workdir: Path) -> Path:
-    """The bloom engine's person index over the partners' encodings, in its own warehouse."""
-    from sectorlink.pprl.encode import encode_records, write_atomic
+def package_hub(region: Path, workdir: Path) -> Path:
+    """The hub in privacy-preserving mode, built as partners and hub build it: each
+    partner encodes its own extracts into a package (encodings, rows without
+    identifiers, manifest); the hub loads the packages and links the encodings (bloom).
+    Reused when `workdir` already holds it (`pprl.done`)."""
+    hub = workdir / "pprl.duckdb"
+    if (workdir / "pprl.done").is_file():
+        return hub
+    from sectorlink.demo import extracts_in_load_order
+    from sectorlink.pprl.encode import encode_extracts
     from sectorlink.pprl.hub import link_encoded
     from sectorlink.pprl.keys import LinkageKey
     from sectorlink.pprl.load import load_encoded
-    from sectorlink.pprl.schema import load_schema
 
-    con = duckdb.connect(str(clear), read_only=True)
-    try:  # the partners' side: each record encoded with a key the hub does not hold
-        table = encode_records(con, LinkageKey.from_bytes(SECRET), load_schema(None))
-    finally:
-        con.close()
-    encoded = workdir / "records.enc.parquet"
-    write_atomic(table, encoded)
-    linked = workdir / "encoded-hub.duckdb"
-    load_encoded([encoded], warehouse=linked)
-    link_encoded(linked)
-    return linked
-
-
-def encoded_copy(clear: Path, linked: Path, workdir: Path, *, marker: bool) -> Path:
-    """What a hub in privacy-preserving mode holds: the clear warehouse's events with the
-    bloom engine's person index and no identifier. With `marker`, the hospital still sends
-    its no-fixed-abode marker (the NHS ZZ99 3VZ code) as the only thing of the person
-    record; without it, no person record at all."""
-    hub = workdir / f"pprl-{'marker' if marker else 'bare'}.duckdb"
-    shutil.copy(clear, hub)
-    con = duckdb.connect(str(hub))
-    try:
-        con.execute(f"ATTACH '{linked}' AS enc (READ_ONLY)")
-        con.execute("DROP TABLE person_index")
-        con.execute("CREATE TABLE person_index AS SELECT * FROM enc.person_index")
-        con.execute(
-            """CREATE TABLE marker AS SELECT source, record_id, NULL::VARCHAR AS address,
-                   CASE WHEN upper(replace(postcode, ' ', '')) = 'ZZ993VZ'
-                          OR lower(trim(address)) IN ('nfa', 'no fixed abode')
-                        THEN 'ZZ99 3VZ' END AS postcode
-            FROM person_record WHERE source = 'ae_northgate'"""
+    key = LinkageKey.from_bytes(SECRET)  # the partners' key; the hub never holds it
+    packages = workdir / "packages"
+    shutil.rmtree(packages, ignore_errors=True)
+    packages.mkdir()
+    by_source: dict[str, list[tuple[Path, Path]]] = {}
+    for extract in extracts_in_load_order(region):
+        by_source.setdefault(extract["source"], []).append(
+            (region / extract["spec"], region / extract["file"])
         )
-        con.execute("DROP TABLE person_record")
-        if marker:
-            con.execute("ALTER TABLE marker RENAME TO person_record")
-        con.execute("DROP TABLE IF EXISTS marker")
-        for table_name in ("linkage_pairs", "alert"):
-            con.execute(f"DROP TABLE IF EXISTS {table_name}")
+    files = []
+    for source, pairs in by_source.items():
+        out = packages / f"{source}.enc.parquet"
+        encode_extracts(pairs, key=key, out=out)
+        files.append(out)
+    hub.unlink(missing_ok=True)
+    load_encoded(files, warehouse=hub)
+    link_encoded(hub)
+    (workdir / "pprl.done").write_text("built\n")
+    return hub
+
+
+def without_marker(hub: Path, workdir: Path) -> Path:
+    """A copy of the package hub with the hospital's no-fixed-abode marker blanked."""
+    bare = workdir / "pprl-no-marker.duckdb"
+    shutil.copy(hub, bare)
+    con = duckdb.connect(str(bare))
+    try:
+        con.execute("UPDATE person_record SET postcode = NULL")
     finally:
         con.close()
-    return hub
+    return bare
 
 
 def score(people: int, mode: str, warehouse: Path, region: Path, url: str) -> Row:
@@ -133,11 +141,16 @@ def score(people: int, mode: str, warehouse: Path, region: Path, url: str) -> Ro
     from sectorlink.insights.homelessness.status import attendance_status
     from sectorlink.registry import open_registry
 
+    con = duckdb.connect(str(warehouse))
+    try:  # a rescore of a kept warehouse starts with no alerts
+        con.execute("DROP TABLE IF EXISTS alert")
+    finally:
+        con.close()
     registry = open_registry(url)
     try:
         register_care_coordination(registry, warehouse)
         start = time.perf_counter()
-        raise_alerts(warehouse, registry, actor="benchmark")
+        first = raise_alerts(warehouse, registry, actor="benchmark")
         seconds = time.perf_counter() - start
         again = raise_alerts(warehouse, registry, actor="benchmark")
     finally:
@@ -195,6 +208,7 @@ def score(people: int, mode: str, warehouse: Path, region: Path, url: str) -> Ro
         share_not_recorded_truth=float(truth_share[0]) if truth_share else float("nan"),
         alert_seconds=seconds,
         rerun_new=again.raised,
+        horizon=first.horizon,
     )
 
 
@@ -203,20 +217,23 @@ def markdown(rows: list[Row]) -> str:
         "`benchmarks/bench_homelessness.py`: care-coordination alerts (`sectorlink alerts "
         "run`, `sectorlink.insights.homelessness.raise_alerts`) on the synthetic region "
         "(seed 42), scored against `truth/homeless_ae.csv`: an alert should fire for every "
-        "A&E attendance by a person homeless and known to HMIS at the time. *clear*: "
-        "linked in the clear; *PPRL*: the hub holds the bloom engine's person index over "
-        "the partners' encodings and no identifier: *+ NFA marker* keeps of the hospital's "
-        "records only the no-fixed-abode marker (as if sent as a flag), *no record* keeps "
-        "no person record at all. "
+        "A&E attendance by a person homeless on the day and known to HMIS (an enrolment on "
+        "or before it). *clear*: linked in the clear; *PPRL*: the partners' own route "
+        "(`sectorlink encode` packages: encodings and rows without identifiers, the "
+        "hospital's no-fixed-abode pseudo-postcode the one identifier value that travels; "
+        "`load-encoded`; the bloom engine), the hub holding no identifier; *PPRL, marker "
+        "withheld*: that hub with the marker blanked (a hospital that does not send it). "
         "Ambulance alerts (conveyances) are raised too but the truth does not list them. "
         "Status: attendances the analysis calls homeless (in a project or literally "
         "homeless) against the truth's attendances while homeless. Not recorded: share of "
-        "those the hospital did not mark NFA (truth: the truth's own share).",
+        "those the hospital did not mark NFA (truth: the truth's own share). Horizon: how "
+        "long an exit to a homeless situation keeps a client known, estimated by the run "
+        "from the HMIS (Kaplan-Meier median spell length).",
         "",
         "| people | mode | truth | A&E alerts | true | **recall** | **precision** | "
         "ambulance alerts | status recall | status precision | not recorded (truth) | "
-        "raise s | new on rerun |",
-        "|" + " ---: | --- |" + " ---: |" * 8 + " --- | ---: | ---: |",
+        "horizon (days) | raise s | new on rerun |",
+        "|" + " ---: | --- |" + " ---: |" * 8 + " --- | ---: | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
@@ -224,15 +241,16 @@ def markdown(rows: list[Row]) -> str:
             f"| **{r.recall:.3f}** | **{r.precision:.3f}** | {r.alerts_ambulance:,} | "
             f"{r.status_recall:.3f} | {r.status_precision:.3f} | "
             f"{r.share_not_recorded:.3f} ({r.share_not_recorded_truth:.3f}) | "
-            f"{r.alert_seconds:.1f} | {r.rerun_new} |"
+            f"{r.horizon} | {r.alert_seconds:.1f} | {r.rerun_new} |"
         )
     lines += [
         "",
         "Targets (issue 19): alert recall and precision >= 0.95 at 20,000 and 200,000 "
         "people, in the clear and in privacy-preserving mode. Rules: an open enrolment "
-        "(not prevention), a "
-        "contact in the last 90 days, or an exit to a homeless situation in the last 180 "
-        "days (longer while the hospital recorded no fixed abode in the last 180 days). "
+        "(not prevention), a contact in the last 90 days (unless housed since), the "
+        "hospital's no-fixed-abode marker at the attendance of a former client, or an exit "
+        "to a homeless situation within the horizon (longer while the hospital recorded no "
+        "fixed abode since the exit, within the horizon). "
         f"Re-run: `{RERUN}`.",
     ]
     return "\n".join(lines)
@@ -244,7 +262,13 @@ def main() -> None:
     parser.add_argument("--people", type=int, nargs="+", default=[20_000])
     parser.add_argument("--no-pprl", action="store_true", help="skip privacy-preserving mode")
     parser.add_argument("--no-doc", action="store_true", help="print, do not write the doc")
-    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=None, help="for the temporary folders")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="build each region under KEEP/seed-S-people-N and reuse it on the next run",
+    )
     parser.add_argument("--seed", type=int, default=42, help="the region's seed")
     args = parser.parse_args()
     SEED = args.seed
@@ -252,17 +276,25 @@ def main() -> None:
     for people in args.people:
         with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
             workdir = Path(tmp)
+            if args.keep is not None:
+                workdir = args.keep / f"seed-{SEED}-people-{people}"
+                workdir.mkdir(parents=True, exist_ok=True)
             started = time.perf_counter()
             region, clear, url = build(people, workdir)
             print(f"{people:,}: region built in {time.perf_counter() - started:.0f} s", flush=True)
             rows.append(score(people, "clear", clear, region, url))
             print(rows[-1], flush=True)
             if not args.no_pprl:
-                linked = encoded_index(clear, workdir)
-                for marker, mode in ((True, "PPRL + NFA marker"), (False, "PPRL, no record")):
-                    hub = encoded_copy(clear, linked, workdir, marker=marker)
-                    rows.append(score(people, mode, hub, region, url))
-                    print(rows[-1], flush=True)
+                started = time.perf_counter()
+                hub = package_hub(region, workdir)
+                print(f"{people:,}: packages encoded, loaded and linked in "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+                rows.append(score(people, "PPRL (partner packages)", hub, region, url))
+                print(rows[-1], flush=True)
+                bare = without_marker(hub, workdir)
+                rows.append(score(people, "PPRL, marker withheld", bare, region, url))
+                print(rows[-1], flush=True)
+                bare.unlink()
     text = markdown(rows)
     print(text)
     if not args.no_doc and args.seed == 42:

@@ -69,11 +69,19 @@ def run_command(
         int, typer.Option(help="A contact this many days back makes a person known.")
     ] = 90,
     exit_homeless_days: Annotated[
-        int, typer.Option(help="An exit to a homeless situation counts this many days.")
-    ] = 180,
+        int | None,
+        typer.Option(
+            help="An exit to a homeless situation counts this many days "
+            "(default: the HMIS's own median spell length, or 180)."
+        ),
+    ] = None,
     nfa_days: Annotated[
-        int, typer.Option(help="...or longer while the hospital wrote NFA this many days back.")
-    ] = 180,
+        int | None,
+        typer.Option(
+            help="...or longer while the hospital wrote NFA since, this many days back "
+            "(default: the exit horizon)."
+        ),
+    ] = None,
     prevention: Annotated[
         bool, typer.Option("--prevention", help="Alert for open prevention clients too.")
     ] = False,

@@ -30,14 +30,16 @@ ANALYSIS = register(
             Parameter(
                 "exit_homeless_days",
                 int,
-                180,
-                "an exit to a homeless situation keeps a person known this many days",
+                None,
+                "an exit to a homeless situation keeps a person known this many days "
+                "(default: the HMIS's own median spell length, or 180)",
             ),
             Parameter(
                 "nfa_days",
                 int,
-                180,
-                "or longer, while the hospital recorded no fixed abode this many days back",
+                None,
+                "or longer, while the hospital recorded no fixed abode since, this many "
+                "days back (default: the exit horizon)",
             ),
             Parameter(
                 "frequent_attendances", int, 4, "A&E attendances that make a frequent attender"

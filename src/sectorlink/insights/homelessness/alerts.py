@@ -34,6 +34,7 @@ from sectorlink.insights.homelessness.status import (
     AMBULANCE_EVENT_TYPES,
     PROVIDER_EVENT_TYPES,
     StatusRules,
+    applied_horizon,
     attendance_status,
 )
 from sectorlink.insights.registry import Analysis
@@ -73,6 +74,8 @@ class AlertRun:
     """'Provider (data set)' -> why those alerts were not let out (audited)."""
     bad_enrolments: int = 0
     hub_audit_seq: int = 0
+    horizon: str = ""
+    """How long an exit to a homeless situation kept a client known, and why."""
 
     def lines(self) -> list[str]:
         """What the run did, in words (the CLI prints these)."""
@@ -93,6 +96,8 @@ class AlertRun:
             out.append(f"no alert for {organisation}: {reason}")
         if self.bad_enrolments:
             out.append(f"{self.bad_enrolments} HMIS enrolment(s) exit before they start: left out")
+        if self.horizon:
+            out.append(self.horizon)
         return out
 
 
@@ -107,13 +112,13 @@ def find_candidates(
     rules: StatusRules,
     organisation: str = HUB_NAME,
     actor: str,
-) -> tuple[pd.DataFrame, str, int, int]:
+) -> tuple[pd.DataFrame, str, int, int, str]:
     """Attendances (A&E, and ambulance call-outs that conveyed the patient) by people
     known to a homelessness provider on the day: one row per attendance and provider,
     with the provider's own record id. Reads under one `authorise` for the hub.
 
-    Returns the candidates, the linkage run, the hub's audit entry and the number of
-    enrolments left out (exit before entry)."""
+    Returns the candidates, the linkage run, the hub's audit entry, the number of
+    enrolments left out (exit before entry) and the exit horizon used, in words."""
     probe = duckdb.connect(":memory:")
     try:
         probe.execute(f"ATTACH '{warehouse!s}' AS wh (READ_ONLY)")
@@ -136,6 +141,7 @@ def find_candidates(
     )
     try:
         _, bad = attendance_status(ctx.con, rules)
+        horizon, _ = applied_horizon(ctx.con)
         frame = ctx.sql(
             """SELECT k.provider_source, k.provider_record_id, s.source, s.event_id, s.kind,
                       s.arrival AS arrival_time, s.category, s.site
@@ -143,7 +149,7 @@ def find_candidates(
             WHERE s.kind = 'ae' OR s.conveyed
             ORDER BY s.arrival, s.source, s.event_id, k.provider_source"""
         )
-        return frame, ctx.linkage_run, grant.audit_seq, len(bad)
+        return frame, ctx.linkage_run, grant.audit_seq, len(bad), horizon.describe()
     finally:
         ctx.con.close()
 
@@ -181,7 +187,7 @@ def raise_alerts(
     """
     actor = _actor(actor)
     moment = now or store.utc_now()
-    found, linkage_run, hub_seq, bad = find_candidates(
+    found, linkage_run, hub_seq, bad, horizon = find_candidates(
         Path(warehouse),
         registry,
         rules=rules or StatusRules(),
@@ -190,7 +196,9 @@ def raise_alerts(
     )
     if since is not None:
         found = found[found["arrival_time"] >= pd.Timestamp(since)]
-    run = AlertRun(linkage_run=linkage_run, hub_audit_seq=hub_seq, bad_enrolments=bad)
+    run = AlertRun(
+        linkage_run=linkage_run, hub_audit_seq=hub_seq, bad_enrolments=bad, horizon=horizon
+    )
     owners = _names(registry, sorted(set(found["provider_source"]) | set(found["source"])))
     found = found.assign(
         organisation=found["provider_source"].map(owners),

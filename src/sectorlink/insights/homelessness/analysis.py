@@ -20,6 +20,7 @@ from sectorlink.insights.homelessness.status import (
     HOMELESS_STATUSES,
     STATUSES,
     StatusRules,
+    applied_horizon,
     attendance_status,
 )
 from sectorlink.insights.writers import table_html
@@ -29,11 +30,18 @@ STATUS_TABLE = "housing_status"
 PROVIDER_TABLE = "homeless_provider_client"
 
 
+def _days(params: dict[str, Any], name: str) -> int | None:
+    value = params.get(name)
+    return None if value is None else int(value)
+
+
 def rules_from(params: dict[str, Any]) -> StatusRules:
+    """The status rules from the analysis parameters; an exit horizon not given is
+    estimated from the HMIS (`StatusRules`)."""
     return StatusRules(
         contact_days=int(params.get("contact_days", 90)),
-        exit_homeless_days=int(params.get("exit_homeless_days", 180)),
-        nfa_days=int(params.get("nfa_days", 180)),
+        exit_homeless_days=_days(params, "exit_homeless_days"),
+        nfa_days=_days(params, "nfa_days"),
     )
 
 
@@ -61,6 +69,8 @@ def _by_status(frame: pd.DataFrame) -> pd.DataFrame:
 def run(ctx: InsightContext) -> AnalysisOutput:
     rules = rules_from(ctx.params)
     _, bad = attendance_status(ctx.con, rules)
+    horizon, nfa_days = applied_horizon(ctx.con)
+    ctx.note(f"Known to homeless services: {horizon.describe()}.")
     if len(bad):
         ctx.note(
             f"{len(bad)} HMIS enrolment(s) exit before they start and were left out of the "
@@ -141,9 +151,10 @@ def run(ctx: InsightContext) -> AnalysisOutput:
     body += Markup("<p class='note'>{}</p>").format(
         escape(
             f"Known to homeless services: an open enrolment, a contact in the last "
-            f"{rules.contact_days} days, or an exit to a homeless situation in the last "
-            f"{rules.exit_homeless_days} days (or longer while the hospital recorded no "
-            f"fixed abode in the last {rules.nfa_days} days)."
+            f"{rules.contact_days} days (unless housed since), the hospital's no fixed abode "
+            f"at the attendance of a former client, or an exit to a homeless situation in "
+            f"the last {horizon.days} days (or longer while the hospital recorded no fixed "
+            f"abode since, in the last {nfa_days} days); {horizon.describe()}."
         )
     )
     return AnalysisOutput(body=body, key_figures=figures)

@@ -16,14 +16,24 @@ re-housing or supported-housing enrolment, or a contact in a shelter), `literall
 marker, or a recent exit to a homeless situation), `at risk` (an open prevention enrolment,
 a contact in temporary accommodation), `housed` (the last exit was to permanent housing, or
 the hospital recorded a fixed address), `unknown`.
+
+Evidence is read in time order: a contact on the street is superseded by a later exit to
+permanent housing, an exit by a later entry. How long an exit to a homeless situation
+keeps a client known is estimated from the HMIS itself (`spells`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import pandas as pd
+
+from sectorlink.insights.homelessness.spells import (
+    SpellEstimate,
+    estimate_spell_length,
+    housing_exits,
+)
 
 STATUSES = (
     "in a homelessness project",
@@ -60,26 +70,45 @@ class StatusRules:
 
     Attributes:
         contact_days: a current-living-situation contact this many days before the
-            attendance (or on its day) makes the person known to the provider.
+            attendance (or on its day) makes the person known to the provider, unless
+            the client left the provider for permanent housing since.
         exit_homeless_days: an exit to a homeless situation (HMIS 1xx: street, shelter,
             safe haven) with no later enrolment keeps the person known for this many days.
+            None (the default): the median length of a spell of homelessness in the HMIS
+            itself (`spells.estimate_spell_length`), or 180 days where too few spells
+            were seen to end.
         nfa_days: beyond that, the exit still counts while the hospital recorded the
-            person as of no fixed abode at this attendance or one this many days before.
+            person as of no fixed abode at an attendance this many days before; None: the
+            same horizon as `exit_homeless_days`. (At the attendance itself the marker
+            makes any former client known: a return to homelessness.)
         prevention_known: whether an open homelessness-prevention enrolment (a person at
             risk, still housed) also makes the person known, and so alerts; off by default:
             the alerts are for people experiencing homelessness.
     """
 
     contact_days: int = 90
-    exit_homeless_days: int = 180
-    nfa_days: int = 180
+    exit_homeless_days: int | None = None
+    nfa_days: int | None = None
     prevention_known: bool = False
 
     def __post_init__(self) -> None:
         for name in ("contact_days", "exit_homeless_days", "nfa_days"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if value is None and name != "contact_days":
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"{name} must be a whole number of days >= 0, not {value!r}")
+
+    def resolved(self, con: duckdb.DuckDBPyConnection) -> tuple[StatusRules, SpellEstimate]:
+        """These rules with every horizon a number (estimated from the HMIS in `con` where
+        None; `hc_housing_exit` must exist), and where the exit horizon came from."""
+        if self.exit_homeless_days is None:
+            estimate = estimate_spell_length(con)
+        else:
+            given = estimate_spell_length(con)
+            estimate = SpellEstimate(self.exit_homeless_days, given.spells, given.ended, "given")
+        nfa = estimate.days if self.nfa_days is None else self.nfa_days
+        return replace(self, exit_homeless_days=estimate.days, nfa_days=nfa), estimate
 
 
 def _in(values: tuple[str, ...]) -> str:
@@ -185,7 +214,10 @@ def prepare_inputs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def evidence_sql(rules: StatusRules) -> str:
     """One row per piece of evidence about one attendance: its status, rank (1 strongest),
     what it is and its date, the provider holding it (NULL: the hospital's own) and
-    whether it makes the person known to that provider on the day."""
+    whether it makes the person known to that provider on the day. `rules` must be
+    resolved (`StatusRules.resolved`); `hc_housing_exit` must exist."""
+    if rules.exit_homeless_days is None or rules.nfa_days is None:
+        raise ValueError("evidence_sql needs resolved rules (StatusRules.resolved)")
     project = _project_name_sql("n.project_type")
     return f"""
     WITH ae_nfa AS (
@@ -213,6 +245,23 @@ def evidence_sql(rules: StatusRules) -> str:
                c.day AS evidence_date, true AS known
         FROM hc_attendance a JOIN hc_contact c ON c.person_key = a.person_key
         WHERE c.day <= a.day AND c.day > a.day - {rules.contact_days}
+          -- housed since: the contact is old news
+          AND NOT EXISTS (SELECT 1 FROM hc_housing_exit x
+                          WHERE x.provider_source = c.provider_source
+                            AND x.person_key = c.person_key
+                            AND x.day >= c.day AND x.day < a.day)
+    ), returned AS (
+        -- the hospital recorded no fixed abode at this attendance of a former client (any
+        -- earlier enrolment, whatever it ended in): homeless again, and known to them
+        SELECT a.source, a.event_id, n.provider_source,
+               arg_max(n.provider_record_id, n.entry) AS provider_record_id,
+               'literally homeless' AS status,
+               'hospital recorded no fixed abode; client since '
+                   || strftime(min(n.entry), '%Y-%m-%d') AS evidence,
+               a.day AS evidence_date, true AS known
+        FROM hc_attendance a JOIN hc_enrolment n ON n.person_key = a.person_key
+        WHERE a.hospital_nfa AND n.entry <= a.day
+        GROUP BY a.source, a.event_id, n.provider_source, a.day
     ), last_exit AS (
         SELECT a.source, a.event_id, a.day, a.hospital_nfa, a.person_key, a.arrival,
                n.provider_source,
@@ -226,7 +275,8 @@ def evidence_sql(rules: StatusRules) -> str:
         SELECT x.*, x.destination LIKE '1%' AND (
                    x.day - x.exit <= {rules.exit_homeless_days}
                    OR EXISTS (SELECT 1 FROM ae_nfa f WHERE f.person_key = x.person_key
-                              AND f.arrival <= x.arrival AND f.day >= x.day - {rules.nfa_days})
+                              AND f.arrival <= x.arrival AND f.day > x.exit
+                              AND f.day >= x.day - {rules.nfa_days})
                ) AS known
         FROM last_exit x
         -- a later entry supersedes the exit: the open enrolment speaks for that provider
@@ -255,15 +305,25 @@ def evidence_sql(rules: StatusRules) -> str:
     SELECT *, CASE status {" ".join(f"WHEN '{s}' THEN {i + 1}" for i, s in enumerate(STATUSES))}
               END AS rank
     FROM (SELECT * FROM open_enrolment UNION ALL SELECT * FROM recent_contact
+          UNION ALL SELECT * FROM returned
           UNION ALL SELECT * FROM exit_evidence WHERE status <> 'unknown'
           UNION ALL SELECT * FROM hospital)
     """
 
 
 def compute_status(con: duckdb.DuckDBPyConnection, rules: StatusRules) -> pd.DataFrame:
-    """Temp tables `hc_evidence`, `hc_status` (one row per attendance) and `hc_known` (one
-    row per attendance and provider that knows the person on the day); call
-    `prepare_inputs` first. Returns `hc_status`."""
+    """Temp tables `hc_evidence`, `hc_status` (one row per attendance), `hc_known` (one
+    row per attendance and provider that knows the person on the day) and `hc_horizon`
+    (the exit horizon used, `applied_horizon`); call `prepare_inputs` first. Returns
+    `hc_status`."""
+    housing_exits(con)
+    rules, estimate = rules.resolved(con)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE hc_horizon AS "
+        "SELECT ?::INTEGER AS days, ?::INTEGER AS spells, ?::INTEGER AS ended, "
+        "?::VARCHAR AS source, ?::INTEGER AS nfa_days",
+        [estimate.days, estimate.spells, estimate.ended, estimate.source, rules.nfa_days],
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE hc_evidence AS {evidence_sql(rules)}")
     # Ties within a rank go to the latest evidence, then to provider evidence over the
     # hospital's (it says more), then by provider and record id so reruns agree.
@@ -302,6 +362,14 @@ def compute_status(con: duckdb.DuckDBPyConnection, rules: StatusRules) -> pd.Dat
             FROM hc_evidence WHERE known) WHERE n = 1"""
     )
     return con.execute("SELECT * FROM hc_status ORDER BY arrival, source, event_id").df()
+
+
+def applied_horizon(con: duckdb.DuckDBPyConnection) -> tuple[SpellEstimate, int]:
+    """The exit horizon and the NFA horizon `compute_status` used last on `con`."""
+    row = con.execute("SELECT days, spells, ended, source, nfa_days FROM hc_horizon").fetchone()
+    if row is None:  # pragma: no cover - compute_status always writes one row
+        raise RuntimeError("compute_status has not run on this connection")
+    return SpellEstimate(int(row[0]), int(row[1]), int(row[2]), str(row[3])), int(row[4])
 
 
 def attendance_status(
