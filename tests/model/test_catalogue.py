@@ -152,3 +152,12 @@ def test_model_tables_lists_the_catalogue_by_layer() -> None:
     assert "person_record" not in listed.output
     wrong = runner.invoke(app, ["model", "tables", "--layer", "nowhere"])
     assert wrong.exit_code == 2 and "unknown layer" in wrong.output
+
+
+def test_every_checked_identifier_is_checked_by_the_standardisation() -> None:
+    from sectorlink.identity.standardise import standardised_sql
+
+    sql = standardised_sql()
+    invalid = sql[sql.index("list_filter([") : sql.index("AS invalid_identifiers")]
+    for name in CHECKED_IDENTIFIERS:
+        assert f"'{name}'" in invalid, name
