@@ -19,55 +19,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from sectorlink.model.catalogue import table_definition
+from sectorlink.model.ddl import create_table_sql
 from sectorlink.warehouse.store import connect
 
 ALERT_TABLE = "alert"
-ALERT_COLUMNS = (
-    "alert_id",
-    "organisation",
-    "kind",
-    "source",
-    "event_id",
-    "provider_source",
-    "provider_record_id",
-    "hospital",
-    "arrival_time",
-    "category",
-    "created_at",
-    "delivered_at",
-    "acknowledged_at",
-    "acknowledged_by",
-    "withdrawn_at",
-    "withdrawn_reason",
-    "webhook_sent_at",
-    "webhook_attempts",
-    "webhook_error",
-    "audit_seq",
-    "linkage_run",
-)
-DDL = f"""CREATE TABLE IF NOT EXISTS {ALERT_TABLE} (
-    alert_id VARCHAR PRIMARY KEY,
-    organisation VARCHAR NOT NULL,       -- the homelessness provider the alert is for
-    kind VARCHAR NOT NULL,               -- ae | ambulance
-    source VARCHAR NOT NULL,             -- the attendance's data set
-    event_id VARCHAR NOT NULL,           -- the attendance (the hospital's own id)
-    provider_source VARCHAR NOT NULL,    -- the provider's data set
-    provider_record_id VARCHAR NOT NULL, -- the provider's own client id
-    hospital VARCHAR,
-    arrival_time TIMESTAMP NOT NULL,
-    category VARCHAR,
-    created_at TIMESTAMP NOT NULL,       -- UTC, as are the times below
-    delivered_at TIMESTAMP,              -- first reached the provider (API or webhook)
-    acknowledged_at TIMESTAMP,
-    acknowledged_by VARCHAR,
-    withdrawn_at TIMESTAMP,
-    withdrawn_reason VARCHAR,
-    webhook_sent_at TIMESTAMP,           -- the webhook answered 2xx: never sent again
-    webhook_attempts INTEGER NOT NULL DEFAULT 0,
-    webhook_error VARCHAR,
-    audit_seq BIGINT,                    -- the authorise entry that let it out
-    linkage_run VARCHAR
-)"""
+# Defined in the catalogue (model.insight_tables), as are what each column holds.
+ALERT_COLUMNS = table_definition(ALERT_TABLE).field_names
+DDL = create_table_sql(table_definition(ALERT_TABLE))
 
 
 class AlertNotFound(LookupError):
