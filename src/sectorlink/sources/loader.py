@@ -23,6 +23,7 @@ from typing import Literal
 import duckdb
 
 from sectorlink.model import DETAIL_TABLES
+from sectorlink.model.sql import scalar
 from sectorlink.sources.errors import FileFormatError, SpecError
 from sectorlink.sources.readers import STAGING, StagedFile, stage_file
 from sectorlink.sources.reasons import FileErrorCode, ProblemCode
@@ -385,8 +386,7 @@ def _problem_groups(con: duckdb.DuckDBPyConnection, *, rejected: bool) -> list[R
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    return int(scalar(con, sql) or 0)
 
 
 def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path: str) -> None:

@@ -25,6 +25,7 @@ from sectorlink.model import (
     Field,
     collapse_space_sql,
 )
+from sectorlink.model.sql import quote_literal
 from sectorlink.sources.errors import SpecError
 from sectorlink.sources.readers import STAGING, StagedFile, header_again_sql
 from sectorlink.sources.reasons import FileErrorCode, ProblemCode
@@ -50,9 +51,7 @@ TITLES = (
 NAME_PARTS = ("title", "given_name", "middle_names", "family_name")
 
 
-def lit(value: str) -> str:
-    """An SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
+lit = quote_literal  # an SQL string literal (model.sql)
 
 
 def text_sql(column: str, missing: tuple[str, ...] = ()) -> str:

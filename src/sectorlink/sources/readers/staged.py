@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sectorlink.model import collapse_space_sql
+from sectorlink.model.sql import quote_literal as _lit
 from sectorlink.sources.errors import FileFormatError
 from sectorlink.sources.reasons import FileErrorCode
 
@@ -106,7 +107,3 @@ def header_again_sql(staged: StagedFile) -> str | None:
     return (
         f"CASE WHEN contains({column}, {_lit(first)}) THEN coalesce({tests}, false) ELSE false END"
     )
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
