@@ -208,7 +208,7 @@ def score(people: int, mode: str, warehouse: Path, region: Path, url: str) -> Ro
         share_not_recorded_truth=float(truth_share[0]) if truth_share else float("nan"),
         alert_seconds=seconds,
         rerun_new=again.raised,
-        horizon=first.horizon,
+        horizon=f"{first.horizon_days} ({first.horizon_source})",
     )
 
 

@@ -29,6 +29,7 @@ from sectorlink.governance.doors import acting_user
 from sectorlink.insights.context import InsightError, build_context, sources_read
 from sectorlink.insights.homelessness import store
 from sectorlink.insights.homelessness.agreements import PURPOSE
+from sectorlink.insights.homelessness.spells import SpellEstimate
 from sectorlink.insights.homelessness.status import (
     AE_EVENT_TYPES,
     AMBULANCE_EVENT_TYPES,
@@ -76,6 +77,9 @@ class AlertRun:
     hub_audit_seq: int = 0
     horizon: str = ""
     """How long an exit to a homeless situation kept a client known, and why."""
+    horizon_days: int = 0
+    horizon_source: str = ""
+    """`estimated` from the HMIS, the `default`, or `given` (`spells.SpellEstimate`)."""
 
     def lines(self) -> list[str]:
         """What the run did, in words (the CLI prints these)."""
@@ -112,13 +116,13 @@ def find_candidates(
     rules: StatusRules,
     organisation: str = HUB_NAME,
     actor: str,
-) -> tuple[pd.DataFrame, str, int, int, str]:
+) -> tuple[pd.DataFrame, str, int, int, SpellEstimate]:
     """Attendances (A&E, and ambulance call-outs that conveyed the patient) by people
     known to a homelessness provider on the day: one row per attendance and provider,
     with the provider's own record id. Reads under one `authorise` for the hub.
 
     Returns the candidates, the linkage run, the hub's audit entry, the number of
-    enrolments left out (exit before entry) and the exit horizon used, in words."""
+    enrolments left out (exit before entry) and the exit horizon used."""
     probe = duckdb.connect(":memory:")
     try:
         probe.execute(f"ATTACH '{warehouse!s}' AS wh (READ_ONLY)")
@@ -149,7 +153,7 @@ def find_candidates(
             WHERE s.kind = 'ae' OR s.conveyed
             ORDER BY s.arrival, s.source, s.event_id, k.provider_source"""
         )
-        return frame, ctx.linkage_run, grant.audit_seq, len(bad), horizon.describe()
+        return frame, ctx.linkage_run, grant.audit_seq, len(bad), horizon
     finally:
         ctx.con.close()
 
@@ -197,7 +201,12 @@ def raise_alerts(
     if since is not None:
         found = found[found["arrival_time"] >= pd.Timestamp(since)]
     run = AlertRun(
-        linkage_run=linkage_run, hub_audit_seq=hub_seq, bad_enrolments=bad, horizon=horizon
+        linkage_run=linkage_run,
+        hub_audit_seq=hub_seq,
+        bad_enrolments=bad,
+        horizon=horizon.describe(),
+        horizon_days=horizon.days,
+        horizon_source=horizon.source,
     )
     owners = _names(registry, sorted(set(found["provider_source"]) | set(found["source"])))
     found = found.assign(
