@@ -326,7 +326,9 @@ def encode_region(
         if hook:
             hook(f"{source} encodes its extracts", done, len(by_source))
         out = encoded_dir / f"{source}.enc.parquet"
-        summary = encode_extracts(pairs, key=key, out=out)
+        # the region's postcode lookup stands for the public one (ONS NSPL) partners hold
+        lookup = region_dir / "geography" / "postcodes.csv"
+        summary = encode_extracts(pairs, key=key, out=out, postcodes_file=lookup)
         loads.extend(summary.loads)
         files.append(out)
     return loads, files

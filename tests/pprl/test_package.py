@@ -220,6 +220,40 @@ def test_the_no_fixed_abode_marker_travels_and_nothing_else_of_the_address(
     assert summary.counts == {"person_record.postcode: no fixed abode marker": 2}
 
 
+def test_an_event_at_the_home_postcode_travels_as_its_small_area(tmp_path: Path) -> None:
+    spec = tmp_path / "visits.yaml"
+    spec.write_text(
+        "spec_version: 1\nsource: visits\nfile: {format: csv}\nrecord_id: id\n"
+        "person: {given_name: first, family_name: last, postcode: home}\n"
+        "events:\n- event_type: {value: gp_registration}\n  event_id: {column: id, suffix: -V}\n"
+        "  start_time: seen\n  postcode: place\n  latitude: lat\n  longitude: lon\n"
+    )
+    data = tmp_path / "visits.csv"
+    data.write_text(
+        "id,first,last,home,seen,place,lat,lon\n"
+        "1,Ann,Lee,NG1 5AB,2024-01-05,ng15ab,52.95,-1.15\n"
+        "2,Bob,Stone,NG7 2RD,2024-02-06,NG1 5AB,52.95,-1.15\n"
+        "3,Cara,Quinn,NG2 1AA,2024-03-07,NG2 1AA,52.94,-1.13\n"
+    )
+    lookup = tmp_path / "postcodes.csv"
+    lookup.write_text("postcode,small_area\nNG1 5AB,E01000001\n")
+    summary = encode_extracts(
+        [(spec, data)], key=KEY, out=tmp_path / "v.parquet", postcodes_file=lookup
+    )
+    events = pq.read_table(summary.tables["event"]).to_pylist()
+    # at home with a lookup: its small area only; away from home: its place as recorded;
+    # at home without a small area in the lookup: unplaced
+    assert [(e["postcode"], e["latitude"], e["small_area"]) for e in events] == [
+        (None, None, "E01000001"),
+        ("NG1 5AB", 52.95, None),
+        (None, None, None),
+    ]
+    assert summary.counts == {
+        "event: at the person's home postcode, placed by small area only": 1,
+        "event: at the person's home postcode, left unplaced (no small area)": 1,
+    }
+
+
 def test_truncated_and_missing_files_are_refused(packages: dict[str, Path], tmp_path: Path) -> None:
     copies = _copy(packages, tmp_path / "p")
     _, paths = package.package_paths(copies["ae_northgate"])

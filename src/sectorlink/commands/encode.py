@@ -49,6 +49,13 @@ def encode_command(
         help="Write the encodings alone, without the extract's rows and manifest (the hub can "
         "link them but run no analysis).",
     ),
+    postcodes: Path | None = typer.Option(
+        None,
+        "--postcodes",
+        help="A public postcode-to-small-area lookup (CSV with postcode and small_area "
+        "columns, e.g. ONS NSPL): an event at the person's home postcode is sent as its "
+        "small area (without it, unplaced).",
+    ),
     registry: RegistryUrl = None,
     organisation: str | None = typer.Option(
         None,
@@ -84,9 +91,11 @@ def encode_command(
         fail(str(exc))
     if registry is None:
         err_console.print(f"[yellow]Note:[/yellow] {NOT_AUDITED}", highlight=False)
-        summary = _encode(pairs, key, schema, out, encodings_only)
+        summary = _encode(pairs, key, schema, out, encodings_only, postcodes)
     else:
-        summary = _governed_encode(pairs, key, schema, out, encodings_only, registry, organisation)
+        summary = _governed_encode(
+            pairs, key, schema, out, encodings_only, postcodes, registry, organisation
+        )
     if key_file is not None and key_file_exposed(key_file):
         err_console.print(
             f"[yellow]Note:[/yellow] {key_file} can be read by other users; "
@@ -117,9 +126,17 @@ def _encode(
     schema: EncodingSchema,
     out: Path,
     encodings_only: bool,
+    postcodes: Path | None,
 ) -> EncodeSummary:
     try:
-        return encode_extracts(pairs, key=key, schema=schema, out=out, rows=not encodings_only)
+        return encode_extracts(
+            pairs,
+            key=key,
+            schema=schema,
+            out=out,
+            rows=not encodings_only,
+            postcodes_file=postcodes,
+        )
     except (SourceError, EncodeError) as exc:
         fail(str(exc))
 
@@ -130,6 +147,7 @@ def _governed_encode(
     schema: EncodingSchema,
     out: Path,
     encodings_only: bool,
+    postcodes: Path | None,
     url: str,
     organisation: str | None,
 ) -> EncodeSummary:
@@ -163,7 +181,7 @@ def _governed_encode(
             fail(str(refusal), code=3)
         except OSError as exc:
             fail(f"cannot read {exc.filename}: {exc.strerror}")
-        summary = _encode(pairs, key, schema, out, encodings_only)
+        summary = _encode(pairs, key, schema, out, encodings_only, postcodes)
         written = [summary.out, *summary.tables.values()]
         if summary.manifest:
             written.append(summary.manifest)

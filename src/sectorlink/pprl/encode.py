@@ -338,7 +338,6 @@ def check_no_identifiers(con: duckdb.DuckDBPyConnection, table: str, source: str
         name
         for name in (str(d[0]) for d in described or [])
         if name not in _CHECK_SKIP
-        and (table, name) != package.EVENT_AT_HOME  # the place, counted when it is the home
         and name in fields
         and fields[name].type in ("string", "json", "string_list")
         and not fields[name].code_set
@@ -390,7 +389,7 @@ def check_no_identifiers(con: duckdb.DuckDBPyConnection, table: str, source: str
 
 
 def _shared_rows(
-    con: duckdb.DuckDBPyConnection, key: LinkageKey, source: str
+    con: duckdb.DuckDBPyConnection, key: LinkageKey, source: str, *, lookup: bool
 ) -> tuple[dict[str, pa.Table], dict[str, int]]:
     """What travels of every model table holding rows of `source` (package.py's policy),
     each checked for plaintext identifiers; and how many values each cut changed."""
@@ -403,15 +402,14 @@ def _shared_rows(
         ).fetchall()[0][0]
         if not held:
             continue
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {SHARED} AS {package.shared_select_sql(table)}",
-            [source],
-        )
+        select = package.shared_select_sql(table, lookup=lookup)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {SHARED} AS {select}", [source])
         if name != "person_record" and table.kind in ("event", "detail"):
             withheld = check_no_identifiers(con, name, source)
             if withheld:
                 counts[f"{name}: values holding their own record's identifier, withheld"] = withheld
         rows = con.sql(f"SELECT * FROM {SHARED}").to_arrow_table()
+        counts.update(_count_cuts(con, table, source))
         con.execute(f"DROP TABLE {SHARED}")
         if package.PSEUDONYMISED in rows.column_names:
             index = rows.column_names.index(package.PSEUDONYMISED)
@@ -420,7 +418,6 @@ def _shared_rows(
                 package.PSEUDONYMISED,
                 _hash_column(rows.column(package.PSEUDONYMISED), pseudonym_key),
             )
-        counts.update(_count_cuts(con, table, source))
         meta = package.rows_metadata(name, source, rows.num_rows)
         shared[name] = rows.replace_schema_metadata(meta)
     return shared, counts
@@ -441,15 +438,44 @@ def _count_cuts(con: duckdb.DuckDBPyConnection, table: Table, source: str) -> di
             f"SELECT count({quote_ident(column)}) FROM {quote_ident(name)} WHERE source = ?",
             source,
         )
-    if name == package.EVENT_AT_HOME[0]:
-        home = postcodes.compact("p.postcode")
-        counts["event.postcode: the person's own home postcode (travels as the place)"] = _scalar(
-            con,
-            f"""SELECT count(*) FROM event t JOIN person_record p USING (source, record_id)
-            WHERE t.source = ? AND {postcodes.compact("t.postcode")} = {home} AND {home} <> ''""",
-            source,
+    if name == package.AT_HOME:
+        placed = con.execute(
+            f"""SELECT count(*), count(*) FILTER (WHERE small_area IS NULL) FROM {SHARED} s
+            JOIN (SELECT t.source, t.event_id FROM event t
+                  JOIN person_record p USING (source, record_id)
+                  WHERE t.source = ? AND {package.at_home_sql()}) h USING (source, event_id)""",
+            [source],
+        ).fetchall()[0]
+        counts["event: at the person's home postcode, placed by small area only"] = int(
+            placed[0] - placed[1]
+        )
+        counts["event: at the person's home postcode, left unplaced (no small area)"] = int(
+            placed[1]
         )
     return {k: v for k, v in counts.items() if v}
+
+
+def _load_lookup(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The partner's postcode lookup as LOOKUP_TABLE (postcode_key, small_area)."""
+    if not path.is_file():
+        raise EncodeError(f"{path}: the postcode lookup does not exist")
+    try:
+        con.execute(
+            "CREATE TEMP TABLE lookup_in AS SELECT * FROM read_csv(?, all_varchar = true)",
+            [str(path)],
+        )
+    except duckdb.Error as exc:
+        raise EncodeError(f"{path}: cannot be read as CSV ({exc})") from None
+    columns = {str(d[0]) for d in con.execute("SELECT * FROM lookup_in LIMIT 0").description or []}
+    missing = [c for c in ("postcode", "small_area") if c not in columns]
+    if missing:
+        raise EncodeError(f"{path}: the postcode lookup has no column {', '.join(missing)}")
+    con.execute(
+        f"""CREATE TEMP TABLE {package.LOOKUP_TABLE} AS
+        SELECT {postcodes.compact("postcode")} AS postcode_key, any_value(small_area) AS small_area
+        FROM lookup_in WHERE nullif(trim(small_area), '') IS NOT NULL GROUP BY ALL"""
+    )
+    con.execute("DROP TABLE lookup_in")
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, source: str) -> int:
@@ -464,9 +490,12 @@ def encode_file(
     schema: EncodingSchema | None = None,
     out: Path,
     rows: bool = True,
+    postcodes_file: Path | str | None = None,
 ) -> EncodeSummary:
     """`encode_extracts` for one extract."""
-    return encode_extracts([(spec, file)], key=key, schema=schema, out=out, rows=rows)
+    return encode_extracts(
+        [(spec, file)], key=key, schema=schema, out=out, rows=rows, postcodes_file=postcodes_file
+    )
 
 
 def encode_extracts(
@@ -476,6 +505,7 @@ def encode_extracts(
     schema: EncodingSchema | None = None,
     out: Path,
     rows: bool = True,
+    postcodes_file: Path | str | None = None,
 ) -> EncodeSummary:
     """Map, validate and standardise a partner's extracts exactly as ``sectorlink ingest``
     does, then encode its person records to `out` (Parquet) and, with `rows`, write its
@@ -488,6 +518,10 @@ def encode_extracts(
     plaintext copy is left on disk. Every file is written to a temporary name and moved
     into place at the end, the manifest last: a package is whole, or its manifest does
     not match it and the hub refuses it.
+
+    `postcodes_file` is a public postcode-to-small-area lookup (CSV with `postcode` and
+    `small_area` columns, as ONS's NSPL gives): an event at the person's own home postcode
+    travels as that postcode's small area; without it such an event travels unplaced.
 
     Raises:
         SourceError: a spec or a file is unusable (the same errors as ingest).
@@ -531,7 +565,10 @@ def encode_extracts(
                 f"{pairs[0][1]}: no person record passed validation ({rejected} rejected); "
                 "nothing to encode"
             )
-        shared, counts = _shared_rows(con, key, source) if rows else ({}, {})
+        lookup = postcodes_file is not None
+        if postcodes_file is not None:
+            _load_lookup(con, Path(postcodes_file))
+        shared, counts = _shared_rows(con, key, source, lookup=lookup) if rows else ({}, {})
     finally:
         con.close()
     meta = json.loads(table.schema.metadata[METADATA_KEY])

@@ -16,9 +16,11 @@ What travels (docs/pprl-hub.md, "What travels beside the encodings", says why):
   (``Field.identifier``: names, dates of birth, birth year, sex, address, postcode,
   national numbers, phone, email, the partner's person id) and the hub's ``load_id``;
 * an event's place (postcode, coordinates, small area) travels as recorded: it is what
-  the analyses place events with, shared under the agreement covering the events. Where
-  it is the person's own home postcode (an ambulance call-out at home) the manifest
-  counts it;
+  the analyses place events with, shared under the agreement covering the events; but an
+  event whose postcode is the person's own home postcode (an ambulance call-out at home,
+  a lead test recorded at the home) is placed at the home's small area only: its
+  postcode and coordinates are withheld and its small area is the one given, or the
+  one a public postcode lookup the partner holds gives (``encode --postcodes``);
 * a property, which in the lead programme is a tested child's home, travels as its small
   area and attributes: ``property.address``, ``property.latitude`` and
   ``property.longitude`` are withheld, ``property.postcode`` is cut to its sector (UK) or
@@ -61,9 +63,11 @@ PSEUDONYMISED = "property_id"
 """Travels as a keyed pseudonym in every table holding it."""
 WITHHELD_QUASI = {"property": ("address", "latitude", "longitude")}
 COARSENED_QUASI = {"property": ("postcode",)}
-EVENT_AT_HOME = ("event", "postcode")
-"""Travels as the event's place; where it is the person's own home postcode it is counted
-in the manifest, so partner and hub see how often an event's place is a home."""
+AT_HOME = "event"
+"""The table whose rows placed at the person's own home postcode travel as a small area."""
+AT_HOME_WITHHELD = ("postcode", "latitude", "longitude")
+LOOKUP_TABLE = "sl_postcode_area"
+"""The partner's public postcode lookup in its in-memory warehouse: (postcode_key, small_area)."""
 MARKER_COLUMN = ("person_record", "postcode")
 """An identifier column that carries the no-fixed-abode pseudo-postcode only."""
 
@@ -124,14 +128,33 @@ def no_fixed_abode_sql(address: str, postcode: str) -> str:
     )
 
 
-def shared_select_sql(table: Table) -> str:
+def at_home_sql() -> str:
+    """TRUE for an event whose postcode is its person record's own (home) postcode."""
+    home = postcodes.compact("p.postcode")
+    return f"({postcodes.compact('t.postcode')} = {home} AND {home} <> '')"
+
+
+def shared_select_sql(table: Table, *, lookup: bool = False) -> str:
     """The SELECT (parameter: the source) of what travels of `table`, from a partner's
-    in-memory warehouse. Pseudonyms are made afterwards, in Python, with the key."""
+    in-memory warehouse (with `lookup`, one holding LOOKUP_TABLE). Pseudonyms are made
+    afterwards, in Python, with the key."""
     columns = shared_columns(table)
     exprs: list[str] = []
+    joins = ""
+    if table.name == AT_HOME:
+        joins = " LEFT JOIN person_record p ON p.source = t.source AND p.record_id = t.record_id"
+        if lookup:
+            joins += (
+                f" LEFT JOIN {LOOKUP_TABLE} g ON g.postcode_key = {postcodes.compact('t.postcode')}"
+            )
     for name in columns:
         col = f"t.{quote_ident(name)}"
-        if (table.name, name) == MARKER_COLUMN:
+        if table.name == AT_HOME and name in AT_HOME_WITHHELD:
+            exprs.append(f"CASE WHEN {at_home_sql()} THEN NULL ELSE {col} END AS {name}")
+        elif table.name == AT_HOME and name == "small_area":
+            area = f"coalesce({col}, g.small_area)" if lookup else col
+            exprs.append(f"CASE WHEN {at_home_sql()} THEN {area} ELSE {col} END AS {name}")
+        elif (table.name, name) == MARKER_COLUMN:
             marker = no_fixed_abode_sql("t.address", "t.postcode")
             exprs.append(f"CASE WHEN {marker} THEN '{NO_FIXED_ABODE_POSTCODE}' END AS {name}")
         elif name in COARSENED_QUASI.get(table.name, ()):
@@ -140,7 +163,7 @@ def shared_select_sql(table: Table) -> str:
             exprs.append(f"{col} AS {quote_ident(name)}")
     order = ", ".join(f"t.{quote_ident(k)}" for k in table.primary_key)
     return (
-        f"SELECT {', '.join(exprs)} FROM {quote_ident(table.name)} t "
+        f"SELECT {', '.join(exprs)} FROM {quote_ident(table.name)} t{joins} "
         f"WHERE t.source = ? ORDER BY {order}"
     )
 
