@@ -50,6 +50,7 @@ from sectorlink.governance import (
 from sectorlink.insights.geography import GEO_AREA, GEO_POSTCODE, postcode_key_sql
 from sectorlink.insights.registry import Analysis
 from sectorlink.model.catalogue import CATALOGUE, check_frame
+from sectorlink.model.sql import literal_list as _in_list
 from sectorlink.model.tables import TABLES
 from sectorlink.registry.db import Registry
 
@@ -274,10 +275,6 @@ def _plain(value: Any) -> Any:
 
 # The event's own columns, without the lineage the hub adds (model.tables).
 _EVENT_COLUMNS = tuple(f.name for f in TABLES["event"].mappable_fields)
-
-
-def _in_list(values: Sequence[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
