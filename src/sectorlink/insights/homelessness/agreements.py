@@ -20,6 +20,7 @@ from sectorlink.insights.homelessness.status import (
     AMBULANCE_EVENT_TYPES,
     PROVIDER_EVENT_TYPES,
 )
+from sectorlink.model.sql import literal_list as _in
 from sectorlink.registry.agreements import create_agreement
 from sectorlink.registry.db import Registry
 from sectorlink.registry.lookup import dataset_by_source, organisation_by_name
@@ -39,10 +40,6 @@ class CareCoordinationAgreements:
     provider_sources: list[str] = field(default_factory=list)
     agreements: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def alert_sources(warehouse: Path) -> tuple[list[str], list[str]]:
