@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from sectorlink.model.sql import literal_list as _in
+
 DEFAULT_HORIZON_DAYS = 180
 """Used when the HMIS has too few ended spells to estimate the median (the run says so)."""
 MIN_ENDED_SPELLS = 20
@@ -64,10 +66,6 @@ class SpellEstimate:
             f"exit horizon {self.days} days (default: {self.ended} of {self.spells} spells "
             f"seen to end in housing, fewer than the {MIN_ENDED_SPELLS} an estimate needs)"
         )
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def housing_exits(con: duckdb.DuckDBPyConnection) -> None:
