@@ -34,6 +34,7 @@ from sectorlink.insights.homelessness.spells import (
     estimate_spell_length,
     housing_exits,
 )
+from sectorlink.model.sql import literal_list as _in
 
 STATUSES = (
     "in a homelessness project",
@@ -109,10 +110,6 @@ class StatusRules:
             estimate = SpellEstimate(self.exit_homeless_days, given.spells, given.ended, "given")
         nfa = estimate.days if self.nfa_days is None else self.nfa_days
         return replace(self, exit_homeless_days=estimate.days, nfa_days=nfa), estimate
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def _project_name_sql(column: str) -> str:
