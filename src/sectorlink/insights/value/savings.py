@@ -8,10 +8,7 @@ import pandas as pd
 from sectorlink.insights.context import InsightContext
 from sectorlink.insights.value.assumptions import Assumption
 from sectorlink.insights.value.costs import COST_TABLE
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+from sectorlink.model.sql import literal_list as _in
 
 
 def estimated_savings(ctx: InsightContext, assumptions: list[Assumption]) -> pd.DataFrame:
