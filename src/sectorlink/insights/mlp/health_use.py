@@ -24,6 +24,7 @@ import duckdb
 import pandas as pd
 
 from sectorlink.insights.mlp.cases import CASE_TABLE
+from sectorlink.model.sql import literal_list as _in
 
 AE_TYPES = ("ae_attendance", "ae_assault", "mental_health_crisis")
 AMBULANCE_TYPES = ("ambulance_callout",)
@@ -58,10 +59,6 @@ class HealthUse:
         rows = self.table.set_index("group")
         change = rows[f"{kind}_after"] - rows[f"{kind}_before"]
         return float(change["legal help"] - change["comparison"])
-
-
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def health_use(
