@@ -283,6 +283,63 @@ def test_api_scores_facts_with_the_saved_model(lead_run: Run, tmp_path: Path) ->
     registry.close()
 
 
+def test_the_release_carries_the_model_and_its_card(lead_run: Run) -> None:
+    summary = json.loads((lead_run.release / "summary.json").read_text())
+    assert {"lead_model.json", "model_card.md"} <= set(summary["documents"])
+    released = LeadModelArtefact.load(lead_run.release / "lead_model.json")
+    kept = load_model(lead_run.warehouse)
+    assert released.to_json() == kept.to_json()
+    card = (lead_run.release / "model_card.md").read_text()
+    assert f"Tests from {kept.trained_from} to {kept.trained_to}" in card
+    assert "3.5 µg/dL" in card
+    # the released model learned 3.5 µg/dL: scoring a day when 5 was in force is refused
+    runner = CliRunner()
+    score = ["lead", "score", "--model", str(lead_run.release / "lead_model.json")]
+    facts = ["--fact", "year_built=1905", "--fact", "condition=poor", "--as-of", "2020-06-01"]
+    out = runner.invoke(cli_app, [*score, *facts])
+    assert out.exit_code == 2 and "at least 3.5 µg/dL" in out.output and "5 µg/dL" in out.output
+    allowed = runner.invoke(cli_app, [*score, *facts, "--allow-other-reference", "--json"])
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.output)["model"]["reference_value_ug_dl"] == 3.5
+
+
+def test_micromole_results_convert_to_the_truth_and_placeholders_are_issues(
+    lead_run: Run,
+) -> None:
+    from sectorlink.insights.lead.outcomes import clean_results
+    from sectorlink.insights.lead.score import lead_context
+
+    extract = pd.read_csv(lead_run.region / "extracts" / "lead_blood_tests.csv", dtype=str)
+    assert (extract["Unit"] == "umol/L").any() and (extract["Unit"] == "ug/dL").any()
+    registry = lead_run.registry()
+    try:
+        ctx = lead_context(lead_run.warehouse, registry, lead_run.organisation, actor="test")
+    finally:
+        registry.close()
+    try:
+        clean_results(ctx.con)
+        results = ctx.sql(
+            """SELECT e.record_id, r.result_ug_dl, r.converted
+               FROM lead_result r JOIN event e USING (source, event_id)"""
+        )
+        issues = ctx.sql(
+            """SELECT e.record_id, i.field, i.issue
+               FROM lead_issue i JOIN event e USING (source, event_id)"""
+        )
+    finally:
+        ctx.con.close()
+    truth = pd.read_csv(lead_run.region / "truth" / "lead_tests.csv", dtype=str)
+    joined = results.merge(truth, on="record_id", suffixes=("", "_truth"))
+    converted = joined[joined["converted"]]
+    assert len(converted) > 10
+    assert (converted["result_ug_dl"] == converted["result_ug_dl_truth"].astype(float)).all()
+    assert (joined["result_ug_dl"] == joined["result_ug_dl_truth"].astype(float)).all()
+    planted = set(extract.loc[extract["Result"].isin(["999", "-1"]), "SpecimenID"])
+    loaded = planted & set(issues["record_id"]) | planted & set(results["record_id"])
+    assert loaded and loaded <= set(issues.loc[issues["field"] == "result_ug_dl", "record_id"])
+    assert not loaded & set(results["record_id"])
+
+
 def test_model_file_round_trip_matches_the_kept_scores(lead_run: Run, tmp_path: Path) -> None:
     model = LeadModelArtefact.load(load_model(lead_run.warehouse).save(tmp_path / "m.json"))
     assert model.trained_from < model.trained_to

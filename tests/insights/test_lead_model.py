@@ -99,6 +99,14 @@ def test_artefact_saves_loads_and_scores_the_same(tmp_path: Path) -> None:
     assert np.allclose(loaded.model.predict_proba(X), saved.model.predict_proba(X))
     assert loaded.reference_value == 3.5
     assert (loaded.trained_from, loaded.trained_to) == (saved.trained_from, saved.trained_to)
+    # the file carries no training value: each feature's range is blanked
+    infos = next(
+        line
+        for line in json.loads(path.read_text())["booster"].splitlines()
+        if line.startswith("feature_infos=")
+    )
+    assert set(infos.split("=", 1)[1].split()) == {"none"}
+    assert np.allclose(loaded.model.contributions(X), saved.model.contributions(X))
     (tmp_path / "bad.json").write_text("not json")
     with pytest.raises(LeadModelError, match="not a lead-risk model file"):
         LeadModelArtefact.load(tmp_path / "bad.json")

@@ -23,11 +23,16 @@ from sectorlink.insights.context import AnalysisOutput, InsightContext
 from sectorlink.insights.lead.aggregates import publish_aggregates
 from sectorlink.insights.lead.card import model_card
 from sectorlink.insights.lead.fairness import TENURE_NAMES, fairness_table
+from sectorlink.insights.lead.home import AssessmentAccuracy
 from sectorlink.insights.lead.pipeline import LeadRiskResult, LeadSettings, train_and_evaluate
 from sectorlink.insights.lead.reference import DEFAULT_REFERENCE_VALUES, ReferenceValues
 from sectorlink.insights.lead.store import kept_tables
 from sectorlink.insights.registry import Analysis, Parameter, register
 from sectorlink.insights.writers import table_html
+
+MODEL_FILE = "lead_model.json"
+"""The model artefact in the release (`LeadModelArtefact.load` reads it)."""
+CARD_FILE = "model_card.md"
 
 METRIC_NAMES = {
     "auc": "AUC",
@@ -57,6 +62,9 @@ def settings_from(ctx: InsightContext) -> LeadSettings:
         min_elevated=int(p["min_elevated"]),
         bootstrap=int(p["bootstrap"]),
         score_date=ctx.period_end + dt.timedelta(days=1),
+        assessment_accuracy=AssessmentAccuracy(
+            float(p["assessment_sensitivity"]), float(p["assessment_false_positive"])
+        ),
     )
 
 
@@ -155,6 +163,10 @@ def run(ctx: InsightContext) -> AnalysisOutput:
     )
     for name, frame in kept_tables(result, card).items():
         ctx.keep(name, frame)
+    # The artefact and its card travel with the release too: what the model learned from
+    # (training period, reference value) is part of what is published about it.
+    ctx.document(MODEL_FILE, result.artefact.to_json())
+    ctx.document(CARD_FILE, card)
 
     gbm = result.metrics["lightgbm"]
     rule = result.metrics["built_before_1978"]
@@ -220,6 +232,18 @@ ANALYSIS = register(
                 "min_elevated", int, 10, "fewest elevated tests (and hazards found) to train on"
             ),
             Parameter("bootstrap", int, 200, "bootstrap replicates for the intervals"),
+            Parameter(
+                "assessment_sensitivity",
+                float,
+                AssessmentAccuracy.sensitivity,
+                "share of lead hazards an assessment finds (weighs a home's own findings)",
+            ),
+            Parameter(
+                "assessment_false_positive",
+                float,
+                AssessmentAccuracy.false_positive,
+                "share of hazard-free homes an assessment calls hazardous",
+            ),
         ),
         outputs=(
             "elevated_rate_by_year",

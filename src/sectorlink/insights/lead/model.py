@@ -157,6 +157,17 @@ class LogisticBaseline:
         return np.asarray(self.pipeline_.predict_proba(_frame(X, FEATURES)), dtype="float64")
 
 
+def without_ranges(model: str) -> str:
+    """A LightGBM model string with its `feature_infos` line blanked: LightGBM writes each
+    feature's smallest and largest training value there (one child's highest blood lead,
+    say), which scoring never reads, and the artefact travels in the release."""
+    lines = model.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("feature_infos="):
+            lines[i] = "feature_infos=" + " ".join("none" for _ in line.split("=", 1)[1].split())
+    return "\n".join(lines) + "\n"
+
+
 def year_built_rule(X: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.float64]]:
     """The rule 'built before 1978' as a score: 1 before, 0 from 1978, 0.5 when unknown."""
     return np.asarray(X["built_before_1978"].fillna(0.5), dtype="float64")
@@ -223,7 +234,7 @@ class LeadModelArtefact:
                 "features": list(self.features),
                 "params": self.model.get_params(),
                 "metrics": self.metrics,
-                "booster": self.model.booster_.model_to_string(),
+                "booster": without_ranges(self.model.booster_.model_to_string()),
                 "home_model": self.home_model.to_dict() if self.home_model else None,
                 "home_assessments": self.home_assessments,
                 "home_hazards": self.home_hazards,

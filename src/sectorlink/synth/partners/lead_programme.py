@@ -4,9 +4,18 @@ the programme knows, and housing and lead-hazard inspections.
 Tests carry the child's identifiers and the property's UPRN; properties and inspections
 are stand-alone tables (no person) that join to tests through the UPRN. Properties and
 the region's inspection history are written once, after all chunks.
+
+Two laboratories analyse the specimens. Northshire Pathology reports µg/dL; Riverside
+Hospital Laboratory moved to SI units (µmol/L, four decimals, so the µg/dL value the truth
+holds converts back exactly to 0.01 µg/dL) on `SI_FROM`. The `Unit` column says which.
+A few results are a laboratory's placeholder for a spoiled sample (`SPOILED`: 999, or -1),
+impossible as a blood lead level: the truth keeps the measured value, the extract the
+placeholder.
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 import pyarrow as pa
@@ -29,6 +38,17 @@ CONDITION = ("Good", "Fair", "Poor", "Very poor")
 TENURE = ("Owner occupied", "Private rented", "Social rented")
 TENURE_UNKNOWN = 0.04
 """Share of properties whose tenure the programme does not know (left empty)."""
+LABS = ("Northshire Pathology", "Riverside Hospital Laboratory")
+SECOND_LAB = 0.35
+"""Share of specimens analysed by the second laboratory."""
+SI_FROM = np.datetime64("2023-01-01")
+"""From this sample date the second laboratory reports µmol/L."""
+UG_DL, UMOL_L = "ug/dL", "umol/L"
+UMOL_PER_L_TO_UG_DL = 20.72
+SPOILED = (999.0, -1.0)
+"""Placeholders a laboratory sends instead of a result for a spoiled sample."""
+SPOILED_RATE = 0.003
+"""Share of results replaced by a placeholder (at least one in a chunk of 50 or more)."""
 
 TEST_SPEC = {
     "file": {"format": "csv", "delimiter": ",", "encoding": "utf-8"},
@@ -45,11 +65,11 @@ TEST_SPEC = {
             "event_type": {"value": "lead_test"},
             "start_time": {"column": "SampleDate", "formats": ["%Y%m%d"]},
             "postcode": "Postcode",
-            "attributes": ["Lab"],
+            "attributes": ["Lab", "Unit"],
             "detail": {
                 "lead_test": {
                     "sample_date": {"column": "SampleDate", "formats": ["%Y%m%d"]},
-                    "result_ug_dl": "ResultUgDl",
+                    "result_ug_dl": "Result",
                     "sample_type": "SampleType",
                     "property_id": "UPRN",
                 }
@@ -133,11 +153,41 @@ def render(ctx: ChunkContext) -> None:
             "UPRN": fmt.text(np.where(known, region.addr_uprn[safe].astype(str), "")),
             "SampleDate": fmt.date(f["date"], "%Y%m%d"),
             "SampleType": fmt.choose(f["sample"], SAMPLE),
-            "ResultUgDl": fmt.number(f["result"], 1),
-            "Lab": fmt.text(np.full(n, "Northshire Pathology")),
+            **_results(ctx, f["result"], f["date"]),
         }
     )
     _inspections(ctx.streams.get("inspection"), ctx, referenced)
+
+
+def _own_rng(ctx: ChunkContext, name: str) -> np.random.Generator:
+    """A stream of this file's own, derived from (not drawn from) the chunk's render
+    stream: a draw from `ctx.rng` here would shift every later partner's output."""
+    state = ctx.rng.bit_generator.state["state"]
+    return np.random.default_rng(
+        np.random.SeedSequence([state["state"], state["inc"], zlib.crc32(name.encode())])
+    )
+
+
+def _results(ctx: ChunkContext, result: np.ndarray, date: np.ndarray) -> dict[str, pa.Array]:
+    """`Result`, `Unit` and `Lab`: each laboratory's way of reporting the µg/dL value."""
+    rng = _own_rng(ctx, "lead-units")
+    n = len(result)
+    second = rng.random(n) < SECOND_LAB
+    si = second & (date.astype("datetime64[D]") >= SI_FROM)
+    shown = np.where(
+        si,
+        np.char.mod("%.4f", np.round(result / UMOL_PER_L_TO_UG_DL, 4)),
+        np.char.mod("%.1f", np.round(result, 1)),
+    )
+    if n >= 50:
+        k = max(1, round(n * SPOILED_RATE))
+        spoiled = rng.choice(n, size=k, replace=False)
+        shown[spoiled] = np.char.mod("%g", np.array(SPOILED)[np.arange(k) % len(SPOILED)])
+    return {
+        "Result": fmt.text(shown),
+        "Unit": fmt.text(np.where(si, UMOL_L, UG_DL)),
+        "Lab": fmt.text(np.where(second, LABS[1], LABS[0])),
+    }
 
 
 def _guardians(ctx: ChunkContext) -> np.ndarray:
