@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from sectorlink.identity import postcodes
 from sectorlink.identity.reference import register_reference_tables
 from sectorlink.identity.standardise import standardised_sql
-from sectorlink.model import TABLES, Table, quote_ident
+from sectorlink.model import TABLES, Table, identifier_columns, quote_ident
 from sectorlink.pprl import bloom, package
 from sectorlink.pprl.keys import LinkageKey
 from sectorlink.pprl.schema import EncodingSchema, FieldSpec, load_schema
@@ -300,13 +300,11 @@ _CHECK_SKIP = {"source", "event_id", "record_id", "load_id", "source_row"}
 
 
 def _contained_identifiers() -> tuple[str, ...]:
-    """The person record's identifier columns looked for in what travels: the model's
-    identifier marks, less coded values (sex: 'male' is part of 'female') and numbers
-    and dates (a birth year is part of many amounts; the birth date is tested whole)."""
-    person = TABLES["person_record"]
-    return tuple(
-        f.name for f in person.fields if f.identifier and f.type == "string" and not f.code_set
-    )
+    """The person record's identifier columns looked for in what travels: the catalogue's
+    identifiers less the quasi-identifiers (title, sex, birth date and year), whose values
+    are too common to search other text for ('male' is part of 'female'); the birth date
+    is tested whole."""
+    return identifier_columns("person_record", quasi=False)
 
 
 SHARED = "sl_shared"

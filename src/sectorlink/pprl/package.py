@@ -47,6 +47,7 @@ import pyarrow.parquet as pq
 
 from sectorlink.identity import postcodes
 from sectorlink.model import TABLES, Table, quote_ident
+from sectorlink.model import identifier_columns as model_identifier_columns
 
 PACKAGE_FORMAT = "sectorlink-pprl-package/1"
 ROWS_METADATA_KEY = b"sectorlink.pprl.rows"
@@ -94,8 +95,8 @@ class PackageError(ValueError):
 
 
 def identifier_columns(table: Table) -> tuple[str, ...]:
-    """The columns the model marks as identifying a person."""
-    return tuple(f.name for f in table.fields if f.identifier)
+    """The columns the model marks as identifying a person (the catalogue's list)."""
+    return model_identifier_columns(table.name)
 
 
 def withheld_columns(table: Table) -> tuple[str, ...]:
