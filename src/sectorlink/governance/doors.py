@@ -102,9 +102,7 @@ def record_load(
 
 def file_inputs(files: Mapping[str, Path | None]) -> dict[str, dict[str, str]]:
     """`role -> {path, sha256}` for each file given (None: not given, left out)."""
-    return {
-        role: {"path": str(p), "sha256": file_sha256(p)} for role, p in files.items() if p
-    }
+    return {role: {"path": str(p), "sha256": file_sha256(p)} for role, p in files.items() if p}
 
 
 def warehouse_inputs(con: duckdb.DuckDBPyConnection, path: Path | str) -> dict[str, Any]:
