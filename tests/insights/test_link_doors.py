@@ -90,7 +90,7 @@ def test_without_a_registry_link_and_evaluate_say_they_are_not_audited(  # type:
     linked = runner.invoke(
         app, ["link", "--warehouse", str(empty)], env={"SECTORLINK_REGISTRY_URL": ""}
     )
-    # an empty warehouse has nothing to link: the note comes first, once
+    # an empty warehouse has nothing to link: it fails, and says once that nothing is audited
     assert linked.exit_code == 2 and linked.output.count("not audited") == 1
     scored = runner.invoke(
         app,

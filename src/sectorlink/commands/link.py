@@ -135,15 +135,22 @@ def register(app: typer.Typer) -> None:
         }
         try:
             if not registry:
-                err_console.print(f"[yellow]Note:[/yellow] {NOT_AUDITED}", highlight=False)
                 result = run()
             else:
                 result = _governed(
                     run, registry, str(organisation), warehouse, engine, truth, options
                 )
         except (LinkageError, ValueError) as exc:
+            if not registry:
+                _say_not_audited()
             fail(str(exc))
-        show_result(result)
+        show_result(result)  # its first line says which model scored the pairs
+        if not registry:
+            _say_not_audited()
+
+
+def _say_not_audited() -> None:
+    err_console.print(f"[yellow]Note:[/yellow] {NOT_AUDITED}", highlight=False)
 
 
 def _governed(
