@@ -161,11 +161,17 @@ def score(clusters: Path, truth: Path) -> tuple[int, float, float, float, float]
 
 
 def bench(
-    people: int, preset: str, workdir: Path, seed: int = SEED, *, reuse: bool = False
+    people: int,
+    preset: str,
+    workdir: Path,
+    seed: int = SEED,
+    *,
+    reuse: bool = False,
+    jobs: tuple[str, ...] = JOBS,
 ) -> list[Row]:
     warehouse, truth = build_region(people, preset, workdir, seed, reuse=reuse)
     rows = []
-    for job in JOBS:
+    for job in jobs:
         out = workdir / f"{job.replace(' ', '_')}-{preset}-{people}-s{seed}.parquet"
         stats = run_setup(job, warehouse, out)
         records, p, r, f, fx = score(out, truth)
@@ -225,6 +231,20 @@ def markdown(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _merge_rows(path: Path, rows: list[Row]) -> list[Row]:
+    """This run's rows with those kept from earlier runs in the same folder (same region
+    and set-up: this run's wins), in the order of preset, size, seed and set-up."""
+    kept = [Row(**r) for r in json.loads(path.read_text())] if path.exists() else []
+
+    def key(r: Row) -> tuple[str, int, int, str]:
+        return (r.preset, r.people, r.seed, r.setup)
+
+    merged = {key(r): r for r in kept} | {key(r): r for r in rows}
+    out = sorted(merged.values(), key=lambda r: (*key(r)[:3], JOBS.index(r.setup)))
+    path.write_text(json.dumps([asdict(r) for r in out]))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, nargs="+", default=[20_000])
@@ -238,6 +258,14 @@ def main() -> None:
         default="linkage_region",
         help="docs/benchmarks.md section to write (another name keeps the default one)",
     )
+    parser.add_argument(
+        "--setup",
+        nargs="+",
+        choices=JOBS,
+        default=list(JOBS),
+        help="the set-ups to run (with --workdir, rows of earlier runs there are kept, so "
+        "a large region's set-ups can run one at a time)",
+    )
     args = parser.parse_args()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-region-") as tmp:
@@ -246,7 +274,16 @@ def main() -> None:
         for preset in args.preset:
             for people in args.people:
                 for seed in args.seed:
-                    rows += bench(people, preset, workdir, seed, reuse=args.workdir is not None)
+                    rows += bench(
+                        people,
+                        preset,
+                        workdir,
+                        seed,
+                        reuse=args.workdir is not None,
+                        jobs=tuple(args.setup),
+                    )
+        if args.workdir is not None:
+            rows = _merge_rows(workdir / f"rows-{args.section}.json", rows)
     text = markdown(rows)
     title = "Linkage: the synthetic region against a plain Splink set-up"
     if args.section != "linkage_region":

@@ -29,7 +29,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import update_section
-from bench_linkage_region import build_region, score
+from bench_linkage_region import SEED, build_region, score
 
 SECRET = b"benchmark key: 32 bytes of it..."
 
@@ -270,8 +270,18 @@ def main() -> None:
     )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--preset", default="default", help="the region's preset")
+    parser.add_argument("--seed", type=int, default=SEED, help="the region's seed")
     parser.add_argument(
-        "--workdir", type=Path, default=None, help="keep the regions here, and reuse them"
+        "--workdir",
+        type=Path,
+        default=None,
+        help="keep the regions here and reuse them; rows of earlier runs there for the same "
+        "section are kept (a large region can run on its own)",
+    )
+    parser.add_argument(
+        "--section",
+        default="pprl_linkage",
+        help="docs/benchmarks.md section to write (another name keeps the default one)",
     )
     args = parser.parse_args()
     rows: list[Row] = []
@@ -284,9 +294,10 @@ def main() -> None:
             print(asdict(rows[-1]), flush=True)
         for people in args.people:
             warehouse, truth = build_region(
-                people, args.preset, workdir, reuse=args.workdir is not None
+                people, args.preset, workdir, args.seed, reuse=args.workdir is not None
             )
             preset = "" if args.preset == "default" else f", {args.preset} preset"
+            preset += "" if args.seed == SEED else f", seed {args.seed}"
             rows += bench(
                 f"region {people:,} people{preset}",
                 warehouse,
@@ -294,11 +305,24 @@ def main() -> None:
                 workdir,
                 plain=people <= args.plain_max,
             )
+        if args.workdir is not None:
+            rows = _merge_rows(workdir / f"rows-{args.section}.json", rows)
     print(markdown(rows))
     if not args.no_write:
-        update_section(
-            "pprl_linkage", "Privacy-preserving linkage: accuracy and time", markdown(rows)
-        )
+        title = "Privacy-preserving linkage: accuracy and time"
+        if args.section != "pprl_linkage":
+            title += f" ({args.section})"
+        update_section(args.section, title, markdown(rows))
+
+
+def _merge_rows(path: Path, rows: list[Row]) -> list[Row]:
+    """This run's rows after those kept from earlier runs in the same folder (same data
+    and set-up: this run's wins)."""
+    kept = [Row(**r) for r in json.loads(path.read_text())] if path.exists() else []
+    mine = {(r.data, r.setup) for r in rows}
+    out = [r for r in kept if (r.data, r.setup) not in mine] + rows
+    path.write_text(json.dumps([asdict(r) for r in out]))
+    return out
 
 
 if __name__ == "__main__":

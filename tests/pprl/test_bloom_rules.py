@@ -211,3 +211,29 @@ def test_a_rule_over_the_pair_budget_is_narrowed_or_dropped(records, monkeypatch
     left, _, report = blocking.candidate_pairs(ctx["con"], RECORDS, rec.tokens, rec.n)
     assert left.size == 0 and not any(c["used"] for c in report.choices)
     assert all("dropped" in c["note"] for c in report.choices if c["pairs"])
+
+
+def test_the_birth_gap_is_learned_from_anchored_pairs_or_pairs_sharing_no_place() -> None:
+    from sectorlink.linkage.engines.bloom.engine import gap_contradiction
+
+    comparisons = [_comparison("postcode")]
+    n = 1000
+    gap = np.zeros(n, dtype=bool)
+    anchors = np.zeros(n, dtype=bool)
+    anchors[:200] = True
+    gap[:1] = True  # one anchored pair in 200 shows the gap: 0.5%, a contradiction
+    weight = np.full(n, 20.0)
+    gamma = np.full((n, 1), 3, dtype=np.int8)  # every pair: same postcode
+    rule = gap_contradiction(gap, anchors, weight, gamma, comparisons)
+    assert rule.strict and rule.basis == "anchored pairs" and rule.rate == pytest.approx(0.005)
+    gap[:10] = True  # 5% of them: data whose errors replace whole dates
+    assert not gap_contradiction(gap, anchors, weight, gamma, comparisons).strict
+    # no identifiers: likely matches that share no postcode (a household cannot explain them)
+    anchors[:] = False
+    gamma[500:, 0] = 0
+    gap[:] = False
+    gap[:100] = True  # a household's pairs at one postcode: not counted
+    gap[500:502] = True  # 2 of 500 likely matches sharing no place
+    rule = gap_contradiction(gap, anchors, weight, gamma, comparisons)
+    assert rule.basis == "likely matches sharing no place" and rule.strict
+    assert rule.rate == pytest.approx(2 / 500, rel=1e-3)

@@ -165,7 +165,7 @@ class BloomEngine:
             weight = model.match_weight(gamma)
             weight += tf_adjustment(records, model, gamma, left, right)
             if household is not None and signature is not None:
-                weight += np.where(signature, household, 0.0)
+                weight[signature] += household
             del signature
             if gap is not None:
                 gap_rule = gap_contradiction(gap, anchors, weight, gamma, comparisons)
@@ -174,7 +174,7 @@ class BloomEngine:
                 if gap_rule.strict:
                     # as the plain engine's contradiction level: a shared identifier
                     # overrides it (better evidence than a mistyped year)
-                    weight += np.where(gap & ~anchors, CONTRADICTION_WEIGHT, 0.0)
+                    weight[gap & ~anchors] += CONTRADICTION_WEIGHT
             del gap
             del gamma, random_gamma
             keep = weight >= probability_to_weight(PAIR_FLOOR)
