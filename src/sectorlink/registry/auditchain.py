@@ -98,12 +98,18 @@ def audit_key(engine: Engine, *, create: bool = True) -> bytes | None:
     if not create:
         return None
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another writer made it first
-        return path.read_bytes().strip()
+    # Written whole under a private name, then linked into place: a writer racing this one
+    # sees either no key file or a complete one, never an empty file it would hash with.
+    draft = path.with_name(f"{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(secrets.token_hex(32) + "\n")
+    try:
+        os.link(draft, path)
+    except FileExistsError:  # another writer made it first: theirs is the key
+        pass
+    finally:
+        draft.unlink()
     return path.read_bytes().strip()
 
 
