@@ -28,7 +28,8 @@ def tables(
     if layer is not None and layer not in LAYER_TITLES:
         fail(f"unknown layer {layer!r}: use {', '.join(LAYER_TITLES)}")
     listing = Table(title="Tables the hub writes (docs/data-model.md)")
-    for header in ("table", "layer", "kind", "columns", "holds"):
+    listing.add_column("table", no_wrap=True)  # a name to copy, never broken across lines
+    for header in ("layer", "kind", "columns", "holds"):
         listing.add_column(header, overflow="fold")
     for t in CATALOGUE.values():
         if layer is None or t.layer == layer:
