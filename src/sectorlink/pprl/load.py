@@ -46,21 +46,8 @@ TOKEN_PATTERN = "^[0-9a-f]{32}$"
 _COLUMN = re.compile(r"^(bf|tok)_[a-z][a-z0-9_]*$")
 
 
-class EncodedFileError(ValueError):
+class EncodedFileError(PackageError):
     """An encoded file that cannot be loaded; says which file, and where in it."""
-
-    def __init__(
-        self, message: str, *, file: Path, column: str | None = None, row: int | None = None
-    ) -> None:
-        where = str(file)
-        if row is not None:
-            where += f", row {row}"
-        if column is not None:
-            where += f", column {column}"
-        super().__init__(f"{where}: {message}")
-        self.file = file
-        self.column = column
-        self.row = row
 
 
 @dataclass
