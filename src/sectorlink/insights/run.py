@@ -43,6 +43,9 @@ from sectorlink.insights.writers import (
     write_parquet,
     write_suppression_log,
 )
+from sectorlink.model.catalogue import CATALOGUE, check_frame, table_definition
+from sectorlink.model.ddl import create_table_sql
+from sectorlink.model.sql import quote_ident
 from sectorlink.registry.db import Registry
 from sectorlink.reports.render import render_release_page
 
@@ -222,16 +225,35 @@ def authorised_context(
 
 
 def _keep(warehouse: Path, ctx: InsightContext) -> list[str]:
-    """Replace the analysis' person-level tables in the warehouse, all in one transaction."""
+    """Replace the analysis' person-level tables in the warehouse, all in one transaction.
+
+    A catalogued table is made from its definition (`model.insight_tables`) and filled by
+    name, so the warehouse holds the types the catalogue states, never whatever a frame
+    happened to have; a frame that does not match (a column missing, added or mistyped)
+    raises `FrameMismatch` here too, even if it reached `ctx.kept` without `ctx.keep`.
+    A table the catalogue does not define is kept in the frame's own shape.
+
+    Raises:
+        FrameMismatch: a frame does not match its table's definition; nothing is written.
+    """
     if not ctx.kept:
         return []
+    for table, frame in ctx.kept.items():  # every frame checked before anything is written
+        if table in CATALOGUE:
+            check_frame(table, frame)
     con = duckdb.connect(str(warehouse))
     try:
         con.execute("BEGIN TRANSACTION")
         try:
             for table, frame in ctx.kept.items():
                 con.register("_kept", frame)
-                con.execute(f'CREATE OR REPLACE TABLE "{table}" AS SELECT * FROM _kept')
+                name = quote_ident(table)
+                if table in CATALOGUE:
+                    con.execute(f"DROP TABLE IF EXISTS {name}")
+                    con.execute(create_table_sql(table_definition(table), if_not_exists=False))
+                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _kept")
+                else:
+                    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _kept")
                 con.unregister("_kept")
             con.execute("COMMIT")
         except BaseException:

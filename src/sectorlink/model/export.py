@@ -227,8 +227,9 @@ def _hub_sections() -> list[str]:
         "defined beside the common model (`src/sectorlink/model/hub_tables.py` and",
         "`insight_tables.py`) and their DDL comes from there. A kept analysis table is",
         "written from a data frame: its columns are checked against the definition",
-        "(`InsightContext.keep`), it declares no NOT NULL, and a date may be stored as a",
-        "timestamp at midnight.",
+        "(`InsightContext.keep`, and again when it is written), it declares no NOT NULL,",
+        "and it is created from its definition and filled by name, so a date that came as",
+        "a timestamp at midnight is stored as a date.",
         "",
     ]
     for layer in _HUB_LAYERS:

@@ -6,8 +6,10 @@ here, so a column added to an analysis without its definition fails at once, nam
 column. `alert` and `vulnerability_dispute` are written by their own code and live across
 runs; `geo_area` and `geo_postcode` hold the region's geography.
 
-Kept tables are written from data frames, so none declares NOT NULL, and a date column
-may be stored as a timestamp at midnight (pandas has no date type).
+Kept tables are written from data frames, so none declares NOT NULL. `insights.run`
+creates each from its definition here and fills it by name, so a frame's date that came as
+a timestamp at midnight (pandas has no date type) or a whole number that came as a double
+is stored with the type defined here.
 """
 
 from __future__ import annotations

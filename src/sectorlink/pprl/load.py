@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sectorlink.model import TABLES, quote_ident
+from sectorlink.model.catalogue import table_definition
+from sectorlink.model.ddl import add_column_sql, create_table_sql
 from sectorlink.model.types import DUCKDB_TYPES
 from sectorlink.pprl import package
 from sectorlink.pprl.package import PackageError
@@ -518,14 +520,8 @@ def _load(
     first = items[0].encodings if isinstance(items[0], EncodedPackage) else items[0]
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {ENCODING_TABLE} (
-                fingerprint VARCHAR NOT NULL, fields JSON NOT NULL, first_loaded TIMESTAMP)"""
-        )
-        con.execute(
-            f"""CREATE TABLE IF NOT EXISTS {ENCODED_TABLE} (
-                source VARCHAR NOT NULL, record_id VARCHAR NOT NULL, load_id VARCHAR NOT NULL)"""
-        )
+        con.execute(create_table_sql(table_definition(ENCODING_TABLE)))
+        con.execute(create_table_sql(table_definition(ENCODED_TABLE)))
         for item in items:
             if isinstance(item, EncodedPackage):
                 results.append(_load_one(con, item.encodings, replace, item))
@@ -568,10 +564,10 @@ def _load_one(
         return EncodedLoad(path, "skipped", sources, extract.table.num_rows, files=files)
     load_id = "enc-" + uuid.uuid4().hex[:12]
     existing = {r[0] for r in con.execute(f"DESCRIBE {ENCODED_TABLE}").fetchall()}
+    encoded = table_definition(ENCODED_TABLE)
     for col in extract.table.column_names:
-        if col not in existing:
-            kind = "BLOB" if col.startswith("bf_") else "VARCHAR"
-            con.execute(f'ALTER TABLE {ENCODED_TABLE} ADD COLUMN "{col}" {kind}')
+        if col not in existing:  # a field encoded for the first time: bf_* or tok_*
+            con.execute(add_column_sql(encoded, col))
     con.register("sl_encoded_in", extract.table)
     try:
         replaced = con.execute(
