@@ -1,4 +1,5 @@
-"""The SQL helpers every package uses: quoting, one value, rows, whether a table exists.
+"""The SQL helpers every package uses: quoting, literal lists, one value, rows, whether a
+table exists.
 
 Defined once here, at the bottom of the import order (`model`), so the warehouse, linkage,
 the encoders and the analyses all quote and read the same way.
@@ -26,6 +27,12 @@ def literal_list(values: Iterable[str]) -> str:
     """`('a', 'b')`: string literals for an `IN` list (an empty list matches nothing)."""
     quoted = [quote_literal(v) for v in values]
     return "(" + (", ".join(quoted) if quoted else "NULL") + ")"
+
+
+def integer_array(values: Iterable[int]) -> str:
+    """`[1, 2]::INTEGER[]`: whole numbers as a DuckDB list literal, sorted and distinct,
+    for `list_contains` (an empty list holds nothing)."""
+    return "[" + ", ".join(str(int(v)) for v in sorted(set(values))) + "]::INTEGER[]"
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> Any:

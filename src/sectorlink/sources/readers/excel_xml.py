@@ -21,6 +21,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from sectorlink.model.sql import integer_array, quote_literal
+
 # Python's str.isspace() characters: a row is blank when every value is empty or only these.
 SPACE_CLASS = (
     r"[\t\n\x0b\x0c\r\x1c-\x1f \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
@@ -40,8 +42,7 @@ def _unescape_sql(expr: str) -> str:
     """XML text as a parser returns it: line ends normalised, the five named entities."""
     out = f"replace(replace({expr}, chr(13) || chr(10), chr(10)), chr(13), chr(10))"
     for entity, char in _ENTITIES.items():
-        quoted = char.replace("'", "''")
-        out = f"replace({out}, '{entity}', '{quoted}')"
+        out = f"replace({out}, {quote_literal(entity)}, {quote_literal(char)})"
     return f"replace({out}, '&amp;', '&')"
 
 
@@ -85,10 +86,6 @@ def _date_sql(v: str, epoch: dt.datetime) -> str:
         f"CASE WHEN {x} >= 0 AND {x} < 2958465 THEN CASE WHEN {ts} = date_trunc('day', {ts}) "
         f"THEN strftime({ts}, '%Y-%m-%d') ELSE strftime({ts}, '%Y-%m-%d %H:%M:%S') END END"
     )
-
-
-def _in_list(values: set[int]) -> str:
-    return "[" + ", ".join(str(int(v)) for v in sorted(values)) + "]::INTEGER[]"
 
 
 # The sheet XML is read in batches of about this many bytes, cut between rows, so a sheet
@@ -208,8 +205,8 @@ def _stage_cells(con: duckdb.DuckDBPyConnection, workbook: Any, source: Any) -> 
 
 def _cells_sql(workbook: Any) -> str:
     """The cells of the rows in `__xlsx_rows`: row, column letters, type, style, value."""
-    dates = _in_list(set(workbook._date_formats))
-    durations = _in_list(set(workbook._timedelta_formats))
+    dates = integer_array(workbook._date_formats)
+    durations = integer_array(workbook._timedelta_formats)
     # One <t> element (the usual inline string) is cut out with string functions; rich
     # text runs and phonetic runs take the regular expressions.
     # `<is><t>text</t></is>`: the first </t> closes the only <t> when </is> follows it.
