@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sectorlink.model import TABLES, quote_ident
+from sectorlink.model import TABLES, quote_ident, scalar
 from sectorlink.model.catalogue import table_definition
 from sectorlink.model.ddl import add_column_sql, create_table_sql
 from sectorlink.model.types import DUCKDB_TYPES
@@ -337,8 +337,8 @@ def _check_columns_of(shared: SharedRows) -> None:
 
 
 def _first_bad(con: duckdb.DuckDBPyConnection, table: str, where: str) -> int | None:
-    row = con.execute(f"SELECT min(__row) FROM in_{table} WHERE {where}").fetchone()
-    return None if row is None or row[0] is None else int(row[0])
+    first = scalar(con, f"SELECT min(__row) FROM in_{table} WHERE {where}")
+    return None if first is None else int(first)
 
 
 def _check_values(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from sectorlink.model.sql import scalar
 from sectorlink.sources.errors import FileFormatError
 from sectorlink.sources.readers.staged import STAGING, StagedFile, check_header, name_unnamed
 from sectorlink.sources.readers.steps import LINE_ENDS, Source, run_steps
@@ -99,12 +100,12 @@ def read_csv(
             return read_csv(con, repaired, folder, retried=True)
         raise _csv_error(path, exc, header, delim, header_row) from None
     number_rows(con, path, header_row)
-    row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
+    rows = scalar(con, f"SELECT count(*) FROM {STAGING}_raw")
     return StagedFile(
         path=path,
         format="csv",
         columns=columns,
-        rows=int(row[0]) if row else 0,
+        rows=int(rows or 0),
         header_row=header_row,
         delimiter=delim,
         encoding=options.encoding,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from sectorlink.model import quote_ident
+from sectorlink.model import quote_ident, scalar
 from sectorlink.sources.errors import FileFormatError
 from sectorlink.sources.readers.staged import STAGING, StagedFile, check_header
 from sectorlink.sources.reasons import FileErrorCode
@@ -48,12 +48,12 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> StagedFile:
         ) from None
     # Parquet has no header row: rows are numbered from 1.
     con.execute(f"CREATE TEMP VIEW {STAGING} AS SELECT rowid + 1 AS __row, * FROM {STAGING}_raw")
-    row = con.execute(f"SELECT count(*) FROM {STAGING}_raw").fetchone()
+    rows = scalar(con, f"SELECT count(*) FROM {STAGING}_raw")
     return StagedFile(
         path=path,
         format="parquet",
         columns=columns,
-        rows=int(row[0]) if row else 0,
+        rows=int(rows or 0),
         unmappable=unmappable,
     )
 
