@@ -324,3 +324,21 @@ def test_unique_ids_follow_source_and_record_id(con: duckdb.DuckDBPyConnection) 
     )
     rows = standardise(con).order("unique_id").select("unique_id, source, record_id").fetchall()
     assert rows == [(1, "a", "10"), (2, "a", "2"), (3, "b", "1")]
+
+
+def test_the_first_alias_gives_a_given_and_a_family_name() -> None:
+    con = duckdb.connect()
+    for statement in model_ddl():
+        con.execute(statement)
+    con.execute(
+        """INSERT INTO person_record (source, record_id, given_name, alias) VALUES
+           ('h', '1', 'Kim', 'Zoë Santos-Lee; Kim Jones'), ('h', '2', 'Kim', 'Spider'),
+           ('h', '3', 'Kim', 'Mr Jan van der Berg'), ('h', '4', 'Kim', NULL)"""
+    )
+    rows = standardise(con).select("record_id, alias_given, alias_family").order("record_id")
+    assert rows.fetchall() == [
+        ("1", "zoe", "santos lee"),
+        ("2", "spider", None),
+        ("3", "jan", "vanderberg"),
+        ("4", None, None),
+    ]

@@ -163,3 +163,39 @@ def test_records_dropped_by_a_split_are_merged_back_when_nothing_keeps_them_apar
     groups = clusters_of(con, "out")
     assert {ids["1"], ids["2"], ids["3"]} in groups
     assert {ids["4"]} in groups
+
+
+def test_a_middle_name_used_as_the_first_is_no_twin_when_an_identifier_ties_it() -> None:
+    # Anthony Luke Wood: A&E knows him by NHS number, once under his middle name; the
+    # ambulance record (no NHS number) matches the Anthony records exactly. Against the
+    # 'Luke' record it looks like a twin (same birth date, clearly different first
+    # names), but that record shares the NHS number of a record the ambulance record is
+    # strongly linked to: one person, so the ambulance record stays in his cluster.
+    born, nhs = dt.date(1946, 7, 28), "9434765919"
+    rows = [
+        person("ae", "1", "anthony", "wood", born, postcode="NG1 5AB", nhs_number=nhs),
+        person("ae", "2", "luke", "wood", born, postcode="NG1 5AB", nhs_number=nhs),
+        person("amb", "3", "anthony", "wood", born, postcode="NG1 5AB"),
+    ]
+    con = _std(rows)
+    ids = dict(con.execute("SELECT record_id, unique_id FROM std").fetchall())
+    edges = [[ids["1"], ids["2"], 40.0], [ids["1"], ids["3"], 24.0], [ids["2"], ids["3"], 4.0]]
+    report = _cluster(con, edges)
+    assert report.incoherent_first_pass == 0
+    assert clusters_of(con, "out") == [{ids["1"], ids["2"], ids["3"]}]
+
+
+def test_twins_stay_apart_when_no_identifier_ties_them() -> None:
+    # Real twins at one address: each has their own NHS number, and an undated record of
+    # one links weakly to both; the shared-identifier bridge must not join them.
+    born = dt.date(2001, 5, 4)
+    rows = [
+        person("ae", "1", "anthony", "wood", born, postcode="NG1 5AB", nhs_number="9434765919"),
+        person("ae", "2", "luke", "wood", born, postcode="NG1 5AB", nhs_number="4010232137"),
+        person("amb", "3", "anthony", "wood", born, postcode="NG1 5AB"),
+    ]
+    con = _std(rows)
+    ids = dict(con.execute("SELECT record_id, unique_id FROM std").fetchall())
+    _cluster(con, [[ids["1"], ids["3"], 24.0], [ids["2"], ids["3"], 5.0]])
+    groups = clusters_of(con, "out")
+    assert {ids["1"], ids["3"]} in groups and {ids["2"]} in groups

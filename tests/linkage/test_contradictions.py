@@ -125,3 +125,10 @@ def test_clearly_different_first_names_without_a_shared_identifier_contradict() 
 def test_a_mistyped_year_is_not_a_birth_gap() -> None:
     # 1853 keyed as 1823: thirty years apart, but one keystroke
     assert kind(p("john", born=dt.date(1853, 3, 31)), p("john", born=dt.date(1823, 3, 31))) is None
+
+
+def test_a_name_the_other_record_gives_as_an_alias_is_no_contradiction() -> None:
+    # A homeless service knows her as Kimberley, her registered name Zoe in its alias.
+    assert kind(p("kimberley"), p("zoe")) == "twins"
+    assert kind(p("kimberley", alias="Zoe Smith"), p("zoe")) is None
+    assert kind(p("zoe"), p("kimberley", alias="Zoe Ferrell; Kim Jones")) is None

@@ -36,6 +36,7 @@ def _name_ctes() -> str:
         names.tokens(names.join_particles(names.fold("family_name"))), title_suffix
     )
     comma_rest = names.drop_words(names.tokens("trim(split_part(f_full, ',', 2))"), title_suffix)
+    alias = names.drop_words(names.tokens(names.fold("split_part(alias, ';', 1)")), title_suffix)
     # the separate fields win; the full name fills in only when both are empty
     fields = "len(g_toks) + len(f_toks) > 0"
     given_all = names.parts(f"CASE WHEN {fields} THEN g_toks ELSE full_given END")
@@ -52,7 +53,9 @@ folded AS (
         {names.drop_words(names.tokens(names.fold("given_name")), title_suffix)} AS g_toks,
         {names.tokens(names.fold("middle_names"))} AS m_toks,
         {family} AS f_toks,
-        {f_full} AS f_full
+        {f_full} AS f_full,
+        -- the first alias only ('Dave Smith; Davey Jones'): one more name per record
+        {alias} AS al_toks
     FROM src
 ),
 full_split AS (
@@ -84,6 +87,9 @@ def standardised_sql(source: str = "person_record") -> str:
     """The SELECT that standardises ``source`` (a table, view or parenthesised query
     with the ``person_record`` columns). Needs :func:`register_reference_tables`."""
     pc = "pc_compact"
+    # an alias's family name is its last word (particles joined), as for a full name
+    alias_rest = names.tokens(names.join_particles("array_to_string(al_toks[2:], ' ')"))
+    alias_family = names.parts(f"{alias_rest}[-1:]")
     by_min, by_max = dates.age_birth_years("age_years", "age_at_date")
     return f"""
 WITH src AS (
@@ -121,6 +127,9 @@ SELECT
     CASE WHEN std_family IS NOT NULL THEN family_all END AS family_parts,
     {names.soundex("std_canonical")} AS given_soundex,
     {names.soundex("replace(std_family, ' ', '')")} AS family_soundex,
+    nullif(al_toks[1], '') AS alias_given,
+    CASE WHEN len(al_toks) >= 2 THEN nullif(array_to_string({alias_family}, ' '), '') END
+        AS alias_family,
     std_sex AS sex,
     bd AS birth_date,
     {dates.compact("bd")} AS birth_date_text,

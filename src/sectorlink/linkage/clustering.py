@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from sectorlink.linkage.contradictions import BRIDGEABLE, contradiction_sql, pair_projection
+from sectorlink.linkage.comparisons import NATIONAL_IDS
+from sectorlink.linkage.contradictions import (
+    BRIDGEABLE,
+    IDENTITY_BRIDGEABLE,
+    contradiction_sql,
+    pair_projection,
+)
 from sectorlink.linkage.sqlutil import scalar
 
 # Extra match weight over the base threshold at each rung of the ladder: small steps, so
@@ -33,6 +39,11 @@ MAX_CHECKED_CLUSTER = 1_000
 BRIDGE_WEIGHT = 10.0
 # Label propagation rounds (pointer jumping halves chains each round).
 MAX_CC_ROUNDS = 64
+# Columns that, equal on two records, name one person: a national identifier in the clear
+# or as a keyed token (the bloom engine's records), and a source's own person id (within
+# that source only: two partners' numbering schemes may collide).
+IDENTITY_COLUMNS = (*NATIONAL_IDS, *(f"tok_{c}" for c in NATIONAL_IDS))
+SOURCE_IDENTITY_COLUMNS = ("local_person_id", "tok_local_person_id")
 
 # A contradiction rule: SQL over ``col_l``/``col_r`` columns giving the kind of
 # contradiction or NULL, and the SELECT list that exposes those columns for two aliases.
@@ -100,23 +111,57 @@ def connected_components(con: duckdb.DuckDBPyConnection, nodes: str, edges: str,
     )
 
 
+def identity_columns(con: duckdb.DuckDBPyConnection, std: str) -> tuple[list[str], list[str]]:
+    """The :data:`IDENTITY_COLUMNS` and :data:`SOURCE_IDENTITY_COLUMNS` that ``std`` holds."""
+    have = {str(r[0]) for r in con.execute(f"DESCRIBE {std}").fetchall()}
+    return (
+        [c for c in IDENTITY_COLUMNS if c in have],
+        [c for c in SOURCE_IDENTITY_COLUMNS if c in have and "source" in have],
+    )
+
+
+def _identity_bridge_sql(strong: str, ids: tuple[list[str], list[str]]) -> str:
+    """SQL over a flagged pair ``f`` (A, C): A is strongly linked to a record B of the
+    cluster that shares an identifier with C, so A and C are one person whatever their
+    first names say (the father's record never carries his son's NHS number)."""
+    national, own = ids
+    same = [f"coalesce(b.{c} = c.{c}, false)" for c in national]
+    same += [f"coalesce(b.source = c.source AND b.{c} = c.{c}, false)" for c in own]
+    if not same:
+        return "false"
+    shared = " OR ".join(same)
+
+    def via(a: str, c: str) -> str:
+        return f"""EXISTS (SELECT 1 FROM {strong} s
+                    JOIN members b ON b.unique_id = s.b AND b.cluster_id = f.cluster_id
+                    JOIN members c ON c.unique_id = f.{c} AND c.cluster_id = f.cluster_id
+                    WHERE s.a = f.{a} AND b.unique_id <> c.unique_id AND ({shared}))"""
+
+    return f"({via('sl_ida', 'sl_idb')} OR {via('sl_idb', 'sl_ida')})"
+
+
 def _contradicting_pairs_sql(
     clusters: str,
     std: str,
     scope: str,
     rules: ContradictionRules,
     strong: str | None,
+    ids: tuple[list[str], list[str]] = ([], []),
 ) -> str:
     """WITH clauses ending in ``sizes`` (cluster_id, n) and ``contradicting`` (cluster_id,
     sl_ida, sl_idb, kind): the pairs of records in one cluster of ``clusters`` (within
-    ``scope``) that contradict, less the :data:`BRIDGEABLE` ones a strong link excuses."""
+    ``scope``) that contradict, less the :data:`BRIDGEABLE` ones a strong link excuses and
+    the :data:`IDENTITY_BRIDGEABLE` ones a strong link and a shared identifier (``ids``,
+    from :func:`identity_columns`) excuse."""
     rule, projection = rules
     bridgeable = ", ".join(f"'{k}'" for k in sorted(BRIDGEABLE))
+    by_identity = ", ".join(f"'{k}'" for k in sorted(IDENTITY_BRIDGEABLE))
     bridged = (
-        f"""(kind IN ({bridgeable}) AND (
+        f"""((kind IN ({bridgeable}) AND (
                 EXISTS (SELECT 1 FROM {strong} s WHERE s.a = f.sl_ida AND s.b = f.sl_idb)
                 OR EXISTS (SELECT 1 FROM {strong} s1 JOIN {strong} s2 ON s2.a = s1.b
-                           WHERE s1.a = f.sl_ida AND s2.b = f.sl_idb)))"""
+                           WHERE s1.a = f.sl_ida AND s2.b = f.sl_idb)))
+            OR (kind IN ({by_identity}) AND {_identity_bridge_sql(strong, ids)}))"""
         if strong
         else "false"
     )
@@ -162,8 +207,9 @@ def incoherent_clusters(
     ``by_kind``, when given, receives the number of clusters per kind."""
     rules = rules or (contradiction_sql(fields), pair_projection)
     scope = f"WHERE unique_id IN (SELECT unique_id FROM {only})" if only else ""
+    ids = identity_columns(con, std) if strong else ([], [])
     rows = con.execute(
-        _contradicting_pairs_sql(clusters, std, scope, rules, strong)
+        _contradicting_pairs_sql(clusters, std, scope, rules, strong, ids)
         + f"""
         SELECT DISTINCT cluster_id, kind FROM contradicting
         UNION ALL
@@ -194,7 +240,7 @@ def merge_back(
     of one part contradicts a record of the other (constrained agglomeration). Only the
     clusters that were split are read, so this is small. Returns the merges made."""
     flagged = con.execute(
-        _contradicting_pairs_sql(first, std, "", rules, strong)
+        _contradicting_pairs_sql(first, std, "", rules, strong, identity_columns(con, std))
         + "SELECT sl_ida, sl_idb FROM contradicting"
     ).fetchall()
     links = con.execute(

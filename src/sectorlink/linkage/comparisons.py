@@ -103,6 +103,11 @@ def _swapped() -> str:
     return "given_name_l = family_name_r OR family_name_l = given_name_r"
 
 
+def _alias(name: str, alias: str) -> str:
+    """SQL: one record's name is the other's alias (a homeless service's 'known as')."""
+    return f"({name}_l = {alias}_r OR {alias}_l = {name}_r)"
+
+
 def _else(m: float, u: float) -> Level:
     return Level("ELSE", "All other comparisons", m=m, u=u)
 
@@ -131,6 +136,8 @@ def clearly_different_given(d: Dialect, fields: Collection[str]) -> str:
             f"({jw('given_name_l', d.first_word('middle_names_r'))} >= 0.85 "
             f"OR {jw(d.first_word('middle_names_l'), 'given_name_r')} >= 0.85)"
         )
+    if "alias_given" in fields:
+        explanations.append(_alias("given_name", "alias_given"))
     either = " OR ".join(f"coalesce({e}, false)" for e in explanations)
     return f"(given_name_l IS NOT NULL AND given_name_r IS NOT NULL AND NOT ({either}))"
 
@@ -154,6 +161,10 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
                 m=0.01,
                 u=0.001,
             )
+        )
+    if "alias_given" in fields:
+        levels.append(
+            Level(_alias("given_name", "alias_given"), ALIAS_GIVEN_LABEL, m=0.01, u=0.0005)
         )
     levels += [
         Level(
@@ -185,6 +196,8 @@ def given_name(d: Dialect, fields: Collection[str]) -> Comparison:
     return Comparison("given_name", "First given name", levels)
 
 
+ALIAS_GIVEN_LABEL = "one's given name is the other's alias"
+ALIAS_FAMILY_LABEL = "one's family name is the other's alias"
 HOUSEHOLD_LABEL = "household: clearly different first names, same family name and address"
 # The level's u while training (fixed; its m is set from the trained model afterwards).
 HOUSEHOLD_U = 1e-4
@@ -216,6 +229,10 @@ def family_name(d: Dialect, fields: Collection[str]) -> Comparison:
     ]
     if "given_name" in fields:
         levels.append(Level(_swapped(), "given and family names swapped", m=0.01, u=0.0001))
+    if "alias_family" in fields:
+        levels.append(
+            Level(_alias("family_name", "alias_family"), ALIAS_FAMILY_LABEL, m=0.01, u=0.0005)
+        )
     levels += [Level(f"{jw} >= 0.8", "Jaro-Winkler >= 0.8", m=0.02, u=0.02), _else(0.04, 0.97)]
     return Comparison("family_name", "Family name", levels)
 

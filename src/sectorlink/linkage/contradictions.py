@@ -23,6 +23,7 @@ COLUMNS = (
     "given_canonical",
     "family_name",
     "middle_names",
+    "alias_given",
     "birth_date_text",
     "birth_date_swapped",
     "birth_year_min",
@@ -48,6 +49,10 @@ KINDS = {
 # each to one third record (see `clustering.BRIDGE_WEIGHT`): a chain through weak links
 # is what joins a household, a strong one is one person under two first names (an alias).
 BRIDGEABLE = frozenset({"given_name"})
+# Kinds excused when one record links strongly to a third that shares an identifier with
+# the other (`clustering.IDENTITY_COLUMNS`): a middle name used as the first on a record
+# carrying the person's NHS number makes it look like the twin of a record without one.
+IDENTITY_BRIDGEABLE = frozenset({"twins", "given_name"})
 # Identifiers whose agreement means one person whatever the first names say.
 SHARED_IDS = (*NATIONAL_IDS, "local_person_id")
 

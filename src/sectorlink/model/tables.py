@@ -52,6 +52,14 @@ PERSON_RECORD = Table(
         Field("given_name", "string", "First given name.", identifier=True),
         Field("middle_names", "string", "Other given names, space separated.", identifier=True),
         Field("family_name", "string", "Family name (surname).", identifier=True),
+        Field(
+            "alias",
+            "string",
+            "Another name the person is known by (an alias, a street or former name), as one "
+            "full name 'Forename Surname'; several separated by ';'. Linkage compares the "
+            "first with the other records' given and family names.",
+            identifier=True,
+        ),
         Field("birth_date", "date", "Full date of birth, when known.", identifier=True, quasi=True),
         Field(
             "birth_year",
