@@ -215,3 +215,75 @@ def test_a_header_repeated_inside_the_file_is_no_value_to_the_draft(tmp_path):
     assert 'birth_date: {column: "DOB", formats: ["%d/%m/%Y"]}' in draft.text
     result = _check(draft, data, tmp_path)
     assert [r.row for r in result.rejects] == [3] and result.rows_rejected == 1
+
+
+def test_an_age_column_is_read_at_the_rows_own_date(tmp_path):
+    # Without age_at_date an age says nothing about a birth year: the draft maps the date
+    # the age was taken on, preferring the date column named like the age.
+    data = tmp_path / "ambulance.csv"
+    data.write_text(
+        "IncidentID,Logged,PatientName,DOB,AgeAtCall,CallDate\n"
+        'I1,01/01/2024,"SMITH, John",03/04/1980,,02/01/2024 10:00\n'
+        'I2,01/01/2024,"JONES, Mary",,44,03/01/2024 11:30\n'
+        'I3,05/01/2024,"BROWN, Ann",,70,05/01/2024 09:15\n'
+    )
+    draft = draft_spec(data)
+    assert draft.fields["age_years"] == "AgeAtCall"
+    assert draft.fields["age_at_date"] == "CallDate"
+    assert 'age_at_date: {column: "CallDate", formats: ["%d/%m/%Y %H:%M"]}' in draft.text
+    spec = tmp_path / "a.yaml"
+    spec.write_text(draft.text)
+    warehouse = tmp_path / "hub.duckdb"
+    ingest(load_spec(spec), data, warehouse=warehouse)
+    import duckdb
+
+    from sectorlink.identity import standardise
+
+    con = duckdb.connect(str(warehouse))
+    rows = standardise(con).order("record_id").fetchall()
+    columns = standardise(con).columns
+    years = [(r[columns.index("birth_year_min")], r[columns.index("birth_year_max")]) for r in rows]
+    assert years == [(1980, 1980), (1979, 1980), (1953, 1954)]
+
+
+def test_an_age_without_a_date_beside_it_is_a_todo(tmp_path):
+    data = tmp_path / "a.csv"
+    data.write_text("Ref,Surname,Age\nR1,Smith,40\nR2,Jones,51\n")
+    draft = draft_spec(data)
+    assert "age_at_date" not in draft.fields
+    assert any("age_at_date" in todo for todo in draft.todo)
+
+
+@pytest.mark.parametrize("column", ["ChildDOB", "Patient_DOB", "client date of birth"])
+def test_a_birth_date_named_after_whose_it_is(tmp_path, column):
+    data = tmp_path / "c.csv"
+    data.write_text(
+        f"Ref,ChildName,{column},DOBVerified\nR1,Amy Lee,03/04/2015,Y\nR2,Bo Li,2016,N\n"
+    )
+    draft = draft_spec(data)
+    assert draft.fields["birth_date"] == column
+    assert "DOBVerified" in draft.unmapped_columns
+
+
+def test_the_partners_own_person_id_is_proposed_as_local_person_id(tmp_path):
+    data = tmp_path / "ed.csv"
+    data.write_text(
+        "AttendanceNo,HospitalNo,CrimeNo,PatientPhoneNumber,Surname\n"
+        "A1,K1,C1,07700900001,Smith\nA2,K1,C2,07700900002,Smith\nA3,K2,C3,07700900003,Jones\n"
+    )
+    draft = draft_spec(data)
+    assert draft.record_id == "AttendanceNo"
+    assert draft.fields["local_person_id"] == "HospitalNo"
+    assert draft.fields["phone"] == "PatientPhoneNumber"
+    assert "CrimeNo" in draft.unmapped_columns
+
+
+def test_an_alias_column_is_mapped_as_alias(tmp_path):
+    data = tmp_path / "clients.csv"
+    data.write_text(
+        "PersonalID,FirstName,LastName,Alias,DOB\n"
+        "1,Kimberley,Ferrell,Zoe Ferrell,2001\n2,Pryia,Evans,,1973-01-12\n"
+    )
+    draft = draft_spec(data)
+    assert draft.fields["alias"] == "Alias"
+    assert _check(draft, data, tmp_path).rows_rejected == 0

@@ -62,6 +62,7 @@ _NAMED: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("nhs_number", (), ("nhs",)),
     ("ni_number", ("nino",), ("ninumber", "nationalinsurance")),
     ("ssn", ("ssn",), ("socialsecurity",)),
+    ("alias", ("aka", "alias", "aliases"), ("alias", "knownas", "previousname", "formername")),
     ("email", (), ("email",)),
     ("birth_date", ("dob", "yob", "birthyear"), ("dateofbirth", "birthdate", "yearofbirth")),
     ("given_name", ("first",), ("forename", "firstname", "givenname")),
@@ -74,8 +75,18 @@ _NAMED: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("address", (), ("address",)),
     ("phone", ("tel", "mobile"), ("phone", "mobile", "telephone", "contactno", "contactnumber")),
     ("age_years", ("age", "ageyears"), ("ageat", "ageon", "ageyears")),
+    ("local_person_id", (), ()),  # by _person_id, last: 'PatientPhoneNumber' is a phone
 )
 _ID_NAMES = ("id", "ref", "urn", "no", "number", "key")
+# 'ChildDOB', 'Patient_DOB': a birth date named after whose it is ('DOBDataQuality' is not).
+_BIRTH_SUFFIXES = ("dob", "dateofbirth", "birthdate")
+# An id column (other than the record id) naming one of these is the partner's own id of
+# the person ('HospitalNo', 'Person ID', 'ChildID'), which repeats across their records;
+# 'CrimeNo' and 'CaseNo' name events.
+_PERSON_ID_WORDS = (
+    "patient", "person", "client", "child", "hospital", "serviceuser", "resident", "customer",
+    "member", "pupil", "tenant", "applicant", "individual", "mrn",
+)  # fmt: skip
 # Fields that say who a record is about; without one, a row is not drafted as a person.
 _NAMING = {
     "full_name", "given_name", "family_name", "birth_date", "nhs_number", "ni_number", "ssn",
@@ -300,7 +311,15 @@ def _named_field(column: str, taken: set[str]) -> str | None:
             continue
         if key in exact or any(part in key for part in parts):
             return name
+        if name == "birth_date" and key.endswith(_BIRTH_SUFFIXES):
+            return name
+        if name == "local_person_id" and _person_id(key):
+            return name
     return None
+
+
+def _person_id(key: str) -> bool:
+    return any(key.endswith(n) for n in _ID_NAMES) and any(w in key for w in _PERSON_ID_WORDS)
 
 
 @dataclass(frozen=True)
@@ -344,6 +363,10 @@ def _draft(
         used.add(col.name)
         draft.fields[name] = col.name
         lines.append(entry)
+    if "age_years" in draft.fields and "age_at_date" not in draft.fields:
+        entry = _age_at_date(draft, draft.fields["age_years"], columns)
+        if entry is not None:
+            lines.append(entry)
     draft.record_id = record_id
     if record_id is None:
         draft.todo.append(
@@ -354,12 +377,14 @@ def _draft(
         used.add(record_id)
     if draft.fields and not set(draft.fields) & _NAMING:
         # An address and a postcode alone describe a place (a property, an incident's
-        # location), not a person: no person records are drafted from them.
-        places = ", ".join(draft.fields.values())
-        draft.todo.append(
-            f"{places}: no name, birth date or identifier beside them, so the rows look like "
-            "places or incidents, not people; map them under tables: or as events"
-        )
+        # location), not a person: no person records are drafted from them. A person id
+        # alone is an events file's reference to its partner's person records.
+        places = ", ".join(c for f, c in draft.fields.items() if f != "local_person_id")
+        if places:
+            draft.todo.append(
+                f"{places}: no name, birth date or identifier beside them, so the rows look "
+                "like places or incidents, not people; map them under tables: or as events"
+            )
         used -= set(draft.fields.values())
         draft.fields = {}
         lines = []
@@ -507,6 +532,34 @@ def _field_entry(
             )
         return f"  {name}: {column}  # values: {shown}"
     return f"  {name}: {column}  # e.g. {shown}"
+
+
+def _age_at_date(draft: DraftSpec, age: str, columns: list[_Column]) -> str | None:
+    """The `age_at_date` line for an age column: the date the age was taken on, without
+    which an age says nothing about a birth year. That is the row's own date (an arrival,
+    a call, a report): a date column other than the birth date, preferring one whose name
+    shares a word with the age's ('AgeOnArrival' and 'ArrivalDT'), then the fullest."""
+    present = {c.name: c.present for c in columns}
+    mapped = set(draft.fields.values())
+    dates = [name for name in draft.date_columns if name not in mapped]
+    if not dates:
+        draft.todo.append(
+            f"{age}: an age needs the date it was taken on; map that date as age_at_date"
+        )
+        return None
+    word = re.sub(r"^age(at|on|years|when)?", "", _key(age))
+    order = {name: i for i, name in enumerate(present)}
+
+    def rank(name: str) -> tuple[bool, int, int]:
+        return (not (len(word) >= 3 and word[:4] in _key(name)), -present[name], order[name])
+
+    chosen = min(dates, key=rank)
+    draft.fields["age_at_date"] = chosen
+    formats = _flow(draft.date_columns[chosen])
+    return (
+        f"  age_at_date: {{column: {json.dumps(chosen)}, formats: {formats}}}"
+        f"  # the date {age} was taken on: check it"
+    )
 
 
 def _flow(items: tuple[str, ...]) -> str:
