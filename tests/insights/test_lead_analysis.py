@@ -4,6 +4,7 @@ keeps, the audited lists, the refusals, and scoring through the CLI and the API.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -344,3 +345,31 @@ def test_model_file_round_trip_matches_the_kept_scores(lead_run: Run, tmp_path: 
     model = LeadModelArtefact.load(load_model(lead_run.warehouse).save(tmp_path / "m.json"))
     assert model.trained_from < model.trained_to
     assert model.check_reference(dt.date(2025, 6, 1)) == 3.5
+
+
+@pytest.mark.parametrize("command", ["inspection-list", "child-list"])
+def test_a_lead_list_leaves_only_through_the_export_door(
+    lead_run: Run, tmp_path: Path, command: str
+) -> None:
+    out = tmp_path / f"{command}.csv"
+    args = ["lead", command, "--warehouse", str(lead_run.warehouse),
+            "--registry", lead_run.registry_url, "--out", str(out)]  # fmt: skip
+    # the hub's agreement allows aggregate outputs only: refused, audited, no file
+    refused = CliRunner().invoke(cli_app, [*args, "--organisation", lead_run.organisation])
+    assert refused.exit_code == 3, refused.output
+    assert not out.exists()
+    registry = lead_run.registry()
+    try:
+        last = read_audit_log(registry, limit=10_000)[-1]
+        assert (last.action, last.outcome) == ("export", "refused")
+        done = CliRunner().invoke(cli_app, [*args, "--organisation", lead_run.owner()])
+        assert done.exit_code == 0, done.output
+        decision, written = read_audit_log(registry, limit=10_000)[-2:]
+    finally:
+        registry.close()
+    # the export decision, then the file that left: its SHA-256 and rows
+    assert (decision.action, decision.outcome) == ("export", "allowed")
+    assert (written.action, written.outcome) == (f"lead {command}", "recorded")
+    assert written.detail["grant"] == [decision.seq]
+    assert written.detail["files"]["out"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert written.detail["rows"] == len(pd.read_csv(out))

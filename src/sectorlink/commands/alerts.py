@@ -14,8 +14,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from sectorlink.commands._common import console, fail
+from sectorlink.commands._export import exported
 from sectorlink.commands.registry import RegistryUrl, opened
 from sectorlink.governance import AccessDenied
+from sectorlink.governance.doors import audit_head_seq
 from sectorlink.insights import InsightError
 from sectorlink.insights.homelessness.agreements import register_care_coordination
 from sectorlink.insights.homelessness.alerts import raise_alerts
@@ -216,6 +218,7 @@ def cohort_command(
     start, end = _day(period_from, "--from"), _day(period_to, "--to")
     assert start is not None and end is not None
     with opened(registry) as reg:
+        since = audit_head_seq(reg)
         try:
             cohort = provider_cohort(
                 _existing(warehouse),
@@ -229,9 +232,16 @@ def cohort_command(
             fail(str(error), code=3)
         except (InsightError, ValueError) as error:
             fail(str(error))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cohort.to_csv(out, index=False)
-    console.print(f"{len(cohort)} client(s) of {escape(organisation)}: {escape(str(out))}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        cohort.to_csv(out, index=False)
+        entry = exported(
+            reg, since=since, door="alerts cohort", organisation=organisation, path=out,
+            rows=len(cohort),
+        )  # fmt: skip
+    console.print(
+        f"{len(cohort)} client(s) of {escape(organisation)}: {escape(str(out))} "
+        f"(audit entry {entry})"
+    )
 
 
 def register(app: typer.Typer) -> None:

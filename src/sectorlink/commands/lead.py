@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from sectorlink.commands._common import console, fail
+from sectorlink.commands._export import exported
 from sectorlink.commands.registry import RegistryUrl, opened
 
 lead_app = typer.Typer(
@@ -175,17 +176,23 @@ def inspection_list_command(
 ) -> None:
     """The homes ranked for a proactive inspection (no child in it), audited."""
     from sectorlink.governance import AccessDenied
+    from sectorlink.governance.doors import audit_head_seq
     from sectorlink.insights.lead.lists import ListUnavailable, inspection_list
 
     with opened(registry) as reg:
+        since = audit_head_seq(reg)
         try:
             frame = inspection_list(warehouse, reg, organisation, top=top)
         except AccessDenied as error:
             fail(str(error), code=3)
         except ListUnavailable as error:
             fail(str(error))
-    frame.to_csv(out, index=False)
-    console.print(f"{len(frame):,} homes written to {escape(str(out))}")
+        frame.to_csv(out, index=False)
+        entry = exported(
+            reg, since=since, door="lead inspection-list", organisation=organisation, path=out,
+            rows=len(frame),
+        )  # fmt: skip
+    console.print(f"{len(frame):,} homes written to {escape(str(out))} (audit entry {entry})")
 
 
 @lead_app.command("child-list")
@@ -197,17 +204,23 @@ def child_list_command(
 ) -> None:
     """The children scored, with the owning organisation's own record ids, audited."""
     from sectorlink.governance import AccessDenied
+    from sectorlink.governance.doors import audit_head_seq
     from sectorlink.insights.lead.lists import ListUnavailable, child_list
 
     with opened(registry) as reg:
+        since = audit_head_seq(reg)
         try:
             frame = child_list(warehouse, reg, organisation)
         except AccessDenied as error:
             fail(str(error), code=3)
         except ListUnavailable as error:
             fail(str(error))
-    frame.to_csv(out, index=False)
-    console.print(f"{len(frame):,} children written to {escape(str(out))}")
+        frame.to_csv(out, index=False)
+        entry = exported(
+            reg, since=since, door="lead child-list", organisation=organisation, path=out,
+            rows=len(frame),
+        )  # fmt: skip
+    console.print(f"{len(frame):,} children written to {escape(str(out))} (audit entry {entry})")
 
 
 @lead_app.command("model")

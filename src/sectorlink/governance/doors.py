@@ -4,7 +4,9 @@ A load of a partner's extract (`authorise_load`, `record_load`) is allowed only 
 organisation that owns the data set or receives it under a current agreement. A linkage
 run (`governed_link`) and a scoring of the person index against truth
 (`governed_evaluate`) are allowed only when every data set they read is covered for the
-acting organisation and purpose `linkage`. Each is audited with who ran it, the files and
+acting organisation and purpose `linkage`. A person-level list written to a file
+(`record_export`) is audited with the file's SHA-256 after the export decision its
+library function asked for. Each is audited with who ran it, the files and
 their hashes, the other inputs, and what came of it (`governed` is the door all of them
 are built on: the access check before, the outcome after).
 
@@ -23,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlalchemy import func, select
 
 from sectorlink.governance.access import Grant, authorise
-from sectorlink.governance.audit import append_audit_entry
+from sectorlink.governance.audit import append_audit_entry, read_audit_log
 from sectorlink.model.sql import table_exists
 from sectorlink.registry.db import Registry
+from sectorlink.registry.models import AuditEntry
 from sectorlink.sources.loader import file_sha256
 
 NOT_AUDITED = (
@@ -205,6 +209,83 @@ def record_use(registry: Registry, use: Door) -> int:
         detail={**use.outcome, "grant": use.grant.audit_seq, "basis": dict(use.grant.basis)},
     )
     return record.seq
+
+
+# -- the door person-level data leaves by: a list written to a file ----------------------
+
+
+class ExportNotAllowed(PermissionError):
+    """A person-level file was about to leave the hub with no export allowed for it."""
+
+
+def audit_head_seq(registry: Registry) -> int:
+    """The sequence number of the newest audit entry (0 when the log is empty)."""
+    with registry.session() as session:
+        return int(session.scalar(select(func.max(AuditEntry.seq))) or 0)
+
+
+def record_export(
+    registry: Registry,
+    *,
+    since: int,
+    door: str,
+    organisation: str,
+    path: Path,
+    rows: int,
+    actor: str | None = None,
+) -> int:
+    """Audit a person-level file that left the hub: the file, its SHA-256 and its rows,
+    pointing at the export decision that allowed it; its sequence.
+
+    The list's library function (a cohort list, a lead list) asks `authorise(...,
+    action="export")` itself (a refusal is audited there and raises before any file is
+    written); `since` is the audit head before it was called, so the decisions it made
+    are the allowed `export` access entries for `organisation` after it. The entry takes
+    their purpose and data sets.
+
+    Raises:
+        ExportNotAllowed: no export was allowed for `organisation` since `since` (the
+            caller removes the file); recorded as refused.
+    """
+    who = actor or acting_user()
+    asking = _name_key(organisation)
+    decisions = [
+        e
+        for e in read_audit_log(registry, after_seq=since, limit=10_000, type="access")
+        if e.action == "export" and e.outcome == "allowed" and _name_key(e.organisation) == asking
+    ]
+    files = file_inputs({"out": path})
+    if not decisions:
+        append_audit_entry(
+            registry,
+            actor=who,
+            organisation=organisation,
+            action=door,
+            purpose="(none)",
+            datasets=[],
+            outcome="refused",
+            reason=f"{door}: no export was allowed for {path}",
+            detail={"files": files, "rows": rows},
+        )
+        raise ExportNotAllowed(f"{door}: no export was allowed for {organisation}; {path} removed")
+    datasets = sorted({d for e in decisions for d in e.datasets})
+    record = append_audit_entry(
+        registry,
+        actor=who,
+        organisation=decisions[-1].organisation,  # as the decision names it
+        action=door,
+        purpose=decisions[-1].purpose,
+        datasets=datasets,
+        outcome="recorded",
+        reason=f"{rows} row(s) written to {path}",
+        detail={"files": files, "rows": rows, "grant": [e.seq for e in decisions]},
+    )
+    return record.seq
+
+
+def _name_key(name: str) -> str:
+    # organisations are matched as `authorise` matches them: case and spacing ignored
+    return " ".join(name.split()).casefold()
 
 
 LINK_ENGINES_ENCODED = ("bloom",)
