@@ -227,10 +227,14 @@ def test_cli_scores_a_home_a_child_and_facts(lead_run: Run, tmp_path: Path) -> N
     assert out.exit_code == 0, out.output
     # a model saved from the run, then said to have learned 5 µg/dL: refused, saying why
     model_file = tmp_path / "lead.json"
+    card = tmp_path / "card.md"
     out = runner.invoke(
-        cli_app, ["lead", "model", "--warehouse", str(lead_run.warehouse), "--out", str(model_file)]
-    )
+        cli_app,
+        ["lead", "model", "--warehouse", str(lead_run.warehouse), "--out", str(model_file),
+         "--card", str(card)],
+    )  # fmt: skip
     assert out.exit_code == 0, out.output
+    assert card.read_text().strip() not in ("", "None")  # the card the run kept
     data = json.loads(model_file.read_text())
     data["reference_value"] = 5.0
     (tmp_path / "old.json").write_text(json.dumps(data))

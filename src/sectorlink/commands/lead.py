@@ -236,6 +236,7 @@ def model_command(
 
     from sectorlink.insights.lead.model import LeadModelError
     from sectorlink.insights.lead.store import MODEL_TABLE, load_model
+    from sectorlink.model.sql import scalar
 
     try:
         artefact = load_model(warehouse)
@@ -245,7 +246,7 @@ def model_command(
     if card is not None:
         con = duckdb.connect(str(warehouse), read_only=True)
         try:
-            card.write_text(str(con.execute(f"SELECT card FROM {MODEL_TABLE}").fetchall()[0][0]))
+            card.write_text(str(scalar(con, f"SELECT card FROM {MODEL_TABLE}")))
         finally:
             con.close()
     console.print(
