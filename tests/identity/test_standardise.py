@@ -342,3 +342,15 @@ def test_the_first_alias_gives_a_given_and_a_family_name() -> None:
         ("3", "jan", "vanderberg"),
         ("4", None, None),
     ]
+
+
+def test_a_warehouse_made_before_the_alias_field_gets_it_on_opening(tmp_path) -> None:
+    from sectorlink.warehouse import connect
+
+    path = tmp_path / "old.duckdb"
+    con = connect(path)
+    con.execute("ALTER TABLE person_record DROP COLUMN alias")
+    con.execute("INSERT INTO person_record (source, record_id, given_name) VALUES ('a', '1', 'Jo')")
+    con.close()
+    con = connect(path)
+    assert standardise(con).select("alias_given").fetchall() == [(None,)]

@@ -18,13 +18,13 @@ CHECKPOINT_THRESHOLD = "1GB"
 # warehouse writes (model.hub_tables).
 HUB_DDL = tuple(create_table_sql(t) for t in tables_of("warehouse"))
 
-# Columns added to hub tables after warehouses were made with them.
-HUB_ADDED_COLUMNS = (("rejects", "code"),)
+# Columns added to hub and model tables after warehouses were made with them.
+HUB_ADDED_COLUMNS = (("rejects", "code"), ("person_record", "alias"))
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the model and hub tables that do not exist yet, and add the columns a
-    warehouse made by an older version lacks (a reject's code)."""
+    warehouse made by an older version lacks (a reject's code, a person's alias)."""
     for statement in (*model_ddl(), *HUB_DDL):
         con.execute(statement)
     for table, column in HUB_ADDED_COLUMNS:
