@@ -15,12 +15,13 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from sectorlink.cli import app as cli
-from sectorlink.governance import read_audit_log
+from sectorlink.governance import AccessDenied, read_audit_log
 from sectorlink.insights.homelessness.agreements import register_care_coordination
 from sectorlink.insights.homelessness.alerts import raise_alerts
-from sectorlink.insights.homelessness.delivery import write_digest
+from sectorlink.insights.homelessness.delivery import list_for_provider, write_digest
 from sectorlink.insights.homelessness.demo import raise_region_alerts
-from sectorlink.registry.lookup import organisation_by_name
+from sectorlink.registry.agreements import update_agreement
+from sectorlink.registry.lookup import agreement_by_reference, organisation_by_name
 from sectorlink.registry.models import User
 from sectorlink.registry.users import issue_token
 from sectorlink.web import Settings, create_app
@@ -253,6 +254,35 @@ def test_the_api_lists_and_acknowledges_only_your_own_alerts(hub: Hub) -> None:
         registry.close()
     refusals = [e for e in entries if e.outcome == "refused" and e.actor == "nurse"]
     assert len(refusals) == 2 and all(PROVIDER in e.reason for e in refusals)
+
+
+def test_a_provider_whose_agreement_ended_gets_no_list_and_it_is_audited(hub: Hub) -> None:
+    registry = hub.registry()
+    try:
+        made = register_care_coordination(registry, hub.warehouse)
+    finally:
+        registry.close()
+    assert raised(hub).raised > 0
+    registry = hub.registry()
+    try:
+        with registry.session() as session:
+            for reference in made.agreements:
+                agreement = agreement_by_reference(session, reference)
+                update_agreement(session, agreement, {"revoked": True})
+        since = read_audit_log(registry, limit=100_000)[-1].seq
+        with pytest.raises(AccessDenied, match="revoked"):
+            list_for_provider(hub.warehouse, registry, PROVIDER, actor="caseworker", via="API")
+        log = read_audit_log(registry, after_seq=since, limit=100_000)
+    finally:
+        registry.close()
+    refused = [e for e in log if e.action == "export" and e.organisation == PROVIDER]
+    assert refused and {e.outcome for e in refused} == {"refused"}
+    assert {e.purpose for e in refused} == {"care-coordination"}
+    assert alerts(hub)["delivered_at"].isna().all()  # nothing went out
+    client, tokens = _client(hub)
+    with client:
+        answer = client.get(f"/alerts/{PROVIDER}", headers=tokens["caseworker"])
+    assert answer.status_code == 403 and "audit_seq" in answer.json()
 
 
 def test_the_daily_digest(hub: Hub, tmp_path: Path) -> None:

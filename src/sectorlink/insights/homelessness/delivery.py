@@ -27,12 +27,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import duckdb
 import httpx
 import pandas as pd
 
-from sectorlink.governance import append_audit_entry, authorise
+from sectorlink.governance import AccessDenied, append_audit_entry, authorise
 from sectorlink.insights.homelessness import store
 from sectorlink.insights.homelessness.agreements import PURPOSE
+from sectorlink.insights.homelessness.status import AE_EVENT_TYPES, AMBULANCE_EVENT_TYPES
+from sectorlink.model.sql import literal_list, table_exists
 from sectorlink.registry.db import Registry
 
 # What an alert says, and nothing more (the rest of the row is the hub's bookkeeping).
@@ -272,20 +275,77 @@ def list_for_provider(
     since: dt.date | None = None,
     include_withdrawn: bool = True,
 ) -> pd.DataFrame:
-    """The provider's own alerts, marked delivered, and the listing audited as an export
-    (`via`: "api", "web"). The caller has checked that `organisation` is the reader's own."""
+    """The provider's own alerts, marked delivered (`via`: "api", "web"). The caller has
+    checked that `organisation` is the reader's own.
+
+    The list leaves the hub, so it passes `authorise` (`export`, care-coordination) for
+    the data sets its alerts come from (or, with none yet, those alerts come from: the
+    warehouse's A&E and ambulance sources): all at once, else one at a time, leaving out
+    the alerts of a data set refused. Every decision is audited.
+
+    Raises:
+        AccessDenied: no data set is allowed (nothing is marked delivered).
+    """
     with store.open_store(warehouse) as con:
         rows = store.alerts_for(con, organisation, since=since, include_withdrawn=include_withdrawn)
+        sources = sorted(set(rows["source"])) or _attendance_sources(con)
+        if not sources:  # no attendance data at all: nothing could be listed
+            return rows
+        detail = {"via": via, "since": since.isoformat() if since else None}
+        allowed = _allowed_to_leave(registry, organisation, sources, actor=actor, detail=detail)
+        rows = rows[rows["source"].isin(allowed)].reset_index(drop=True)
         store.mark_delivered(con, list(rows["alert_id"]), store.utc_now())
-    append_audit_entry(
-        registry,
-        actor=actor,
-        organisation=organisation,
-        action="export",
-        purpose=PURPOSE,
-        datasets=sorted(set(rows["source"])),
-        outcome="allowed",
-        reason=f"{len(rows)} alert(s) listed through the {via}",
-        detail={"via": via, "since": since.isoformat() if since else None},
-    )
     return rows
+
+
+def _attendance_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The data sets alerts come from (A&E attendances, ambulance call-outs)."""
+    if not table_exists(con, "event"):
+        return []
+    types = literal_list(AE_EVENT_TYPES + AMBULANCE_EVENT_TYPES)
+    found = con.execute(
+        f"SELECT DISTINCT source FROM event WHERE event_type IN {types} ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in found]
+
+
+def _allowed_to_leave(
+    registry: Registry,
+    organisation: str,
+    sources: list[str],
+    *,
+    actor: str,
+    detail: dict[str, Any],
+) -> set[str]:
+    """The `sources` whose alerts may go to `organisation`: one `authorise` for all, one
+    per source when that is refused (a provider still gets what its agreements allow)."""
+
+    def ask(datasets: list[str]) -> None:
+        authorise(
+            registry,
+            organisation=organisation,
+            purpose=PURPOSE,
+            datasets=datasets,
+            action="export",
+            actor=actor,
+            detail=detail,
+        )
+
+    try:
+        ask(sources)
+        return set(sources)
+    except AccessDenied as refusal:
+        if len(sources) == 1:
+            raise
+        last = refusal
+    allowed = set()
+    for source in sources:
+        try:
+            ask([source])
+        except AccessDenied as refusal:
+            last = refusal
+            continue
+        allowed.add(source)
+    if not allowed:
+        raise last
+    return allowed
