@@ -120,24 +120,27 @@ def identity_columns(con: duckdb.DuckDBPyConnection, std: str) -> tuple[list[str
     )
 
 
-def _identity_bridge_sql(strong: str, ids: tuple[list[str], list[str]]) -> str:
-    """SQL over a flagged pair ``f`` (A, C): A is strongly linked to a record B of the
-    cluster that shares an identifier with C, so A and C are one person whatever their
-    first names say (the father's record never carries his son's NHS number)."""
+def _identity_bridged_sql(strong: str, ids: tuple[list[str], list[str]], kinds: str) -> str:
+    """SELECT of the flagged pairs ``f`` (A, C) of ``kinds`` that a strong link from A
+    (or C) to a record B of the cluster sharing an identifier with C (or A) excuses: A and
+    C are one person whatever their first names say (the father's record never carries
+    his son's NHS number). Plain joins, not a correlated EXISTS per pair, so the check
+    stays a hash join at a million records."""
     national, own = ids
     same = [f"coalesce(b.{c} = c.{c}, false)" for c in national]
     same += [f"coalesce(b.source = c.source AND b.{c} = c.{c}, false)" for c in own]
     if not same:
-        return "false"
+        return "SELECT cluster_id, sl_ida, sl_idb, kind FROM flagged WHERE false"
     shared = " OR ".join(same)
 
     def via(a: str, c: str) -> str:
-        return f"""EXISTS (SELECT 1 FROM {strong} s
-                    JOIN members b ON b.unique_id = s.b AND b.cluster_id = f.cluster_id
-                    JOIN members c ON c.unique_id = f.{c} AND c.cluster_id = f.cluster_id
-                    WHERE s.a = f.{a} AND b.unique_id <> c.unique_id AND ({shared}))"""
+        return f"""SELECT f.cluster_id, f.sl_ida, f.sl_idb, f.kind FROM flagged f
+                   JOIN {strong} s ON s.a = f.{a}
+                   JOIN members b ON b.unique_id = s.b AND b.cluster_id = f.cluster_id
+                   JOIN members c ON c.unique_id = f.{c} AND c.cluster_id = f.cluster_id
+                   WHERE f.kind IN ({kinds}) AND b.unique_id <> c.unique_id AND ({shared})"""
 
-    return f"({via('sl_ida', 'sl_idb')} OR {via('sl_idb', 'sl_ida')})"
+    return f"{via('sl_ida', 'sl_idb')} UNION {via('sl_idb', 'sl_ida')}"
 
 
 def _contradicting_pairs_sql(
@@ -156,22 +159,35 @@ def _contradicting_pairs_sql(
     rule, projection = rules
     bridgeable = ", ".join(f"'{k}'" for k in sorted(BRIDGEABLE))
     by_identity = ", ".join(f"'{k}'" for k in sorted(IDENTITY_BRIDGEABLE))
-    bridged = (
-        f"""((kind IN ({bridgeable}) AND (
-                EXISTS (SELECT 1 FROM {strong} s WHERE s.a = f.sl_ida AND s.b = f.sl_idb)
-                OR EXISTS (SELECT 1 FROM {strong} s1 JOIN {strong} s2 ON s2.a = s1.b
-                           WHERE s1.a = f.sl_ida AND s2.b = f.sl_idb)))
-            OR (kind IN ({by_identity}) AND {_identity_bridge_sql(strong, ids)}))"""
-        if strong
-        else "false"
-    )
+    if strong:
+        bridged = f""",
+        bridged AS (
+            SELECT f.cluster_id, f.sl_ida, f.sl_idb, f.kind FROM flagged f
+            JOIN {strong} s ON s.a = f.sl_ida AND s.b = f.sl_idb
+            WHERE f.kind IN ({bridgeable})
+            UNION
+            SELECT f.cluster_id, f.sl_ida, f.sl_idb, f.kind FROM flagged f
+            JOIN {strong} s1 ON s1.a = f.sl_ida
+            JOIN {strong} s2 ON s2.a = s1.b AND s2.b = f.sl_idb
+            WHERE f.kind IN ({bridgeable})
+            UNION
+            {_identity_bridged_sql(strong, ids, by_identity)}
+        ),
+        contradicting AS (
+            SELECT f.* FROM flagged f
+            ANTI JOIN bridged x
+              ON x.cluster_id = f.cluster_id AND x.sl_ida = f.sl_ida
+             AND x.sl_idb = f.sl_idb AND x.kind = f.kind
+        )"""
+    else:
+        bridged = ", contradicting AS (SELECT * FROM flagged)"
     return f"""
         WITH scoped AS (
             SELECT * FROM {clusters}
             WHERE cluster_id IN (SELECT cluster_id FROM {clusters} {scope})
         ),
         sizes AS (SELECT cluster_id, count(*) AS n FROM scoped GROUP BY cluster_id),
-        members AS (
+        members AS MATERIALIZED (
             SELECT c.cluster_id, s.* FROM scoped c
             JOIN sizes z USING (cluster_id) JOIN {std} s USING (unique_id)
             WHERE z.n BETWEEN 2 AND {MAX_CHECKED_CLUSTER}
@@ -182,12 +198,11 @@ def _contradicting_pairs_sql(
             FROM members a JOIN members b
               ON a.cluster_id = b.cluster_id AND a.unique_id < b.unique_id
         ),
-        flagged AS (
+        flagged AS MATERIALIZED (
             SELECT cluster_id, sl_ida, sl_idb, kind FROM (
                 SELECT cluster_id, sl_ida, sl_idb, ({rule}) AS kind FROM pairs
             ) WHERE kind IS NOT NULL
-        ),
-        contradicting AS (SELECT * FROM flagged f WHERE NOT {bridged})
+        ){bridged}
     """
 
 
