@@ -259,8 +259,8 @@ def _ingest(
     notes: list[str] = []
     check_people = True
     if check and spec.person is None and any(e.event.table.name == "event" for e in spec.events):
-        known = _scalar(
-            con, f"SELECT count(*) FROM person_record WHERE source = {lit(spec.source)}"
+        known = int(
+            scalar(con, f"SELECT count(*) FROM person_record WHERE source = {lit(spec.source)}")
         )
         if known == 0:
             # A check of an events file before its person file is loaded would reject every
@@ -385,10 +385,6 @@ def _problem_groups(con: duckdb.DuckDBPyConnection, *, rejected: bool) -> list[R
     ]
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    return int(scalar(con, sql) or 0)
-
-
 def _missing_column(spec: MappingSpec, staged: StagedFile, column: str, key_path: str) -> None:
     import difflib
 
@@ -482,10 +478,12 @@ def _write_targets(
         selection = f"SELECT {key.value} FROM {MAPPED} WHERE {good} AND {p.applies}"
         # A record or event sent again in a later file replaces the earlier row.
         if table.kind != "detail" and table.name in held:
-            replaced += _scalar(
-                con,
-                f"SELECT count(*) FROM {table.name} WHERE source = "
-                f"{lit(spec.source)} AND {key.field.name} IN ({selection})",
+            replaced += int(
+                scalar(
+                    con,
+                    f"SELECT count(*) FROM {table.name} WHERE source = "
+                    f"{lit(spec.source)} AND {key.field.name} IN ({selection})",
+                )
             )
         if table.name in held:
             con.execute(

@@ -24,6 +24,7 @@ from sectorlink.insights.homelessness.status import (
     attendance_status,
 )
 from sectorlink.insights.writers import table_html
+from sectorlink.model.sql import table_exists
 from sectorlink.reports.charts import bar_chart_svg
 
 STATUS_TABLE = "housing_status"
@@ -241,10 +242,7 @@ def _frequent(ctx: InsightContext) -> ProtectedTable | None:
 
 
 def _alerts(ctx: InsightContext) -> tuple[ProtectedTable | None, ProtectedTable | None]:
-    present = ctx.sql(
-        "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'alert' AND NOT temporary"
-    )["n"].iloc[0]
-    if not present:
+    if not table_exists(ctx.con, "alert"):
         return None, None
     period = ctx.period_sql("arrival_time")
     # Alerts per week, averaged over each year (a week's or a quarter's count is mostly

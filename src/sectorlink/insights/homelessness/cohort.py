@@ -16,6 +16,7 @@ from sectorlink.insights.context import InsightError
 from sectorlink.insights.homelessness.agreements import PURPOSE
 from sectorlink.insights.homelessness.analysis import PROVIDER_TABLE, STATUS_TABLE
 from sectorlink.insights.homelessness.frequent import frequent_attenders
+from sectorlink.model.sql import table_exists
 from sectorlink.registry.db import Registry
 from sectorlink.registry.lookup import dataset_by_source
 
@@ -41,8 +42,7 @@ def provider_cohort(
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"ATTACH '{warehouse!s}' AS wh (READ_ONLY)")
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if not {STATUS_TABLE, PROVIDER_TABLE} <= tables:
+        if not all(table_exists(con, t) for t in (STATUS_TABLE, PROVIDER_TABLE)):
             raise InsightError(
                 "no housing status in the warehouse: run `sectorlink insights run homeless-care`"
             )

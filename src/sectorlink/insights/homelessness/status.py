@@ -35,6 +35,7 @@ from sectorlink.insights.homelessness.spells import (
     housing_exits,
 )
 from sectorlink.model.sql import literal_list as _in
+from sectorlink.model.sql import table_exists
 
 STATUSES = (
     "in a homelessness project",
@@ -117,13 +118,6 @@ def _project_name_sql(column: str) -> str:
     return f"CASE {column} {cases} ELSE 'project type ' || {column} END"
 
 
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def prepare_inputs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Temp tables `hc_attendance`, `hc_enrolment`, `hc_contact` from the context's tables.
 
@@ -133,7 +127,7 @@ def prepare_inputs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """
     flags = (
         "LEFT JOIN record_flag f ON f.source = e.source AND f.record_id = e.record_id"
-        if _has(con, "record_flag")
+        if table_exists(con, "record_flag")
         else "LEFT JOIN (SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_id, "
         "NULL::BOOLEAN AS no_fixed_abode) f ON false"
     )
@@ -171,7 +165,7 @@ def prepare_inputs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
     episodes = (
         "housing_episode"
-        if _has(con, "housing_episode")
+        if table_exists(con, "housing_episode")
         else "(SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS event_id, "
         "NULL::VARCHAR AS project_type, NULL::DATE AS project_start_date, "
         "NULL::DATE AS project_exit_date, NULL::VARCHAR AS destination, "

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sectorlink.model.catalogue import table_definition
 from sectorlink.model.ddl import create_table_sql
+from sectorlink.model.sql import table_exists
 from sectorlink.warehouse.store import connect
 
 ALERT_TABLE = "alert"
@@ -64,10 +65,7 @@ def read_store(warehouse: Path | str) -> Iterator[duckdb.DuckDBPyConnection | No
     """A read-only connection, or None when the warehouse holds no alert table yet."""
     con = connect(warehouse, read_only=True)
     try:
-        row = con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [ALERT_TABLE]
-        ).fetchone()
-        yield con if row and row[0] else None
+        yield con if table_exists(con, ALERT_TABLE) else None
     finally:
         con.close()
 

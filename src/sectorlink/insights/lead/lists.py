@@ -16,6 +16,7 @@ import pandas as pd
 
 from sectorlink.governance import AccessDenied, append_audit_entry, authorise
 from sectorlink.insights.lead.store import CHILD_TABLE, INSPECTION_TABLE
+from sectorlink.model.sql import literal_list
 from sectorlink.registry.db import Registry
 from sectorlink.registry.lookup import dataset_by_source, organisation_by_name
 
@@ -66,7 +67,7 @@ def child_list(
             f"({', '.join(sources)}): it goes only to their owner",
             audit_seq=record.seq,
         )
-    listed = ", ".join("'" + s.replace("'", "''") + "'" for s in owned)
+    listed = literal_list(owned)
     frame = _read(
         warehouse,
         f"""SELECT row_number() OVER (ORDER BY c.score DESC, min(i.record_id)) AS rank,
@@ -74,7 +75,7 @@ def child_list(
                    c.score, c.reasons, c.as_of
             FROM {CHILD_TABLE} c JOIN person_index i
               ON i.person_key = c.person_key AND i.source = c.source
-            WHERE c.source IN ({listed})
+            WHERE c.source IN {listed}
             GROUP BY c.person_key, c.source, c.score, c.reasons, c.as_of
             ORDER BY rank""",
     )

@@ -34,6 +34,7 @@ from sectorlink.insights.lead.pipeline import (
 )
 from sectorlink.insights.registry import get_analysis
 from sectorlink.insights.run import NothingToRead, authorised_context
+from sectorlink.model.sql import quote_literal
 from sectorlink.registry.db import Registry
 
 CONDITIONS = {"good": 0.0, "fair": 1.0, "poor": 2.0, "dilapidated": 3.0, "very poor": 3.0}
@@ -108,8 +109,7 @@ def score_property(
     """A home in the context's `property` table, as known before `on`."""
     artefact.check_reference(on, allow_other=allow_other_reference)
     clean_results(con)
-    literal = property_id.replace("'", "''")
-    points = home_points(con, on, where=f"property_id = '{literal}'")
+    points = home_points(con, on, where=f"property_id = {quote_literal(property_id)}")
     if points.empty:
         raise LeadScoreError(f"no property {property_id!r} is known to the lead programme")
     frame = _features_for(con, points.head(1), artefact.reference_values)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from sectorlink.insights.geography import GEO_POSTCODE, postcode_key_sql
 from sectorlink.model.codesets import get_code_set
+from sectorlink.model.sql import literal_list, quote_literal
 from sectorlink.model.types import fold_code
 
 EVENT_TABLE = "v_event"
@@ -66,9 +67,8 @@ class AttributeRule:
         return cls(name.strip(), parts)
 
     def sql(self, alias: str = "e") -> str:
-        quoted = ", ".join("'" + fold_code(v).replace("'", "''") + "'" for v in self.values)
-        key = self.name.replace("'", "''")
-        return f"lower(trim({alias}.attributes->>'{key}')) IN ({quoted})"
+        folded = literal_list(fold_code(v) for v in self.values)
+        return f"lower(trim({alias}.attributes->>{quote_literal(self.name)})) IN {folded}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def collect_events(
     """
     rules = rules or EventRules()
     con.register("_v_place_codes", place_crosswalk())
-    place_key = rules.police_place_attribute.replace("'", "''")
+    place_key = quote_literal(rules.police_place_attribute)
     # The event's own coordinates, else its postcode's centroid (never half of each).
     own = "e.latitude IS NOT NULL AND e.longitude IS NOT NULL"
     point = f"""CASE WHEN {own} THEN e.latitude ELSE g.latitude END AS lat,
@@ -157,12 +157,12 @@ def collect_events(
             UNION ALL
             SELECT e.source, e.event_id, 'police', e.person_key, e.start_time, NULL, NULL,
                    e.area, e.area_by, {point},
-                   coalesce(c.code, CASE WHEN e.attributes->>'{place_key}' IS NOT NULL
+                   coalesce(c.code, CASE WHEN e.attributes->>{place_key} IS NOT NULL
                                          THEN '07' END),
                    NULL, NULL, NULL, e.site_code, NULL, false
             FROM event e {postcode_join}
             LEFT JOIN _v_place_codes c
-              ON c.spelling = lower(trim(e.attributes->>'{place_key}'))
+              ON c.spelling = lower(trim(e.attributes->>{place_key}))
             WHERE e.event_type = 'police_incident' AND {rules.police.sql("e")}
             )"""
         )

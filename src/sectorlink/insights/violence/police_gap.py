@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from sectorlink.insights.violence.incidents import INCIDENT_TABLE
+from sectorlink.model.sql import literal_list
 from sectorlink.model.sql import quote_literal as _quote
 
 PLACE_KEY = "lower(regexp_replace(trim({}), '\\s+', ' ', 'g'))"
@@ -30,7 +31,7 @@ def leading_places(
         f"""SELECT area, arg_max(description, n) FROM (
                 SELECT area, description, count(*) AS n FROM {INCIDENT_TABLE}
                 WHERE {period} AND description IS NOT NULL
-                  AND area IN ({", ".join(_quote(a) for a in areas)})
+                  AND area IN {literal_list(areas)}
                 GROUP BY ALL HAVING count(*) >= {int(min_incidents)})
             GROUP BY area"""
     ).fetchall()
@@ -48,7 +49,7 @@ def unknown_to_police(
     `hotspot` (by area) or `hotspot place` (value: the area; `places` maps it to its
     leading named place). `period` is a SQL condition on `incident_time`."""
     base = f"SELECT * FROM {INCIDENT_TABLE} WHERE seen_by_ae AND {period}"
-    areas = "(" + ", ".join("'" + a.replace("'", "''") + "'" for a in hotspot_areas) + ")"
+    areas = literal_list(hotspot_areas)
     hotspot = (
         f"""UNION ALL SELECT 'hotspot', area, count(*), count(*) FILTER (WHERE NOT seen_by_police)
             FROM seen WHERE area IN {areas} GROUP BY area"""
