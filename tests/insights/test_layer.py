@@ -36,7 +36,9 @@ from sectorlink.insights import (
     run_analysis,
 )
 from sectorlink.insights.writers import write_csv, write_geojson, write_parquet
+from sectorlink.model.catalogue import table_definition
 from sectorlink.model.tables import TABLES
+from sectorlink.model.types import DUCKDB_TYPES
 
 runner = CliRunner()
 IDENTIFIERS = {f.name for f in TABLES["person_record"].fields if f.identifier}
@@ -374,6 +376,23 @@ def test_geography_errors_name_file_row_and_column(tmp_path: Path, linked_region
         load_geography(con, bad, areas)
     assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
     con.close()
+
+
+def test_geography_tables_are_made_from_the_catalogue(tmp_path: Path, linked_region) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    geography = linked_region.region_dir / "geography"
+    try:
+        for _ in range(2):  # a second load replaces the first whole
+            load_geography(con, geography / "postcodes.csv", geography / "small_areas.geojson")
+        for name in ("geo_postcode", "geo_area"):
+            described = con.execute(f"DESCRIBE {name}").fetchall()
+            expected = [(f.name, DUCKDB_TYPES[f.type]) for f in table_definition(name).fields]
+            assert [(r[0], r[1]) for r in described] == expected
+        lookup = pd.read_csv(geography / "postcodes.csv", dtype=str)
+        held = con.execute("SELECT count(*) FROM geo_postcode").fetchone()
+    finally:
+        con.close()
+    assert held == (len(lookup),)
 
 
 def test_cli_lists_runs_and_reports_mistakes(hub, tmp_path: Path) -> None:

@@ -17,6 +17,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from sectorlink.model.catalogue import table_definition
+from sectorlink.model.ddl import create_table_sql
+
 GEO_POSTCODE = "geo_postcode"
 GEO_AREA = "geo_area"
 
@@ -130,8 +133,12 @@ def load_geography(
     try:
         con.register("_geo_lookup", lookup)
         con.register("_geo_areas", areas)
+        # Replaced whole, as the catalogue (model.insight_tables) defines them.
+        for table in (GEO_POSTCODE, GEO_AREA):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+            con.execute(create_table_sql(table_definition(table)))
         con.execute(
-            f"""CREATE OR REPLACE TABLE {GEO_POSTCODE} AS
+            f"""INSERT INTO {GEO_POSTCODE} BY NAME
             SELECT {postcode_key_sql("postcode")} AS postcode_key,
                    upper(trim(postcode)) AS postcode,
                    small_area, neighbourhood, CAST(latitude AS DOUBLE) AS latitude,
@@ -139,7 +146,7 @@ def load_geography(
             FROM _geo_lookup"""
         )
         con.execute(
-            f"""CREATE OR REPLACE TABLE {GEO_AREA} AS
+            f"""INSERT INTO {GEO_AREA} BY NAME
             SELECT code, name, parent, geometry FROM _geo_areas"""
         )
         con.execute("COMMIT")
