@@ -274,9 +274,10 @@ def _ingest(
     extra = _extra_problems_sql(spec, plan, check_people)
     if extra is not None:
         con.execute(f"CREATE TEMP TABLE {EXTRA} AS {extra}")
+        # Only the flag is set here: the extra problems join the problem table below, after
+        # the row's own, so no row's list of problems is rewritten.
         con.execute(
-            f"UPDATE {MAPPED} SET __problems = list_concat({MAPPED}.__problems, e.problems), "
-            f"__rejected = true FROM {EXTRA} e WHERE {MAPPED}.__row = e.__row"
+            f"UPDATE {MAPPED} SET __rejected = true FROM {EXTRA} e WHERE {MAPPED}.__row = e.__row"
         )
 
     load_id = f"{spec.source}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
@@ -291,10 +292,18 @@ def _ingest(
     )
     # Every row problem, one row each, read by the samples, the groups and the writes below
     # (each used to unnest the lists of the whole mapped table again).
-    con.execute(
-        f"CREATE TEMP TABLE {PROBLEM} AS SELECT __row, __rejected, unnest(__problems) AS p, "
+    problems = (
+        f"SELECT __row, __rejected, unnest(__problems) AS p, "
         f"generate_subscripts(__problems, 1) AS i FROM {MAPPED} WHERE len(__problems) > 0"
     )
+    if extra is not None:
+        problems += (
+            f" UNION ALL SELECT __row, true, p, own + i FROM (SELECT e.__row, "
+            f"len(m.__problems) AS own, unnest(e.problems) AS p, "
+            f"generate_subscripts(e.problems, 1) AS i FROM {EXTRA} e JOIN {MAPPED} m "
+            f"ON m.__row = e.__row)"
+        )
+    con.execute(f"CREATE TEMP TABLE {PROBLEM} AS {problems}")
     _count_rows(con, plan, result)
     result.notes += _placeholder_dates(con, plan)
     result.notes += _excel_exponents(con, plan)
