@@ -46,6 +46,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import update_section
+from bench_linkage_region import score
 
 SEED = 23
 SECRET = b"benchmark key: 32 bytes of it..."
@@ -256,21 +257,6 @@ def _export(warehouse: Path, out: Path) -> None:
         )
     finally:
         con.close()
-
-
-def score(clusters: Path, truth: Path) -> tuple[int, float, float, float, float]:
-    """Pairwise precision, recall and F1 against the truth (as bench_linkage_region)."""
-    from sectorlink.linkage.evaluate import pair_scores
-
-    con = duckdb.connect()
-    con.execute(
-        f"""CREATE TABLE scored AS SELECT c.source, c.person_key, t.person_id
-            FROM read_parquet('{clusters}') c
-            JOIN read_csv('{truth}', all_varchar = true) t USING (source, record_id)"""
-    )
-    overall, cross = pair_scores(con, "scored")
-    records = int(con.execute("SELECT count(*) FROM scored").fetchall()[0][0])
-    return records, overall.precision, overall.recall, overall.f1, cross.f1
 
 
 def bench(
