@@ -1,5 +1,6 @@
 """The alert webhook against a receiver on 127.0.0.1: signed, retried with back-off on a
-timeout or a 5xx, never lost when the receiver is down, never sent twice."""
+timeout or a 5xx, never lost when the receiver is down, never sent twice, and not sent at
+all once the provider's agreement no longer lets the alerts out."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 
 from sectorlink.governance import read_audit_log
+from sectorlink.governance.doors import audit_head_seq
 from sectorlink.insights.homelessness import store
 from sectorlink.insights.homelessness.delivery import (
     Webhook,
@@ -23,9 +25,20 @@ from sectorlink.insights.homelessness.delivery import (
     deliver_webhook,
     verify,
 )
-from sectorlink.registry import Registry, open_registry
+from sectorlink.registry import (
+    Registry,
+    agreement_by_reference,
+    create_agreement,
+    create_dataset,
+    create_organisation,
+    open_registry,
+    update_agreement,
+)
 
 PROVIDER = "Northshire Homelessness Partnership"
+HOSPITAL = "Northgate Hospital NHS Trust"
+HUB = "Regional Analytics Hub"
+AGREEMENT = "DSA-CC-NORTHGATE-NORTHSHIRE"
 KEY = b"a-shared-secret-of-32-bytes-long"
 
 
@@ -105,7 +118,23 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
+    """The hospital's A&E data set shared with the provider for care-coordination (what
+    `register_care_coordination` records for a region)."""
     opened = open_registry(f"sqlite:///{tmp_path / 'registry.db'}")
+    with opened.session() as session:
+        create_organisation(session, name=HOSPITAL, sector="health care")
+        create_organisation(session, name=PROVIDER, sector="housing/homelessness")
+        create_organisation(session, name=HUB, sector="research and analytics")
+        create_dataset(session, source="ae_northgate", owner=HOSPITAL)
+        create_agreement(
+            session,
+            reference=AGREEMENT,
+            parties={HOSPITAL: "provider", PROVIDER: "recipient", HUB: "processor"},
+            datasets=["ae_northgate"],
+            purposes=["care-coordination"],
+            valid_from=dt.date.today() - dt.timedelta(days=365),
+            valid_to=dt.date.today() + dt.timedelta(days=365),
+        )
     yield opened
     opened.close()
 
@@ -194,6 +223,53 @@ def test_withdrawn_alerts_are_not_sent(receiver, warehouse: Path, registry: Regi
         warehouse, registry, PROVIDER, Webhook(target.url, KEY), sleep=lambda s: None
     )
     assert first not in run.sent and len(run.sent) == 2
+
+
+@pytest.mark.parametrize(("how", "why"), [("revoked", "revoked"), ("ended", "expired")])
+def test_an_agreement_revoked_after_the_alerts_were_raised_stops_the_webhook(
+    receiver, warehouse: Path, registry: Registry, how: str, why: str
+) -> None:  # type: ignore[no-untyped-def]
+    # The alerts were raised (and let out) while the agreement held; it goes before delivery.
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    ended = {"valid_from": yesterday - dt.timedelta(days=30), "valid_to": yesterday}
+    with registry.session() as session:
+        agreement = agreement_by_reference(session, AGREEMENT)
+        update_agreement(session, agreement, {"revoked": True} if how == "revoked" else ended)
+    since = audit_head_seq(registry)
+    target = receiver([])
+    run = deliver_webhook(
+        warehouse, registry, PROVIDER, Webhook(target.url, KEY), sleep=lambda s: None
+    )
+    assert target.received == []  # nothing reached the receiver
+    assert run.sent == [] and run.attempts == 0
+    assert run.pending == 3 and run.refused == 3
+    assert "access refused" in (run.refusal or "")
+    table = sent(warehouse)
+    assert table["webhook_sent_at"].isna().all() and table["delivered_at"].isna().all()
+    assert table["withdrawn_at"].isna().all() and list(table["webhook_attempts"]) == [0, 0, 0]
+    assert table["webhook_error"].str.startswith("not sent: access refused").all()
+    assert table["webhook_error"].str.contains(why).all()
+    log = read_audit_log(registry, after_seq=since, limit=100_000)
+    refused = [e for e in log if e.outcome == "refused"]
+    assert [(e.organisation, e.action, e.purpose, e.datasets) for e in refused] == [
+        (PROVIDER, "export", "care-coordination", ("ae_northgate",))
+    ]
+    assert refused[0].detail["via"] == "webhook"
+    assert f"audit entry {refused[0].seq}" in (run.refusal or "")
+    assert not [e for e in log if e.outcome != "refused"]  # no "sent" entry: nothing went
+    # Restored, the same alerts go on the next run: kept, not lost.
+    with registry.session() as session:
+        update_agreement(
+            session,
+            agreement_by_reference(session, AGREEMENT),
+            {"revoked": False, "valid_from": dt.date.today() - dt.timedelta(days=365),
+             "valid_to": dt.date.today() + dt.timedelta(days=365)},
+        )  # fmt: skip
+    later = deliver_webhook(
+        warehouse, registry, PROVIDER, Webhook(target.url, KEY), sleep=lambda s: None
+    )
+    assert len(later.sent) == 3 and later.refused == 0 and len(target.received) == 3
+    assert sent(warehouse)["webhook_error"].isna().all()
 
 
 @pytest.mark.parametrize(

@@ -178,6 +178,8 @@ def deliver_command(
         run = deliver_webhook(_existing(warehouse), reg, organisation, hook)
     for line in run.lines():
         console.print(escape(line))
+    if run.refused:  # an agreement no longer lets them out (audited)
+        raise typer.Exit(3)
     if run.pending:
         raise typer.Exit(1)
 

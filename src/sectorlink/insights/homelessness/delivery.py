@@ -9,6 +9,11 @@ take it as it is). An alert is marked sent the moment its 2xx arrives, in its ow
 transaction, and is never sent again; one not sent stays pending for the next run (never
 lost), and the first alert that cannot be sent stops the run so that alerts arrive in
 order.
+
+An alert was let out to its provider by `authorise` when it was raised, but the webhook
+asks again before it sends (`export`, care-coordination, for the data sets its alerts
+come from): an agreement revoked or ended since keeps those alerts at the hub, pending,
+with the refusal as their webhook error (the refusal is in the audit log).
 """
 
 from __future__ import annotations
@@ -113,16 +118,24 @@ def verify(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
 
 @dataclass
 class WebhookRun:
+    """What a delivery did: the alerts sent, those left pending (`refused`: held back
+    because `authorise` refused them at send time; `refusal` says why)."""
+
     sent: list[str] = field(default_factory=list)
     pending: int = 0
     error: str | None = None
     attempts: int = 0
+    refused: int = 0
+    refusal: str | None = None
 
     def lines(self) -> list[str]:
         out = [f"{len(self.sent)} alert(s) sent ({self.attempts} request(s))"]
-        if self.pending:
+        if self.refused:
+            out.append(f"{self.refused} alert(s) not sent, kept at the hub: {self.refusal}")
+        if self.pending - self.refused > 0 and self.error:
             out.append(
-                f"{self.pending} alert(s) pending, kept for the next run: {self.error or ''}"
+                f"{self.pending - self.refused} alert(s) pending, kept for the next run: "
+                f"{self.error}"
             )
         return out
 
@@ -168,13 +181,37 @@ def deliver_webhook(
 ) -> WebhookRun:
     """Send `organisation`'s alerts not yet sent (and not withdrawn) to its webhook.
 
-    Audited: one entry per run with the alerts sent (or the failure)."""
+    Before anything is sent, `authorise` (`export`, care-coordination) is asked again for
+    the data sets the alerts come from, as `list_for_provider` does: the alerts of a data
+    set refused (its agreement revoked or ended since they were raised) are not sent and
+    stay pending, the refusal as their `webhook_error` (neither delivered nor sent).
+
+    Audited: the access decision(s), and one entry per run with the alerts sent (or the
+    failure)."""
     run = WebhookRun()
+    host = urlparse(hook.url).hostname
     with store.open_store(warehouse) as con:
         pending = store.alerts_for(con, organisation, include_withdrawn=False)
         pending = pending[pending["webhook_sent_at"].isna()]
+        if pending.empty:
+            return run
+        allowed, refusal = _allowed_to_leave(
+            registry,
+            organisation,
+            sorted(set(pending["source"])),
+            actor=actor,
+            detail={"via": "webhook", "host": host, "alerts": len(pending)},
+        )
+        held = pending[~pending["source"].isin(allowed)]
+        if not held.empty and refusal is not None:
+            run.refused, run.refusal = len(held), f"not sent: {refusal}"
+            con.execute(
+                f"UPDATE {store.ALERT_TABLE} SET webhook_error = ? "
+                f"WHERE alert_id IN {literal_list(map(str, held['alert_id']))}",
+                [run.refusal],
+            ).fetchall()
         with httpx.Client(timeout=hook.timeout) as client:
-            for row in pending.to_dict("records"):
+            for row in pending[pending["source"].isin(allowed)].to_dict("records"):
                 body = json.dumps(message(row), sort_keys=True).encode()
                 sent, tries, error = _post(client, hook, body, str(row["alert_id"]), sleep)
                 run.attempts += tries
@@ -193,7 +230,7 @@ def deliver_webhook(
                     break
                 run.sent.append(str(row["alert_id"]))
         run.pending = len(pending) - len(run.sent)
-    if pending.empty:
+    if not allowed:  # nothing could be sent: the refusal is the audit entry
         return run
     append_audit_entry(
         registry,
@@ -204,8 +241,9 @@ def deliver_webhook(
         datasets=sorted(set(pending["source"])),
         outcome="recorded",
         reason=f"webhook: {len(run.sent)} alert(s) sent, {run.pending} pending"
-        + (f" ({run.error})" if run.error else ""),
-        detail={"alerts": run.sent, "host": urlparse(hook.url).hostname},
+        + (f" ({run.error})" if run.error else "")
+        + (f"; {run.refused} refused" if run.refused else ""),
+        detail={"alerts": run.sent, "host": host},
     )
     return run
 
@@ -292,7 +330,11 @@ def list_for_provider(
         if not sources:  # no attendance data at all: nothing could be listed
             return rows
         detail = {"via": via, "since": since.isoformat() if since else None}
-        allowed = _allowed_to_leave(registry, organisation, sources, actor=actor, detail=detail)
+        allowed, refusal = _allowed_to_leave(
+            registry, organisation, sources, actor=actor, detail=detail
+        )
+        if refusal is not None and not allowed:
+            raise refusal
         rows = rows[rows["source"].isin(allowed)].reset_index(drop=True)
         store.mark_delivered(con, list(rows["alert_id"]), store.utc_now())
     return rows
@@ -316,9 +358,10 @@ def _allowed_to_leave(
     *,
     actor: str,
     detail: dict[str, Any],
-) -> set[str]:
+) -> tuple[set[str], AccessDenied | None]:
     """The `sources` whose alerts may go to `organisation`: one `authorise` for all, one
-    per source when that is refused (a provider still gets what its agreements allow)."""
+    per source when that is refused (a provider still gets what its agreements allow);
+    and the last refusal, if any source was refused (every decision is audited)."""
 
     def ask(datasets: list[str]) -> None:
         authorise(
@@ -333,10 +376,10 @@ def _allowed_to_leave(
 
     try:
         ask(sources)
-        return set(sources)
+        return set(sources), None
     except AccessDenied as refusal:
         if len(sources) == 1:
-            raise
+            return set(), refusal
         last = refusal
     allowed = set()
     for source in sources:
@@ -346,6 +389,4 @@ def _allowed_to_leave(
             last = refusal
             continue
         allowed.add(source)
-    if not allowed:
-        raise last
-    return allowed
+    return allowed, last
